@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { ACTIVITY_EVENT_SCHEMAS } from './activity/activity.events';
+import { CASE_EVENT_SCHEMAS, type CaseEventType } from './case/case.events';
+import { PRIVACY_EVENT_SCHEMAS } from './privacy/privacy.events';
+import { REGISTRY_EVENT_SCHEMAS } from './registry/registry.events';
+import { DateTimeSchema, IdSchema, UuidSchema } from './shared/primitives';
+
+/** Every event type of the integration contract and the schema of its data. */
+export const EVENT_SCHEMAS = {
+  ...CASE_EVENT_SCHEMAS,
+  ...REGISTRY_EVENT_SCHEMAS,
+  ...ACTIVITY_EVENT_SCHEMAS,
+  ...PRIVACY_EVENT_SCHEMAS,
+} as const;
+
+export type EventType = keyof typeof EVENT_SCHEMAS;
+export const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as EventType[];
+export type EventData<T extends EventType = EventType> = z.infer<(typeof EVENT_SCHEMAS)[T]>;
+
+/** Any domain event, discriminated by `type`. */
+export type DomainEvent = {
+  [T in EventType]: { type: T; eventId: string; occurredAt: string; data: EventData<T> };
+}[EventType];
+
+export function isCaseEventType(type: string): type is CaseEventType {
+  return Object.hasOwn(CASE_EVENT_SCHEMAS, type);
+}
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_SCHEMAS, type);
+}
+
+/** Schema version of the data schemas above; stored in each event's metadata. */
+export const SCHEMA_VERSION = 1;
+
+const EnvelopeBase = {
+  eventId: UuidSchema,
+  caseId: UuidSchema.optional(),
+  occurredAt: DateTimeSchema,
+  /** The stream's version the sender last saw; 0 for a stream that must not exist yet. */
+  expectedVersion: z.int().min(0).optional(),
+  sourceSystem: IdSchema.optional(),
+  sourceRecordId: z.string().min(1).max(128).optional(),
+};
+
+/** What an agency posts: one schema per event type, discriminated by `type`. */
+export const EnvelopeSchema = z.discriminatedUnion(
+  'type',
+  EVENT_TYPES.map((type) =>
+    z.strictObject({ ...EnvelopeBase, type: z.literal(type), data: EVENT_SCHEMAS[type] }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]],
+);
+
+export type Envelope = {
+  [T in EventType]: {
+    eventId: string;
+    type: T;
+    caseId?: string | undefined;
+    occurredAt: string;
+    expectedVersion?: number | undefined;
+    sourceSystem?: string | undefined;
+    sourceRecordId?: string | undefined;
+    data: EventData<T>;
+  };
+}[EventType];
+
+export type EnvelopeParseResult =
+  | { success: true; envelope: Envelope }
+  | { success: false; issues: Array<{ path: string; message: string }>; unknownType?: string };
+
+/** Validates a posted envelope: its shape, its type and that type's data. */
+export function parseEnvelope(input: unknown): EnvelopeParseResult {
+  const type = (input as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && !isEventType(type)) {
+    return {
+      success: false,
+      unknownType: type,
+      issues: [{ path: 'type', message: `unknown event type ${type}` }],
+    };
+  }
+  const result = EnvelopeSchema.safeParse(input);
+  if (!result.success) {
+    return {
+      success: false,
+      issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    };
+  }
+  const envelope = result.data as Envelope;
+  const voidsActivity = envelope.type === 'EntryVoided' && envelope.data.activityId !== undefined;
+  if (voidsActivity && envelope.caseId) {
+    return {
+      success: false,
+      issues: [{ path: 'caseId', message: 'void an activity entry without a caseId' }],
+    };
+  }
+  if (isCaseEventType(envelope.type) && !voidsActivity && !envelope.caseId) {
+    return { success: false, issues: [{ path: 'caseId', message: `${envelope.type} needs a caseId` }] };
+  }
+  if (!isCaseEventType(envelope.type) && envelope.caseId) {
+    return { success: false, issues: [{ path: 'caseId', message: `${envelope.type} is not a case event` }] };
+  }
+  if ((envelope.sourceSystem === undefined) !== (envelope.sourceRecordId === undefined)) {
+    return {
+      success: false,
+      issues: [{ path: 'sourceRecordId', message: 'sourceSystem and sourceRecordId come together' }],
+    };
+  }
+  return { success: true, envelope };
+}

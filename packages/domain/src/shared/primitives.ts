@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { isValidCommunityCode, isValidRegionCode } from '../region/region';
+import { isValidResidentId } from './resident-id';
+
+/** An identifier chosen by the sender for an organisation, worker, project, client or activity. */
+export const IdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'letters, digits, "_", "." or "-", at most 64, starting with a letter or digit',
+  );
+
+export const UuidSchema = z.uuid();
+
+/** ISO-8601 date-time with an explicit offset (Z or ±hh:mm). */
+export const DateTimeSchema = z.iso.datetime({ offset: true });
+export const DateSchema = z.iso.date();
+
+/** Any valid 12-digit statistical division code. */
+export const RegionCodeSchema = z.string().refine(isValidRegionCode, 'a 12-digit statistical division code');
+
+/** A village/community-level code: all four levels named. */
+export const CommunityCodeSchema = z
+  .string()
+  .refine(isValidCommunityCode, 'a 12-digit village or community code (digits 10-12 not 000)');
+
+export const ResidentIdSchema = z
+  .string()
+  .refine(isValidResidentId, 'an 18-character resident ID number with a valid check character');
+
+export const TargetGroupSchema = z.enum(['elderly', 'child', 'disabled', 'low_income', 'family', 'other']);
+export const TARGET_GROUPS = TargetGroupSchema.options;
+export type TargetGroup = z.infer<typeof TargetGroupSchema>;
+
+export const ServiceSchema = z.enum([
+  'daily_living',
+  'counselling',
+  'tutoring',
+  'health',
+  'skills_training',
+  'employment',
+  'family_support',
+  'recreation',
+  'legal_aid',
+  'other',
+]);
+export const SERVICES = ServiceSchema.options;
+export type Service = z.infer<typeof ServiceSchema>;
+
+export const RiskLevelSchema = z.enum(['low', 'medium', 'high']);
+export type RiskLevel = z.infer<typeof RiskLevelSchema>;
+
+export const CertificationSchema = z.enum(['none', 'junior', 'intermediate', 'senior']);
+export type Certification = z.infer<typeof CertificationSchema>;
+
+export const WorkerRoleSchema = z.enum(['frontline', 'supervisor']);
+export type WorkerRole = z.infer<typeof WorkerRoleSchema>;
+
+/** Free text that may hold personal data (notes). */
+export const NotesSchema = z.string().min(1).max(4000);

@@ -1,0 +1,34 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestDatabase } from './test-database';
+
+describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
+  'database (embedded: $embedded)',
+  ({ embedded }) => {
+    let database: Awaited<ReturnType<typeof openTestDatabase>>;
+    beforeAll(async () => {
+      database = await openTestDatabase({ forceEmbedded: embedded });
+    });
+    afterAll(async () => {
+      await database.drop();
+    });
+
+    it('returns int8 columns as bigint', async () => {
+      const { rows } = await sql<{ n: bigint }>`select 9007199254740993::int8 as n`.execute(database.db);
+      expect(rows[0]?.n).toBe(9007199254740993n);
+    });
+
+    it('keeps a transaction to itself while other queries wait their turn', async () => {
+      await sql`create table t (v int)`.execute(database.db);
+      const inside = database.db.transaction().execute(async (trx) => {
+        await sql`insert into t values (1)`.execute(trx);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sql`insert into t values (2)`.execute(trx);
+        throw new Error('roll back');
+      });
+      const outside = sql<{ n: number }>`select count(*)::int as n from t`.execute(database.db);
+      await expect(inside).rejects.toThrow('roll back');
+      expect((await outside).rows[0]?.n).toBe(0);
+    });
+  },
+);

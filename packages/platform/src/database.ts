@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect';
+
+// Return int8 (bigint) columns as JS bigint rather than strings: positions are 64-bit.
+pg.types.setTypeParser(20, (value: string) => BigInt(value));
+
+/** A handle on one Postgres database: a server reached with pg, or embedded PGlite. */
+export type Database =
+  | { kind: 'postgres'; db: Kysely<any>; pool: pg.Pool; schema: string; close(): Promise<void> }
+  | { kind: 'pglite'; db: Kysely<any>; pglite: PGlite; schema: string; close(): Promise<void> };
+
+export interface OpenDatabaseOptions {
+  /** postgres://… — when absent, embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data folder; `memory://` or absent for an in-memory database. */
+  dataDir?: string | undefined;
+  /** Schema every unqualified name resolves to (created if missing). Default `public`. */
+  schema?: string | undefined;
+  /** Pool size for a server. Default 10. */
+  maxConnections?: number | undefined;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Opens a database and makes sure its schema exists and is first on the search path. */
+export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      options: `-c search_path=${schema},public`,
+    });
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it on next use.
+    });
+    if (schema !== 'public') await pool.query(`create schema if not exists ${schema}`);
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      kind: 'postgres',
+      db,
+      pool,
+      schema,
+      close: async () => {
+        await db.destroy();
+      },
+    };
+  }
+
+  const dataDir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir ? { dataDir } : {});
+  await pglite.exec(
+    `${schema !== 'public' ? `create schema if not exists ${schema}; ` : ''}set search_path to ${schema}, public`,
+  );
+  const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  return {
+    kind: 'pglite',
+    db,
+    pglite,
+    schema,
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}

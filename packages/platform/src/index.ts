@@ -1,0 +1,4 @@
+export { type Database, type OpenDatabaseOptions, openDatabase } from './database';
+export { createLogger, type Logger, REDACT_PATHS } from './logger';
+export { PGliteDialect } from './pglite-dialect';
+export { openTestDatabase, reachableBackends } from './test-database';
