@@ -1,0 +1,71 @@
+import { isValidCommunityCode, parseEnvelope, serviceInstancesOf } from '@fengcheng/domain';
+import { describe, expect, it } from 'vitest';
+import { generateYinchuan, SERVICE_INSTANCES_PER_SCALE, splitExactly, WORKERS } from './generate';
+
+function countServiceInstances(dataset: ReturnType<typeof generateYinchuan>) {
+  let total = 0;
+  let events = 0;
+  const counted = new Map<string, number>();
+  for (const org of dataset.organisations) {
+    for (const envelope of dataset.eventsFor(org.organisationId)) {
+      events++;
+      const n = serviceInstancesOf(envelope);
+      if (n) counted.set(envelope.eventId, n);
+      total += n;
+      if (envelope.type === 'EntryVoided') total -= counted.get(envelope.data.targetEventId) ?? 0;
+    }
+  }
+  return { total, events };
+}
+
+describe('the Yinchuan generator', () => {
+  const dataset = generateYinchuan({ seed: 7 });
+
+  it('counts exactly 140,000 service instances by the counting rule', () => {
+    expect(countServiceInstances(dataset).total).toBe(SERVICE_INSTANCES_PER_SCALE);
+  });
+
+  it('has the six county-level areas, 26 hubs, 60 stations, 7,599 workers and about 400 projects', () => {
+    expect(new Set(dataset.organisations.map((o) => o.county))).toEqual(
+      new Set(['640104', '640105', '640106', '640121', '640122', '640181']),
+    );
+    expect(dataset.organisations.filter((o) => o.kind === 'hub')).toHaveLength(26);
+    expect(dataset.organisations.filter((o) => o.kind === 'station')).toHaveLength(60);
+    expect(new Set(dataset.organisations.flatMap((o) => o.communities)).size).toBe(500);
+    expect(dataset.workers).toHaveLength(WORKERS);
+    expect(dataset.projects.length).toBeGreaterThanOrEqual(380);
+    expect(dataset.projects.length).toBeLessThanOrEqual(420);
+    expect(dataset.projects.filter((p) => p.brand).map((p) => p.brand)).toEqual([
+      '童心向阳',
+      '乐享家庭',
+      '牵手夕阳红',
+      '困境儿童援助',
+    ]);
+  });
+
+  it('gives the same events for the same seed and different ones for another seed', () => {
+    const first = [...generateYinchuan({ seed: 7 }).eventsFor('hub-01')].slice(0, 50);
+    const again = [...generateYinchuan({ seed: 7 }).eventsFor('hub-01')].slice(0, 50);
+    const other = [...generateYinchuan({ seed: 8 }).eventsFor('hub-01')].slice(0, 50);
+    expect(again).toEqual(first);
+    expect(other).not.toEqual(first);
+  });
+
+  it('produces only envelopes that pass the contract schema', () => {
+    const sample = [...dataset.registrations.slice(0, 200), ...[...dataset.eventsFor('station-640105003')]];
+    for (const envelope of sample) {
+      const parsed = parseEnvelope(envelope);
+      expect(parsed.success, JSON.stringify(parsed.success ? null : parsed.issues)).toBe(true);
+    }
+    expect(dataset.organisations.every((o) => o.communities.every(isValidCommunityCode))).toBe(true);
+  });
+
+  it('splits a total into parts that add up exactly', () => {
+    const parts = splitExactly(100, [
+      ['a', 1],
+      ['b', 1],
+      ['c', 1],
+    ]);
+    expect([...parts.values()].reduce((a, b) => a + b, 0)).toBe(100);
+  });
+});
