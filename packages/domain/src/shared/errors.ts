@@ -55,6 +55,8 @@ export const ERRORS = {
   ENTRY_ALREADY_VOIDED: { status: 409, title: 'The entry is already voided' },
   ENTRY_NOT_VOIDABLE: { status: 409, title: 'This entry cannot be voided' },
   ALREADY_REGISTERED: { status: 409, title: 'It is already registered' },
+  ACTIVITY_ALREADY_RECORDED: { status: 409, title: 'A group activity with this id was already recorded' },
+  NOT_A_SUPERVISOR: { status: 422, title: 'The worker named as supervisor has not the supervisor role' },
   // Server side
   NOT_READY: { status: 503, title: 'The service is not ready' },
   PROJECTION_LAGGING: { status: 503, title: 'Projections did not reach minPosition in time' },
