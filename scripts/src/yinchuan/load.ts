@@ -1,0 +1,145 @@
+import type { Envelope } from '@fengcheng/domain';
+import { generateYinchuan, type YinchuanDataset } from './generate';
+
+/** Sends one JSON request; `fetch` against a running server, or `app.inject` in-process. */
+export type Post = (path: string, body: unknown, key: string) => Promise<{ status: number; body: unknown }>;
+
+export function httpPost(baseUrl: string): Post {
+  return async (path, body, key) => {
+    const response = await fetch(new URL(path, baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  };
+}
+
+export interface LoadProgress {
+  events: number;
+  totalEvents: number;
+  rejected: number;
+}
+
+export interface LoadResult {
+  events: number;
+  rejected: number;
+  seconds: number;
+  lastPosition: bigint;
+  expectedServiceInstances: number;
+}
+
+interface BatchResponse {
+  results: Array<{ status: number; code?: string; detail?: string; position?: string; eventId: string }>;
+}
+
+/**
+ * Loads the Yinchuan dataset through the real write path (the batch endpoint: decider, then event store).
+ * Registrations go first with the admin key; then each organisation's events with its own agency key,
+ * `concurrency` organisations at a time, each organisation's events strictly in order.
+ */
+export async function loadYinchuan(options: {
+  post: Post;
+  adminKey: string;
+  seed?: number;
+  scale?: number;
+  batchSize?: number;
+  concurrency?: number;
+  onProgress?: (progress: LoadProgress) => void;
+  onRejected?: (envelope: Envelope, code: string, detail?: string) => void;
+}): Promise<LoadResult> {
+  const dataset = generateYinchuan({ seed: options.seed, scale: options.scale });
+  const batchSize = options.batchSize ?? 500;
+  const started = performance.now();
+  const totalEvents = dataset.registrations.length + countEvents(dataset);
+  const progress: LoadProgress = { events: 0, totalEvents, rejected: 0 };
+  let lastPosition = 0n;
+
+  const send = async (events: Envelope[], key: string) => {
+    const response = await options.post('/v1/events/batch', { events }, key);
+    if (response.status !== 200 && response.status !== 201) {
+      throw new Error(
+        `batch refused with ${response.status}: ${JSON.stringify(response.body).slice(0, 500)}`,
+      );
+    }
+    const { results } = response.body as BatchResponse;
+    results.forEach((result, i) => {
+      if (result.status >= 300) {
+        progress.rejected++;
+        options.onRejected?.(events[i]!, result.code ?? String(result.status), result.detail);
+      } else if (result.position !== undefined) {
+        const position = BigInt(result.position);
+        if (position > lastPosition) lastPosition = position;
+      }
+    });
+    progress.events += events.length;
+    options.onProgress?.(progress);
+  };
+
+  // Registrations: organisations, then projects and workers, which name them.
+  const organisations = dataset.registrations.filter((e) => e.type === 'OrganisationRegistered');
+  const others = dataset.registrations.filter((e) => e.type !== 'OrganisationRegistered');
+  for (const chunk of chunks(organisations, batchSize)) await send(chunk, options.adminKey);
+  await Promise.all(
+    splitInto(chunks(others, batchSize), options.concurrency ?? 4).map(async (lane) => {
+      for (const chunk of lane) await send(chunk, options.adminKey);
+    }),
+  );
+
+  const keys = new Map<string, string>();
+  for (const org of dataset.organisations) {
+    const response = await options.post(
+      '/v1/admin/keys',
+      { role: 'agency', organisationId: org.organisationId, label: `yinchuan loader ${org.organisationId}` },
+      options.adminKey,
+    );
+    if (response.status !== 201)
+      throw new Error(`could not issue a key for ${org.organisationId}: ${response.status}`);
+    keys.set(org.organisationId, (response.body as { key: string }).key);
+  }
+
+  const queue = dataset.organisations.map((o) => o.organisationId);
+  const lanes = Array.from({ length: options.concurrency ?? 4 }, async () => {
+    for (let organisationId = queue.shift(); organisationId; organisationId = queue.shift()) {
+      const key = keys.get(organisationId)!;
+      let batch: Envelope[] = [];
+      for (const envelope of dataset.eventsFor(organisationId)) {
+        batch.push(envelope);
+        if (batch.length >= batchSize) {
+          await send(batch, key);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await send(batch, key);
+    }
+  });
+  await Promise.all(lanes);
+
+  return {
+    events: progress.events,
+    rejected: progress.rejected,
+    seconds: (performance.now() - started) / 1000,
+    lastPosition,
+    expectedServiceInstances: 140_000 * dataset.scale,
+  };
+}
+
+function countEvents(dataset: YinchuanDataset): number {
+  let n = 0;
+  for (const org of dataset.organisations) for (const _ of dataset.eventsFor(org.organisationId)) n++;
+  return n;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function splitInto<T>(items: T[], lanes: number): T[][] {
+  const out: T[][] = Array.from({ length: lanes }, () => []);
+  items.forEach((item, i) => {
+    out[i % lanes]!.push(item);
+  });
+  return out;
+}
