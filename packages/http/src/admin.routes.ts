@@ -1,0 +1,68 @@
+import { DomainError } from '@fengcheng/domain';
+import { z } from 'zod';
+import type { HttpApp } from './app';
+import { requireRole } from './auth/authenticate';
+import { type KeyStore, ROLES } from './auth/key-store';
+import { problemResponses } from './problem';
+
+/** An organisation id, as the domain names them. */
+const OrganisationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+
+const IssueKeyBody = z
+  .strictObject({
+    role: z.enum(ROLES),
+    organisationId: OrganisationIdSchema.optional(),
+    label: z.string().min(1).max(200),
+  })
+  .refine((body) => body.role !== 'agency' || body.organisationId !== undefined, {
+    path: ['organisationId'],
+    message: 'an agency key is bound to one organisation',
+  });
+
+const IssuedKey = z.object({
+  keyId: z.string(),
+  key: z.string().meta({ description: 'The API key. It is shown only this once; only its hash is kept.' }),
+});
+
+/** `POST /v1/admin/keys` and `DELETE /v1/admin/keys/{keyId}`, for administrators. */
+export function registerAdminRoutes(app: HttpApp, deps: { keys: KeyStore }): void {
+  const adminOnly = requireRole('admin');
+
+  app.post(
+    '/v1/admin/keys',
+    {
+      preHandler: adminOnly,
+      schema: {
+        summary: 'Issue an API key',
+        tags: ['admin'],
+        body: IssueKeyBody,
+        response: { 201: IssuedKey, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { role, organisationId, label } = request.body;
+      const issued = await deps.keys.issue(role, organisationId, label);
+      request.log.info({ keyId: issued.keyId, role, organisationId }, 'api key issued');
+      return reply.code(201).send(issued);
+    },
+  );
+
+  app.delete(
+    '/v1/admin/keys/:keyId',
+    {
+      preHandler: adminOnly,
+      schema: {
+        summary: 'Revoke an API key',
+        tags: ['admin'],
+        params: z.object({ keyId: z.string().min(1).max(128) }),
+        response: { 204: z.undefined(), ...problemResponses(401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { keyId } = request.params;
+      if (!(await deps.keys.revoke(keyId))) throw new DomainError('KEY_NOT_FOUND', `no API key ${keyId}`);
+      request.log.info({ keyId }, 'api key revoked');
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,130 @@
+import { DomainError, ERRORS, type ErrorCode } from '@fengcheng/domain';
+import { IdempotencyConflictError, WrongExpectedVersionError } from '@fengcheng/event-store';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** RFC 9457 problem details, with the registry code and the request id. */
+export const ProblemSchema = z
+  .looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string(),
+    code: z.string(),
+    requestId: z.string(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details with a stable error code' });
+
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** The problem `type` URI of a registry code. */
+export function problemType(code: ErrorCode): string {
+  return `urn:fengcheng:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+/** Builds the problem body for a registry code. */
+export function problemOf(
+  code: ErrorCode,
+  request: { id: string; url: string },
+  detail?: string,
+  extra?: Record<string, unknown>,
+): Problem {
+  const { status, title } = ERRORS[code];
+  return {
+    ...extra,
+    type: problemType(code),
+    title,
+    status,
+    detail: detail ?? title,
+    instance: request.url,
+    code,
+    requestId: request.id,
+  };
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_NOT_FOUND: 'NOT_FOUND',
+};
+
+function issuesOf(error: unknown): ValidationIssue[] {
+  if (!hasZodFastifySchemaValidationErrors(error)) return [];
+  return error.validation.map((issue) => ({
+    path: issue.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+    message: issue.message ?? 'invalid',
+  }));
+}
+
+/**
+ * Turns anything thrown while handling a request into a problem. Expected failures keep
+ * their detail; anything else becomes INTERNAL with a detail that reveals nothing.
+ */
+export function toProblem(error: unknown, request: FastifyRequest): { problem: Problem; internal: boolean } {
+  if (error instanceof DomainError) {
+    return { problem: problemOf(error.code, request, error.message, error.extra), internal: false };
+  }
+  if (error instanceof WrongExpectedVersionError) {
+    return {
+      problem: problemOf('EXPECTED_VERSION_MISMATCH', request, error.message, {
+        streamId: error.streamId,
+        expectedVersion: error.expected,
+        actualVersion: error.actual,
+      }),
+      internal: false,
+    };
+  }
+  if (error instanceof IdempotencyConflictError) {
+    const code: ErrorCode = 'eventId' in error.key ? 'EVENT_ID_CONFLICT' : 'SOURCE_RECORD_CONFLICT';
+    return { problem: problemOf(code, request, error.detail), internal: false };
+  }
+  if (isResponseSerializationError(error)) {
+    return { problem: problemOf('INTERNAL', request), internal: true };
+  }
+  const fastifyError = error as Partial<FastifyError> | null;
+  const validationContext = (error as { validationContext?: string } | null)?.validationContext;
+  if (fastifyError?.code === 'FST_ERR_VALIDATION' || (fastifyError?.validation && validationContext)) {
+    const issues = issuesOf(error);
+    const where = validationContext ?? 'request';
+    const detail =
+      issues.length > 0
+        ? `${where}: ${issues.map((issue) => `${issue.path || '(root)'}: ${issue.message}`).join('; ')}`
+        : `${where} does not match the schema`;
+    return { problem: problemOf('VALIDATION_FAILED', request, detail, { issues }), internal: false };
+  }
+  const mapped = fastifyError?.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (mapped) return { problem: problemOf(mapped, request), internal: false };
+  const status = fastifyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // A client error fastify raised on its own (a bad URL, an unparsable header …).
+    const code: ErrorCode =
+      status === 404 ? 'NOT_FOUND' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED';
+    return { problem: { ...problemOf(code, request, fastifyError?.message), status }, internal: false };
+  }
+  return { problem: problemOf('INTERNAL', request), internal: true };
+}
+
+/** Sends a problem with its status and media type. */
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** Response schemas for the problems a route may answer, for the OpenAPI document. */
+export function problemResponses<S extends number>(...statuses: S[]): Record<S, typeof ProblemSchema> {
+  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<
+    S,
+    typeof ProblemSchema
+  >;
+}
