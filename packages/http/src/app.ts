@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { authenticateHook } from './auth/authenticate';
 import type { KeyStore } from './auth/key-store';
 import { httpRequestDuration, metricsRegistry } from './metrics';
-import { PROBLEM_CONTENT_TYPE, problemOf, problemResponses, sendProblem, toProblem } from './problem';
+import { problemOf, problemResponses, sendProblem, toProblem } from './problem';
 
 /** The Fastify instance every service registers its routes on. */
 export type HttpApp = FastifyInstance<
@@ -104,6 +104,8 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('auth', null);
+  // Every body this API takes is JSON; anything else is 415, not a string handed to a route.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error, request, reply) => {
     const { problem, internal } = toProblem(error, request);

@@ -1,0 +1,313 @@
+import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { registerAdminRoutes } from './admin.routes';
+import { createHttpApp, type HttpApp } from './app';
+import { requireRole } from './auth/authenticate';
+import { KeyStore } from './auth/key-store';
+
+const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+describe('http platform', () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  let keys: KeyStore;
+  let app: HttpApp;
+  let ready = true;
+  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    keys = await KeyStore.open(database);
+    await keys.ensureAdminKey(ADMIN_KEY);
+    app = await createHttpApp({
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      keys,
+      readiness: async () => ready,
+      bodyLimit: 1024,
+      rateLimit: false,
+    });
+    registerAdminRoutes(app, { keys });
+    app.post(
+      '/v1/echo',
+      {
+        preHandler: requireRole('agency', 'admin'),
+        schema: {
+          body: z.object({ n: z.int() }),
+          response: { 200: z.object({ n: z.int(), keyId: z.string() }) },
+        },
+      },
+      async (request) => ({ n: request.body.n, keyId: request.auth?.keyId ?? '' }),
+    );
+    app.get('/v1/boom', { schema: { response: { 200: z.object({}) } } }, async () => {
+      throw new Error('secret connection string postgres://u:p@h');
+    });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.drop();
+  });
+
+  async function issue(role: string, organisationId?: string) {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/keys',
+      headers: admin,
+      payload: { role, label: `${role} key`, ...(organisationId ? { organisationId } : {}) },
+    });
+    expect(response.statusCode).toBe(201);
+    return response.json<{ keyId: string; key: string }>();
+  }
+
+  it('answers /healthz without a key and echoes a given x-request-id', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'abc-123' },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: 'ok' });
+    expect(response.headers['x-request-id']).toBe('abc-123');
+  });
+
+  it('generates a request id when none (or an unsafe one) is given', async () => {
+    const response = await app.inject({
+      method: 'GET',
+      url: '/healthz',
+      headers: { 'x-request-id': 'a b\n' },
+    });
+    expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers /readyz 503 NOT_READY while readiness is false', async () => {
+    ready = false;
+    const response = await app.inject({ method: 'GET', url: '/readyz' });
+    ready = true;
+    expect(response.statusCode).toBe(503);
+    expect(response.json().code).toBe('NOT_READY');
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+  });
+
+  it('refuses a request without a key as problem+json 401 UNAUTHENTICATED', async () => {
+    const response = await app.inject({ method: 'POST', url: '/v1/echo', payload: { n: 1 } });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    const body = response.json();
+    expect(body).toEqual({
+      type: 'urn:fengcheng:problem:unauthenticated',
+      title: 'A valid API key is required',
+      status: 401,
+      detail: 'send Authorization: Bearer <API key>',
+      instance: '/v1/echo',
+      code: 'UNAUTHENTICATED',
+      requestId: response.headers['x-request-id'],
+    });
+  });
+
+  it('refuses an unknown key with 401', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { authorization: 'Bearer fck_nope' },
+      payload: { n: 1 },
+    });
+    expect(response.statusCode).toBe(401);
+    expect(response.json().code).toBe('UNAUTHENTICATED');
+  });
+
+  it('requires an organisation for an agency key (400 VALIDATION_FAILED naming the field)', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/keys',
+      headers: admin,
+      payload: { role: 'agency', label: 'x' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).toBe('VALIDATION_FAILED');
+    expect(response.json().issues).toEqual([
+      { path: 'organisationId', message: 'an agency key is bound to one organisation' },
+    ]);
+  });
+
+  it('lets an issued agency key through, bound to its organisation', async () => {
+    const { keyId, key } = await issue('agency', 'org-1');
+    expect(key).toMatch(/^fck_[A-Za-z0-9_-]{43}$/);
+    const auth = await keys.authenticate(key);
+    expect(auth).toEqual({ keyId, role: 'agency', organisationId: 'org-1' });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { n: 7 },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ n: 7, keyId });
+  });
+
+  it('refuses a role the route does not allow with 403 FORBIDDEN_ROLE', async () => {
+    const { key } = await issue('analyst');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { n: 7 },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().code).toBe('FORBIDDEN_ROLE');
+    const adminRoute = await app.inject({
+      method: 'POST',
+      url: '/v1/admin/keys',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { role: 'analyst', label: 'x' },
+    });
+    expect(adminRoute.statusCode).toBe(403);
+  });
+
+  it('revokes a key at once: the next request is 401 KEY_REVOKED', async () => {
+    const { keyId, key } = await issue('agency', 'org-2');
+    const headers = { authorization: `Bearer ${key}` };
+    expect(
+      (await app.inject({ method: 'POST', url: '/v1/echo', headers, payload: { n: 1 } })).statusCode,
+    ).toBe(200);
+    const revoke = await app.inject({ method: 'DELETE', url: `/v1/admin/keys/${keyId}`, headers: admin });
+    expect(revoke.statusCode).toBe(204);
+    const after = await app.inject({ method: 'POST', url: '/v1/echo', headers, payload: { n: 1 } });
+    expect(after.statusCode).toBe(401);
+    expect(after.json().code).toBe('KEY_REVOKED');
+  });
+
+  it('answers 404 KEY_NOT_FOUND when revoking a key that does not exist', async () => {
+    const response = await app.inject({
+      method: 'DELETE',
+      url: '/v1/admin/keys/key_missing',
+      headers: admin,
+    });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().code).toBe('KEY_NOT_FOUND');
+  });
+
+  it('sees a revoke made by another process within a second', async () => {
+    const { keyId, key } = await issue('agency', 'org-3');
+    const other = await KeyStore.open(database);
+    expect(await other.authenticate(key)).not.toBeNull();
+    expect(await keys.revoke(keyId)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    expect(await other.authenticate(key)).toBe('revoked');
+  });
+
+  it('maps body errors to their codes', async () => {
+    const { key } = await issue('agency', 'org-4');
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const cases = [
+      { payload: '{"n":', status: 400, code: 'MALFORMED_JSON' },
+      { payload: '{"n":1,"__proto__":{"x":1}}', status: 400, code: 'MALFORMED_JSON' },
+      { payload: '{"n":1,"constructor":{"prototype":{"x":1}}}', status: 400, code: 'MALFORMED_JSON' },
+      { payload: JSON.stringify({ n: 1, pad: 'x'.repeat(2000) }), status: 413, code: 'BODY_TOO_LARGE' },
+      { payload: '{"n":"one"}', status: 400, code: 'VALIDATION_FAILED' },
+    ];
+    for (const { payload, status, code } of cases) {
+      const response = await app.inject({ method: 'POST', url: '/v1/echo', headers, payload });
+      expect({ status: response.statusCode, code: response.json().code }).toEqual({ status, code });
+    }
+    const text = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' },
+      payload: 'n=1',
+    });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('limits requests per key with 429 RATE_LIMITED, other keys unaffected', async () => {
+    const limitedApp = await createHttpApp({
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      keys,
+      rateLimit: { max: 3, timeWindowMs: 60_000 },
+    });
+    limitedApp.get(
+      '/v1/ping',
+      { schema: { response: { 200: z.object({ ok: z.boolean() }) } } },
+      async () => ({
+        ok: true,
+      }),
+    );
+    try {
+      const first = await issue('agency', 'org-5');
+      const second = await issue('agency', 'org-5');
+      const get = (key: string) =>
+        limitedApp.inject({ method: 'GET', url: '/v1/ping', headers: { authorization: `Bearer ${key}` } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await get(first.key)).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await get(first.key);
+      expect(limited.json().code).toBe('RATE_LIMITED');
+      expect(limited.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect((await get(second.key)).statusCode).toBe(200);
+      expect((await limitedApp.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await limitedApp.close();
+    }
+  });
+
+  it('answers unknown routes with 404 NOT_FOUND problem', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v1/nothing-here' });
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(response.json().code).toBe('NOT_FOUND');
+  });
+
+  it('hides the internals of a 500', async () => {
+    const response = await app.inject({ method: 'GET', url: '/v1/boom', headers: admin });
+    expect(response.statusCode).toBe(500);
+    expect(response.json().code).toBe('INTERNAL');
+    expect(response.json().detail).toBe('Internal error');
+    expect(response.body).not.toContain('postgres://');
+  });
+
+  it('serves the OpenAPI document, Swagger UI and Prometheus metrics without a key', async () => {
+    const openapi = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(openapi.statusCode).toBe(200);
+    expect(Object.keys(openapi.json().paths)).toContain('/v1/admin/keys');
+    expect((await app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toContain('http_request_duration_seconds_bucket');
+    expect(metrics.body).toContain('route="/healthz"');
+  });
+});
+
+describe('KeyStore.ensureAdminKey', () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('creates a first admin key once when none is configured', async () => {
+    const keys = await KeyStore.open(database);
+    const first = await keys.ensureAdminKey();
+    expect(first.created).toMatch(/^fck_/);
+    expect(await keys.ensureAdminKey()).toEqual({});
+    expect(await keys.authenticate(first.created ?? '')).toMatchObject({ role: 'admin' });
+  });
+
+  it('registers FENGCHENG_ADMIN_KEY as admin-env and replaces it when it changes', async () => {
+    const keys = await KeyStore.open(database);
+    expect(await keys.ensureAdminKey('first-env-admin-key-xxxxxxxx')).toEqual({});
+    expect(await keys.authenticate('first-env-admin-key-xxxxxxxx')).toEqual({
+      keyId: 'admin-env',
+      role: 'admin',
+    });
+    await keys.ensureAdminKey('second-env-admin-key-yyyyyyy');
+    expect(await keys.authenticate('first-env-admin-key-xxxxxxxx')).toBeNull();
+    expect(await keys.authenticate('second-env-admin-key-yyyyyyy')).toEqual({
+      keyId: 'admin-env',
+      role: 'admin',
+    });
+    await expect(keys.ensureAdminKey('short')).rejects.toThrow('FENGCHENG_ADMIN_KEY');
+  });
+});
