@@ -1,5 +1,15 @@
 export { ACTIVITY_EVENT_SCHEMAS } from './activity/activity.events';
 export {
+  type Actor,
+  type CaseCommand,
+  type DecideContext,
+  decide,
+  hasConsentToShare,
+  referencedIds,
+  toEvent,
+  type WorkerInfo,
+} from './case/case.decider';
+export {
   CASE_EVENT_SCHEMAS,
   CASE_EVENT_TYPES,
   type CaseEvent,
@@ -7,7 +17,23 @@ export {
   type CaseEventType,
   PERSONAL_CLIENT_FIELDS,
 } from './case/case.events';
+export {
+  type AssessmentInfo,
+  type CaseState,
+  type CaseStatus,
+  type ClosureReason,
+  type ConsentScope,
+  type ConsentState,
+  type EntryInfo,
+  evolve,
+  type Goal,
+  initialState,
+  type ReferralInfo,
+  type ReferralState,
+  replay,
+} from './case/case.state';
 export { serviceInstancesOf } from './counting';
+export { caseStateOf, decideEnvelope, isCaseCommand, otherStateOf, stateAt } from './decide';
 export {
   type DomainEvent,
   type Envelope,
@@ -33,7 +59,16 @@ export {
   regionPath,
   rollUp,
 } from './region/region';
+export {
+  decideOther,
+  evolveOther,
+  initialOtherState,
+  type OtherCommand,
+  type OtherEvent,
+  type OtherStreamState,
+} from './registry/registry.decider';
 export { BRAND_PROJECTS, REGISTRY_EVENT_SCHEMAS } from './registry/registry.events';
+export { cstDay, FUTURE_TOLERANCE_MS } from './shared/decide-context';
 export { DomainError, ERRORS, type ErrorCode } from './shared/errors';
 export {
   type Certification,
@@ -46,3 +81,4 @@ export {
 } from './shared/primitives';
 export { isValidResidentId, residentIdCheckCharacter } from './shared/resident-id';
 export { categoryOf, type StreamCategory, streamIdFor, streamIds } from './streams';
+export { given, testContext } from './testing/given';

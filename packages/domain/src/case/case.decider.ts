@@ -1,0 +1,247 @@
+import type { DomainEvent, Envelope } from '../events';
+import {
+  agencyOrganisation,
+  checkNotInFuture,
+  checkOrganisationRegistered,
+  checkProjectRegistered,
+  checkWorkerOf,
+  cstDay,
+  type DecideContext,
+} from '../shared/decide-context';
+import { DomainError } from '../shared/errors';
+import type { CaseEvent, CaseEventType } from './case.events';
+import type { CaseState, ReferralState } from './case.state';
+
+export type { Actor, DecideContext, WorkerInfo } from '../shared/decide-context';
+
+/** "Record this fact" on a case stream: an envelope of a case event type. */
+export type CaseCommand = Extract<Envelope, { type: CaseEventType }>;
+
+/** Where each referral step may come from (FHIR Task: requested → accepted/rejected → completed, or cancelled). */
+const REFERRAL_STEPS = {
+  ReferralAccepted: { from: ['requested'], to: 'accepted' },
+  ReferralDeclined: { from: ['requested'], to: 'declined' },
+  ReferralCompleted: { from: ['accepted'], to: 'completed' },
+  ReferralCancelled: { from: ['requested', 'accepted'], to: 'cancelled' },
+} as const satisfies Record<string, { from: readonly ReferralState[]; to: ReferralState }>;
+
+/** Entries whose voiding would leave the stream without meaning. */
+const NOT_VOIDABLE: ReadonlySet<CaseEventType> = new Set(['IntakeRecorded', 'EntryVoided']);
+
+/**
+ * Decides whether a case fact may be recorded, given the case's state. Returns the events
+ * to append (the command as a case event) or throws a DomainError with a registry code.
+ */
+export function decide(command: CaseCommand, state: CaseState, ctx: DecideContext): CaseEvent[] {
+  const actorOrganisation = agencyOrganisation(ctx.actor);
+  checkNotInFuture(command.occurredAt, ctx.now);
+
+  if (command.type === 'IntakeRecorded') {
+    const d = command.data;
+    if (d.organisationId !== actorOrganisation) {
+      throw new DomainError(
+        'NOT_YOUR_ORGANISATION',
+        `an agency of ${actorOrganisation} cannot open a case for ${d.organisationId}`,
+      );
+    }
+    if (state.status !== 'not_opened') throw new DomainError('CASE_ALREADY_OPENED');
+    checkOrganisationRegistered(ctx, d.organisationId);
+    checkWorkerOf(ctx, d.workerId, d.organisationId);
+    if (d.projectId !== undefined) checkProjectRegistered(ctx, d.projectId);
+    return [toEvent(command)];
+  }
+
+  if (state.status === 'not_opened' || state.organisationId === null)
+    throw new DomainError('CASE_NOT_OPENED');
+  const owner = state.organisationId;
+  if (owner !== actorOrganisation) {
+    throw new DomainError(
+      'NOT_YOUR_CASE',
+      `the case belongs to another organisation than ${actorOrganisation}`,
+    );
+  }
+  if (state.status === 'closed' && command.type !== 'CaseReopened' && command.type !== 'EntryVoided') {
+    throw new DomainError('CASE_CLOSED', `${command.type} cannot follow the closure`);
+  }
+
+  switch (command.type) {
+    case 'ConsentRecorded':
+      break;
+    case 'ConsentWithdrawn':
+      if (!state.consents[command.data.scope]?.active) {
+        throw new DomainError('CONSENT_NOT_GIVEN', `no ${command.data.scope} consent is in force`);
+      }
+      break;
+    case 'AssessmentRecorded':
+      checkWorkerOf(ctx, command.data.workerId, owner);
+      break;
+    case 'CasePlanRecorded': {
+      const approver = command.data.approvedBy;
+      if (approver !== undefined && checkWorkerOf(ctx, approver, owner).role !== 'supervisor') {
+        throw new DomainError('APPROVER_NOT_SUPERVISOR', `worker ${approver} is not a supervisor`);
+      }
+      break;
+    }
+    case 'VisitRecorded':
+      checkWorkerOf(ctx, command.data.workerId, owner);
+      break;
+    case 'ReferralMade': {
+      const d = command.data;
+      if (state.referrals[d.referralId]) {
+        throw new DomainError('REFERRAL_ALREADY_EXISTS', `referral ${d.referralId} was already made`);
+      }
+      if (d.toOrganisation !== owner && !hasConsentToShare(state, ctx.now)) {
+        throw new DomainError(
+          'CONSENT_TO_SHARE_REQUIRED',
+          'no active, unexpired share_with_other_organisations consent',
+        );
+      }
+      break;
+    }
+    case 'ReferralAccepted':
+    case 'ReferralDeclined':
+    case 'ReferralCompleted':
+    case 'ReferralCancelled': {
+      const referral = state.referrals[command.data.referralId];
+      if (!referral) {
+        throw new DomainError('REFERRAL_NOT_FOUND', `no referral ${command.data.referralId} in this case`);
+      }
+      const step = REFERRAL_STEPS[command.type];
+      if (!(step.from as readonly ReferralState[]).includes(referral.state)) {
+        throw new DomainError(
+          'REFERRAL_TRANSITION_INVALID',
+          `referral ${command.data.referralId} cannot move from ${referral.state} to ${step.to}`,
+        );
+      }
+      break;
+    }
+    case 'ResourceLinked':
+      break;
+    case 'CaseTransferred': {
+      const to = command.data.toOrganisationId ?? owner;
+      if (command.data.toOrganisationId !== undefined) checkOrganisationRegistered(ctx, to);
+      checkWorkerOf(ctx, command.data.toWorkerId, to);
+      break;
+    }
+    case 'CaseClosed':
+      break;
+    case 'CaseReopened':
+      if (state.status !== 'closed') throw new DomainError('CASE_NOT_CLOSED');
+      break;
+    case 'EntryVoided': {
+      const target = state.entries[command.data.targetEventId];
+      if (!target) {
+        throw new DomainError('ENTRY_NOT_FOUND', `event ${command.data.targetEventId} is not in this case`);
+      }
+      if (NOT_VOIDABLE.has(target.type)) {
+        throw new DomainError('ENTRY_NOT_VOIDABLE', `${target.type} cannot be voided`);
+      }
+      if (target.voided) throw new DomainError('ENTRY_ALREADY_VOIDED');
+      break;
+    }
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+  return [toEvent(command)];
+}
+
+/** An active share_with_other_organisations consent whose last day is today (CST) or later. */
+export function hasConsentToShare(state: CaseState, now: Date): boolean {
+  const consent = state.consents.share_with_other_organisations;
+  if (!consent?.active) return false;
+  return consent.expiresOn === null || consent.expiresOn >= cstDay(now);
+}
+
+/** The event an envelope records: what the sender said happened, without transport fields. */
+export function toEvent<C extends Envelope>(command: C): Extract<DomainEvent, { type: C['type'] }> {
+  return {
+    type: command.type,
+    eventId: command.eventId,
+    occurredAt: command.occurredAt,
+    data: command.data,
+  } as Extract<DomainEvent, { type: C['type'] }>;
+}
+
+/**
+ * The registrations a command names, so the caller can look them up and hand them to the
+ * decider in its context. `pastEvents` (the target stream's events) matter only for voiding
+ * a group activity entry, whose workers are named by the activity, not the command.
+ */
+export function referencedIds(
+  command: Envelope,
+  pastEvents: readonly DomainEvent[] = [],
+): { workerIds: string[]; projectIds: string[]; organisationIds: string[] } {
+  const workerIds: string[] = [];
+  const projectIds: string[] = [];
+  const organisationIds: string[] = [];
+  switch (command.type) {
+    case 'IntakeRecorded':
+      workerIds.push(command.data.workerId);
+      organisationIds.push(command.data.organisationId);
+      if (command.data.projectId !== undefined) projectIds.push(command.data.projectId);
+      break;
+    case 'AssessmentRecorded':
+    case 'VisitRecorded':
+      workerIds.push(command.data.workerId);
+      break;
+    case 'CasePlanRecorded':
+      if (command.data.approvedBy !== undefined) workerIds.push(command.data.approvedBy);
+      break;
+    case 'CaseTransferred':
+      workerIds.push(command.data.toWorkerId);
+      if (command.data.toOrganisationId !== undefined) organisationIds.push(command.data.toOrganisationId);
+      break;
+    case 'OrganisationRegistered':
+      if (command.data.parentOrganisationId !== undefined) {
+        organisationIds.push(command.data.parentOrganisationId);
+      }
+      break;
+    case 'WorkerRegistered':
+    case 'ProjectRegistered':
+      organisationIds.push(command.data.organisationId);
+      break;
+    case 'WorkerCertified':
+      workerIds.push(command.data.workerId);
+      break;
+    case 'GroupActivityRecorded':
+      workerIds.push(...command.data.workerIds);
+      projectIds.push(command.data.projectId);
+      break;
+    case 'SupervisionRecorded':
+      workerIds.push(command.data.supervisorId, command.data.superviseeId);
+      break;
+    case 'EntryVoided':
+      if (command.data.activityId !== undefined) {
+        for (const e of pastEvents)
+          if (e.type === 'GroupActivityRecorded') workerIds.push(...e.data.workerIds);
+      }
+      break;
+    case 'ConsentRecorded':
+    case 'ConsentWithdrawn':
+    case 'ReferralMade':
+    case 'ReferralAccepted':
+    case 'ReferralDeclined':
+    case 'ReferralCompleted':
+    case 'ReferralCancelled':
+    case 'ResourceLinked':
+    case 'CaseClosed':
+    case 'CaseReopened':
+    case 'PersonalDataErased':
+      break;
+    default: {
+      const _exhaustive: never = command;
+      return _exhaustive;
+    }
+  }
+  return {
+    workerIds: unique(workerIds),
+    projectIds: unique(projectIds),
+    organisationIds: unique(organisationIds),
+  };
+}
+
+function unique(ids: string[]): string[] {
+  return [...new Set(ids)];
+}

@@ -1,0 +1,89 @@
+import { DomainError } from './errors';
+import type { Certification, WorkerRole } from './primitives';
+
+/** Who sends a command: the role and organisation of the API key. */
+export interface Actor {
+  role: 'agency' | 'analyst' | 'reviewer' | 'admin';
+  organisationId?: string | undefined;
+  keyId?: string | undefined;
+}
+
+export interface WorkerInfo {
+  organisationId: string;
+  role: WorkerRole;
+  certification: Certification;
+}
+
+/**
+ * Everything a decider needs beyond the stream's own past: the clock, the sender, and the
+ * registrations the command names (see `referencedIds`). The caller looks these up; the
+ * deciders stay pure.
+ */
+export interface DecideContext {
+  now: Date;
+  actor: Actor;
+  /** The registered workers this command names. */
+  workers: ReadonlyMap<string, WorkerInfo>;
+  projects: ReadonlyMap<string, { organisationId: string }>;
+  /** Registered organisation ids this command names. */
+  organisations: ReadonlySet<string>;
+}
+
+/** How far ahead of the server's clock a sender's clock may run. */
+export const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
+
+export function checkNotInFuture(occurredAt: string, now: Date): void {
+  if (Date.parse(occurredAt) - now.getTime() > FUTURE_TOLERANCE_MS) {
+    throw new DomainError(
+      'OCCURRED_IN_FUTURE',
+      `occurredAt ${occurredAt} is after ${now.toISOString()} + 5 min`,
+    );
+  }
+}
+
+/** The registered worker, or WORKER_NOT_REGISTERED. */
+export function registeredWorker(ctx: DecideContext, workerId: string): WorkerInfo {
+  const worker = ctx.workers.get(workerId);
+  if (!worker) throw new DomainError('WORKER_NOT_REGISTERED', `worker ${workerId} is not registered`);
+  return worker;
+}
+
+/** A worker acts only for its own organisation. */
+export function checkWorkerOf(ctx: DecideContext, workerId: string, organisationId: string): WorkerInfo {
+  const worker = registeredWorker(ctx, workerId);
+  if (worker.organisationId !== organisationId) {
+    throw new DomainError(
+      'WORKER_OF_OTHER_ORGANISATION',
+      `worker ${workerId} belongs to another organisation than ${organisationId}`,
+    );
+  }
+  return worker;
+}
+
+export function checkProjectRegistered(ctx: DecideContext, projectId: string): void {
+  if (!ctx.projects.has(projectId)) {
+    throw new DomainError('PROJECT_NOT_REGISTERED', `project ${projectId} is not registered`);
+  }
+}
+
+export function checkOrganisationRegistered(ctx: DecideContext, organisationId: string): void {
+  if (!ctx.organisations.has(organisationId)) {
+    throw new DomainError('ORGANISATION_NOT_REGISTERED', `organisation ${organisationId} is not registered`);
+  }
+}
+
+/** The organisation of an agency actor; an agency key without one acts for nobody. */
+export function agencyOrganisation(actor: Actor): string {
+  if (actor.role !== 'agency') {
+    throw new DomainError('FORBIDDEN_ROLE', `the ${actor.role} role may not record this`);
+  }
+  if (!actor.organisationId) {
+    throw new DomainError('NOT_YOUR_ORGANISATION', 'the agency key is bound to no organisation');
+  }
+  return actor.organisationId;
+}
+
+/** The calendar day of `now` in China Standard Time (UTC+8), as YYYY-MM-DD. */
+export function cstDay(now: Date): string {
+  return new Date(now.getTime() + 8 * 60 * 60 * 1000).toISOString().slice(0, 10);
+}
