@@ -1,0 +1,149 @@
+import { resolve } from 'node:path';
+import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
+import { createHttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
+import { registerIngestRoutes } from '@fengcheng/ingest-api';
+import { createLogger, type Database, type Logger, openDatabase } from '@fengcheng/platform';
+import { registerQueryRoutes } from '@fengcheng/query-api';
+import { createProjector } from '@fengcheng/read-models';
+import type { FastifyInstance } from 'fastify';
+import { type DemoSummary, loadDemo } from './demo';
+
+export interface AllInOneOptions {
+  /** Default `PORT` or 3000; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1 embedded (nobody else should reach an unconfigured ledger), 0.0.0.0 on a server. */
+  host?: string;
+  /** PGlite data folder; default `FENGCHENG_DATA_DIR` or `./.fengcheng/data`. `memory://` keeps nothing. */
+  dataDir?: string;
+  /** postgres://… — use a server instead of PGlite (default `DATABASE_URL`). */
+  databaseUrl?: string;
+  /** Schema on the server (default `public`). */
+  schema?: string;
+  /** An already-open database (tests); it is not closed by `stop()`. */
+  database?: Database;
+  /** Load the demo when the ledger is empty. Default true. */
+  demo?: boolean;
+  /** The first admin key (default `FENGCHENG_ADMIN_KEY`); without it one is made on first run. */
+  adminKey?: string;
+  logger?: Logger;
+  /** Options for the HTTP app, e.g. `rateLimit: false` in load tests. */
+  http?: { rateLimit?: { max: number; timeWindowMs: number } | false; bodyLimit?: number };
+}
+
+export interface AllInOne {
+  url: string;
+  /** Set on the first run only, when no admin key existed and none was configured. */
+  adminKey?: string;
+  /** Where the data lives: the PGlite folder, or the server and schema. */
+  dataLocation: string;
+  demo?: DemoSummary;
+  app: FastifyInstance;
+  store: EventStore;
+  projector: ReturnType<typeof createProjector>;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything in one process: the event store, the projector, and the ingest, query and
+ * admin routes on one fastify. With no options and no environment it runs on PGlite in
+ * `./.fengcheng/data` — the embedded default that `npm start` serves.
+ */
+export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllInOne> {
+  const env = process.env;
+  const logger = options.logger ?? createLogger({ name: 'fengcheng' });
+  const databaseUrl = options.databaseUrl ?? env.DATABASE_URL;
+  const ownsDatabase = options.database === undefined;
+  // npm runs workspace scripts in the workspace folder; INIT_CWD is where the user typed `npm start`.
+  const dataDir =
+    options.dataDir ?? env.FENGCHENG_DATA_DIR ?? resolve(env.INIT_CWD ?? process.cwd(), '.fengcheng/data');
+
+  const database =
+    options.database ??
+    (await openDatabase(
+      databaseUrl
+        ? { url: databaseUrl, schema: options.schema ?? 'public' }
+        : { dataDir, schema: options.schema },
+    ));
+  const dataLocation =
+    database.kind === 'pglite'
+      ? options.database
+        ? 'embedded (PGlite)'
+        : dataDir
+      : `${redactUrl(databaseUrl ?? 'postgres')} schema ${database.schema}`;
+
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    const store = await createPostgresEventStore(database, { logger });
+    cleanups.push(() => store.close());
+    const keys = await KeyStore.open(database);
+    const admin = await keys.ensureAdminKey(options.adminKey ?? env.FENGCHENG_ADMIN_KEY);
+    if (admin.created) logger.warn('no admin key existed: one was made and is printed once on stdout');
+
+    const projector = createProjector({ store, database, logger });
+    await projector.start();
+    cleanups.push(() => projector.stop());
+
+    const app = await createHttpApp({
+      logger,
+      keys,
+      readiness: async () => true,
+      ...(options.http?.rateLimit !== undefined ? { rateLimit: options.http.rateLimit } : {}),
+      ...(options.http?.bodyLimit !== undefined ? { bodyLimit: options.http.bodyLimit } : {}),
+    });
+    cleanups.push(() => app.close());
+    registerAdminRoutes(app, { keys });
+    registerIngestRoutes(app, { store, logger });
+    registerQueryRoutes(app, {
+      store,
+      readModels: () => projector.readModels(),
+      waitForPosition: (position, timeoutMs) => projector.waitFor(position, timeoutMs),
+      logger,
+    });
+    await app.ready();
+
+    let demo: DemoSummary | undefined;
+    if ((options.demo ?? true) && (await store.headPosition()) === 0n) {
+      demo = await loadDemo(app, keys);
+      logger.info({ events: demo.events, lastPosition: demo.lastPosition.toString() }, 'demo loaded');
+      await projector.waitFor(demo.lastPosition, 30_000);
+    }
+
+    const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
+    const host = options.host ?? (database.kind === 'pglite' && ownsDatabase ? '127.0.0.1' : '0.0.0.0');
+    const address = await app.listen({ port, host });
+    const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+    logger.info({ url, data: dataLocation, firstRun: admin.created !== undefined }, 'fengcheng listening');
+
+    let stopped = false;
+    return {
+      url,
+      ...(admin.created ? { adminKey: admin.created } : {}),
+      dataLocation,
+      ...(demo ? { demo } : {}),
+      app,
+      store,
+      projector,
+      database,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await runCleanups(cleanups);
+        if (ownsDatabase) await database.close();
+      },
+    };
+  } catch (error) {
+    await runCleanups(cleanups).catch(() => {});
+    if (ownsDatabase) await database.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function runCleanups(cleanups: Array<() => Promise<void>>) {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+}
+
+/** The URL without its password, for banners and logs. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

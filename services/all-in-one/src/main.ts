@@ -1,0 +1,46 @@
+import { startAllInOne } from './all-in-one';
+
+/**
+ * `npm start`: the whole of Fengcheng in one process, no configuration needed. Pino writes
+ * its lines as usual; the banner below is for the person at the terminal.
+ */
+async function main() {
+  const running = await startAllInOne();
+  const lines = [
+    '',
+    '  凤城 Fengcheng is running',
+    `  URL          ${running.url}   (API docs: ${running.url}/docs)`,
+    `  data         ${running.dataLocation}`,
+  ];
+  if (running.adminKey) {
+    lines.push(
+      `  admin key    ${running.adminKey}`,
+      '               shown this once — keep it; it is stored only as a hash',
+    );
+  }
+  if (running.demo) {
+    lines.push(
+      `  demo         ${running.demo.events} events loaded from the Yinchuan article`,
+      `               try: curl -H "Authorization: Bearer <admin key>" ${running.url}/v1/stats/service-instances?groupBy=county`,
+    );
+  }
+  lines.push('');
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await running.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `fengcheng failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,151 @@
+import { DomainError } from '@fengcheng/domain';
+import { type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
+import {
+  getProjectOutcomes,
+  getRegionSummary,
+  getServiceInstances,
+  getWorkerWorkloads,
+} from '@fengcheng/read-models';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CSV_CONTENT_TYPE, toCsv } from '../csv';
+import { ensurePosition, type QueryRoutesDeps } from '../deps';
+import { AnalystFilterQuery, analystFilters, GROUP_BY, RegionPrefixSchema } from '../filters';
+
+const FiltersEcho = z
+  .record(z.string(), z.string())
+  .describe('the filters applied, region as the prefix it was reduced to');
+
+const ServiceInstancesResponse = z.object({
+  filters: FiltersEcho,
+  groupBy: z.enum(GROUP_BY).nullable(),
+  total: z.number(),
+  rows: z.array(z.object({ key: z.string(), serviceInstances: z.number() })),
+});
+const RowsResponse = z.object({
+  filters: FiltersEcho,
+  rows: z.array(z.looseObject({})),
+});
+const RegionSummaryResponse = z.object({
+  filters: FiltersEcho,
+  summary: z.looseObject({}),
+});
+
+/** Analysts read projections only: they hold codes and counts, never a client's personal data. */
+export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void {
+  const r = app;
+  const analyst = requireRole('analyst', 'admin');
+  const now = deps.clock ?? (() => new Date());
+
+  r.get(
+    '/v1/stats/service-instances',
+    {
+      preHandler: analyst,
+      schema: {
+        tags: ['analyst'],
+        summary: 'Service instances (服务人次), total and grouped',
+        description:
+          'Counts by the one rule: a visit 1, a group activity its attendees, a resource link 1; voided entries take theirs back.',
+        querystring: z.strictObject({ ...AnalystFilterQuery, groupBy: z.enum(GROUP_BY).optional() }),
+        response: { 200: ServiceInstancesResponse, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      await ensurePosition(deps, query.minPosition);
+      const filters = analystFilters(query);
+      const db = await deps.readModels();
+      const result = await getServiceInstances(db, {
+        ...filters,
+        ...(query.groupBy ? { groupBy: query.groupBy } : {}),
+      });
+      if (wantsCsv(request, query.format)) {
+        const rows = query.groupBy ? result.rows : [{ key: 'total', serviceInstances: result.total }];
+        return sendCsv(reply, 'service-instances', toCsv(rows, ['key', 'serviceInstances']));
+      }
+      return { filters, groupBy: query.groupBy ?? null, total: result.total, rows: result.rows };
+    },
+  );
+
+  r.get(
+    '/v1/projects/outcomes',
+    {
+      preHandler: analyst,
+      schema: {
+        tags: ['analyst'],
+        summary: 'Per-project outcomes',
+        querystring: z.strictObject(AnalystFilterQuery),
+        response: { 200: RowsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      await ensurePosition(deps, query.minPosition);
+      const filters = analystFilters(query);
+      const rows = await getProjectOutcomes(await deps.readModels(), filters);
+      if (wantsCsv(request, query.format)) return sendCsv(reply, 'project-outcomes', toCsv(rows as never));
+      return { filters, rows: rows as Array<Record<string, unknown>> };
+    },
+  );
+
+  r.get(
+    '/v1/workers/workloads',
+    {
+      preHandler: analyst,
+      schema: {
+        tags: ['analyst'],
+        summary: 'Per-worker workloads',
+        description: 'Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now.',
+        querystring: z.strictObject(AnalystFilterQuery),
+        response: { 200: RowsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      await ensurePosition(deps, query.minPosition);
+      const filters = analystFilters(query);
+      const rows = await getWorkerWorkloads(await deps.readModels(), { ...filters, now: now() });
+      if (wantsCsv(request, query.format)) return sendCsv(reply, 'worker-workloads', toCsv(rows as never));
+      return { filters, rows: rows as Array<Record<string, unknown>> };
+    },
+  );
+
+  r.get(
+    '/v1/regions/:code/summary',
+    {
+      preHandler: analyst,
+      schema: {
+        tags: ['analyst'],
+        summary: 'Summary of a region at any of the four levels',
+        params: z.strictObject({ code: RegionPrefixSchema }),
+        querystring: z.strictObject(AnalystFilterQuery),
+        response: { 200: RegionSummaryResponse, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { query, params } = request;
+      await ensurePosition(deps, query.minPosition);
+      const filters = analystFilters(query);
+      const code = params.code.padEnd(12, '0');
+      const summary = await getRegionSummary(await deps.readModels(), code, filters);
+      if (!summary) throw new DomainError('UNKNOWN_REGION', `no region ${code} in the read models`);
+      if (wantsCsv(request, query.format)) {
+        return sendCsv(reply, `region-${code}`, toCsv([summary as unknown as Record<string, unknown>]));
+      }
+      return { filters, summary: summary as unknown as Record<string, unknown> };
+    },
+  );
+}
+
+function wantsCsv(request: FastifyRequest, format: 'json' | 'csv' | undefined): boolean {
+  if (format) return format === 'csv';
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/csv') && !accept.includes('application/json');
+}
+
+function sendCsv(reply: FastifyReply, name: string, csv: string) {
+  return reply
+    .type(CSV_CONTENT_TYPE)
+    .header('content-disposition', `inline; filename="${name}.csv"`)
+    .send(csv);
+}

@@ -1,0 +1,286 @@
+import { caseStateOf, DomainError, type DomainEvent, stateAt, streamIds } from '@fengcheng/domain';
+import type { RecordedEvent } from '@fengcheng/event-store';
+import { authOf, type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ensurePosition, type QueryRoutesDeps } from '../deps';
+import { ConsistencyQuery, PositionSchema } from '../filters';
+import { toJsonSafe } from '../json-safe';
+import { verifyLedger } from '../ledger-verify';
+
+const CaseParams = z.strictObject({ caseId: z.uuid() });
+
+/** Why the read is made; issue #5 records it in the audit trail. Accepted (and logged) now. */
+const PurposeQuery = {
+  purpose: z.string().min(1).max(500).optional().describe('why this history is read (recorded)'),
+};
+
+const VerificationSchema = z.object({
+  ok: z.boolean(),
+  streamId: z.string(),
+  events: z.number(),
+  head: z.string().optional(),
+  brokenAt: z.number().optional(),
+  reason: z.string().optional(),
+});
+
+const HistoryEventSchema = z.object({
+  eventId: z.string(),
+  streamId: z.string(),
+  type: z.string(),
+  version: z.number(),
+  position: z.string(),
+  occurredAt: z.string(),
+  recordedAt: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()),
+  source: z.object({ system: z.string(), recordId: z.string() }).nullable(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+const HistoryResponse = z.object({
+  caseId: z.string(),
+  streamId: z.string(),
+  organisationId: z.string().nullable(),
+  events: z.array(HistoryEventSchema),
+  verification: VerificationSchema,
+});
+
+const StateResponse = z.object({
+  caseId: z.string(),
+  /** Events applied to reach this state. */
+  version: z.number(),
+  /** Events in the stream now. */
+  currentVersion: z.number(),
+  lastEvent: z
+    .object({ eventId: z.string(), type: z.string(), occurredAt: z.string(), recordedAt: z.string() })
+    .nullable(),
+  asOf: z.string().nullable(),
+  knownAt: z.string().nullable(),
+  state: z.unknown(),
+});
+
+const LedgerResponse = z.object({
+  ok: z.boolean(),
+  events: z.number(),
+  streams: z.number(),
+  digest: z.string(),
+  lastPosition: z.string(),
+  digestMatches: z.boolean().nullable(),
+  broken: z.array(
+    z.object({
+      streamId: z.string(),
+      brokenAt: z.number(),
+      reason: z.string(),
+      position: z.string().nullable(),
+    }),
+  ),
+  brokenCount: z.number(),
+  seconds: z.number(),
+});
+
+/** Reviewers replay cases and verify the ledger from the event store itself, not from projections. */
+export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): void {
+  const r = app;
+  const caseReaders = requireRole('reviewer', 'admin', 'agency');
+
+  r.get(
+    '/v1/cases/:caseId/history',
+    {
+      preHandler: caseReaders,
+      schema: {
+        tags: ['reviewer'],
+        summary: "A case's full history with each event's metadata and the chain verification",
+        description: 'Reviewers and admins read any case; an agency only a case its organisation owns now.',
+        params: CaseParams,
+        querystring: z.strictObject({ ...PurposeQuery, ...ConsistencyQuery }),
+        response: { 200: HistoryResponse, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { caseId } = request.params;
+      await ensurePosition(deps, request.query.minPosition);
+      const { streamId, events, owner } = await loadCase(deps, request, caseId);
+      const verification = await deps.store.verifyStream(streamId);
+      request.log.info(
+        {
+          caseId,
+          keyId: authOf(request).keyId,
+          role: authOf(request).role,
+          purpose: request.query.purpose ?? null,
+        },
+        'case history read',
+      );
+      return {
+        caseId,
+        streamId,
+        organisationId: owner,
+        events: events.map(historyEvent),
+        verification,
+      };
+    },
+  );
+
+  r.get(
+    '/v1/cases/:caseId/state',
+    {
+      preHandler: caseReaders,
+      schema: {
+        tags: ['reviewer'],
+        summary: 'The state of a case at a past moment or version, replayed from its events',
+        description:
+          '`asOf` replays the events that had occurred by then (by occurredAt, so a late-recorded earlier visit counts); `knownAt` only what the ledger had recorded by then; `version` the first N events. Given together, an event must pass each.',
+        params: CaseParams,
+        querystring: z.strictObject({
+          asOf: z.iso.datetime({ offset: true }).optional(),
+          knownAt: z.iso.datetime({ offset: true }).optional(),
+          version: z.coerce.number().int().min(0).optional(),
+          ...PurposeQuery,
+          ...ConsistencyQuery,
+        }),
+        response: { 200: StateResponse, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { caseId } = request.params;
+      const { asOf, knownAt, version, purpose, minPosition } = request.query;
+      await ensurePosition(deps, minPosition);
+      const { events } = await loadCase(deps, request, caseId);
+      if (version !== undefined && version > events.length) {
+        throw new DomainError(
+          'INVALID_QUERY',
+          `the case has ${events.length} events; version ${version} is ahead`,
+        );
+      }
+      let upTo = version ?? events.length;
+      if (knownAt !== undefined) {
+        const cutoff = Date.parse(knownAt);
+        const unknown = events.findIndex((event) => Date.parse(event.recordedAt) > cutoff);
+        if (unknown >= 0) upTo = Math.min(upTo, unknown);
+      }
+      const options: { asOf?: Date; version: number } = { version: upTo };
+      if (asOf !== undefined) options.asOf = new Date(asOf);
+      const state = stateAt(events.map(domainEvent), options);
+      const last = lastApplied(events, options);
+      request.log.info(
+        {
+          caseId,
+          keyId: authOf(request).keyId,
+          role: authOf(request).role,
+          purpose: purpose ?? null,
+          asOf,
+          version,
+        },
+        'case state read',
+      );
+      return {
+        caseId,
+        version: state.version,
+        currentVersion: events.length,
+        lastEvent: last
+          ? {
+              eventId: last.eventId,
+              type: last.type,
+              occurredAt: last.occurredAt,
+              recordedAt: last.recordedAt,
+            }
+          : null,
+        asOf: asOf ?? null,
+        knownAt: knownAt ?? null,
+        state: toJsonSafe(state),
+      };
+    },
+  );
+
+  r.get(
+    '/v1/ledger/verify',
+    {
+      preHandler: requireRole('reviewer', 'admin'),
+      schema: {
+        tags: ['reviewer'],
+        summary: 'Verify every stream’s hash chain and compute the ledger digest',
+        description:
+          'Reads the whole log page by page. Give `upTo` and `expectedDigest` (from an earlier export) to detect alteration, reordering or truncation since.',
+        querystring: z.strictObject({
+          upTo: PositionSchema.optional(),
+          expectedDigest: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/)
+            .optional(),
+          ...PurposeQuery,
+          ...ConsistencyQuery,
+        }),
+        response: { 200: LedgerResponse, ...problemResponses(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const { upTo, expectedDigest, purpose, minPosition } = request.query;
+      await ensurePosition(deps, minPosition);
+      const result = await verifyLedger(deps.store, upTo === undefined ? {} : { upTo });
+      request.log.info(
+        { keyId: authOf(request).keyId, purpose: purpose ?? null, events: result.events, ok: result.ok },
+        'ledger verified',
+      );
+      return {
+        ...result,
+        lastPosition: result.lastPosition.toString(),
+        digestMatches: expectedDigest === undefined ? null : expectedDigest === result.digest,
+      };
+    },
+  );
+}
+
+/** Reads a case's stream and enforces who may see it: 404 unknown, 403 another agency's. */
+async function loadCase(deps: QueryRoutesDeps, request: FastifyRequest, caseId: string) {
+  const streamId = streamIds.case(caseId);
+  const events = await deps.store.readStream(streamId);
+  if (events.length === 0) throw new DomainError('CASE_NOT_FOUND', `no case ${caseId}`);
+  const owner = ownerOf(events);
+  const auth = authOf(request);
+  if (auth.role === 'agency' && (!auth.organisationId || auth.organisationId !== owner)) {
+    throw new DomainError('NOT_YOUR_CASE');
+  }
+  return { streamId, events, owner };
+}
+
+/** The organisation that owns the case now: the intake's, or the latest transfer's destination. */
+function ownerOf(events: readonly RecordedEvent[]): string | null {
+  return caseStateOf(events.map(domainEvent)).organisationId;
+}
+
+function domainEvent(event: RecordedEvent): DomainEvent {
+  return {
+    type: event.type,
+    eventId: event.eventId,
+    occurredAt: event.occurredAt,
+    data: event.data,
+  } as DomainEvent;
+}
+
+/** The last event a replay with these options applies, mirroring `stateAt`'s rule. */
+function lastApplied(events: readonly RecordedEvent[], options: { asOf?: Date; version: number }) {
+  const until = options.asOf?.getTime() ?? Number.POSITIVE_INFINITY;
+  for (let i = Math.min(options.version, events.length) - 1; i >= 0; i--) {
+    const event = events[i]!;
+    if (Date.parse(event.occurredAt) <= until) return event;
+  }
+  return undefined;
+}
+
+function historyEvent(event: RecordedEvent) {
+  return {
+    eventId: event.eventId,
+    streamId: event.streamId,
+    type: event.type,
+    version: event.version,
+    position: event.position.toString(),
+    occurredAt: event.occurredAt,
+    recordedAt: event.recordedAt,
+    data: event.data,
+    metadata: event.metadata,
+    source: event.source,
+    prevHash: event.prevHash,
+    hash: event.hash,
+  };
+}
