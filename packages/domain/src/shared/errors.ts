@@ -11,6 +11,10 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, title: 'The body is larger than allowed' },
   BATCH_TOO_LARGE: { status: 413, title: 'The batch has more events than allowed' },
   DUPLICATE_EVENT_IN_BATCH: { status: 400, title: 'The same eventId appears twice in one batch' },
+  BATCH_GROUP_REJECTED: {
+    status: 424,
+    title: 'Another event of the same stream in this batch was refused, so none of them was appended',
+  },
   INVALID_QUERY: { status: 400, title: 'A query parameter is invalid' },
   // Authentication and authorisation
   UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
