@@ -26,6 +26,8 @@ export interface AllInOneOptions {
   /** The first admin key (default `FENGCHENG_ADMIN_KEY`); without it one is made on first run. */
   adminKey?: string;
   logger?: Logger;
+  /** Events per projector transaction (the projector's default when absent). */
+  projectorBatchSize?: number;
   /** Options for the HTTP app, e.g. `rateLimit: false` in load tests. */
   http?: { rateLimit?: { max: number; timeWindowMs: number } | false; bodyLimit?: number };
 }
@@ -80,7 +82,12 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     const admin = await keys.ensureAdminKey(options.adminKey ?? env.FENGCHENG_ADMIN_KEY);
     if (admin.created) logger.warn('no admin key existed: one was made and is printed once on stdout');
 
-    const projector = createProjector({ store, database, logger });
+    const projector = createProjector({
+      store,
+      database,
+      logger,
+      ...(options.projectorBatchSize ? { batchSize: options.projectorBatchSize } : {}),
+    });
     await projector.start();
     cleanups.push(() => projector.stop());
 

@@ -1,0 +1,73 @@
+import { DEMO_CASES, DEMO_ORGANISATIONS } from '@fengcheng/all-in-one';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './support/server';
+
+/** What `npm start` serves on a first run: the demo from the article, loaded through HTTP. */
+describe('the demo', () => {
+  let server: TestServer;
+  let minPosition: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ demo: true });
+    minPosition = server.running.demo!.lastPosition.toString();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('loads on an empty ledger and counts 100 service instances by the counting rule', async () => {
+    // 9 + 3 visits, 12 visits and 2 resource links, group activities of 50 and 24 attendees.
+    expect(server.running.demo!.events).toBeGreaterThan(80);
+    const analyst = server.as(await server.issueKey('analyst'));
+    const total = await analyst.get(`/v1/stats/service-instances?minPosition=${minPosition}`);
+    expect(total.status).toBe(200);
+    expect(total.body.total).toBe(100);
+    const byCounty = await analyst.get(
+      `/v1/stats/service-instances?groupBy=county&minPosition=${minPosition}`,
+    );
+    expect(byCounty.body.rows).toEqual(
+      expect.arrayContaining([
+        { key: '640104000000', serviceInstances: 18 },
+        { key: '640106000000', serviceInstances: 9 },
+        { key: '640181000000', serviceInstances: 50 },
+        { key: '640105000000', serviceInstances: 24 },
+      ]),
+    );
+  });
+
+  it('answers non-zero project outcomes, worker workloads and region summaries', async () => {
+    const analyst = server.as(await server.issueKey('analyst'));
+    const outcomes = await analyst.get(`/v1/projects/outcomes?minPosition=${minPosition}`);
+    expect(outcomes.status).toBe(200);
+    expect(outcomes.body.rows.length).toBe(5);
+    const workloads = await analyst.get(`/v1/workers/workloads?minPosition=${minPosition}`);
+    expect(workloads.status).toBe(200);
+    expect(workloads.body.rows.length).toBe(13);
+    const region = await analyst.get(`/v1/regions/6401/summary?minPosition=${minPosition}`);
+    expect(region.status).toBe(200);
+    expect(region.body.summary).toBeTruthy();
+  });
+
+  it("verifies a demo case's history and the whole ledger", async () => {
+    const reviewer = server.as(await server.issueKey('reviewer'));
+    for (const caseId of Object.values(DEMO_CASES)) {
+      const history = await reviewer.get(`/v1/cases/${caseId}/history?purpose=demo%20check`);
+      expect(history.status).toBe(200);
+      expect(history.body.verification.ok).toBe(true);
+      expect(history.body.events.length).toBeGreaterThan(10);
+    }
+    const ledger = await reviewer.get('/v1/ledger/verify');
+    expect(ledger.body.ok).toBe(true);
+    expect(ledger.body.events).toBe(server.running.demo!.events);
+  });
+
+  it('is not loaded again when the process restarts on the same data', async () => {
+    const events = server.running.demo!.events;
+    await server.restart({ demo: true });
+    expect(server.running.demo).toBeUndefined();
+    const reviewer = server.as(await server.issueKey('reviewer'));
+    const ledger = await reviewer.get('/v1/ledger/verify');
+    expect(ledger.body.events).toBe(events);
+    expect(DEMO_ORGANISATIONS.map((o) => o.name).join()).toContain('寸草心');
+  });
+});
