@@ -58,6 +58,9 @@ export {
   type RegionLevel,
   regionPath,
   rollUp,
+  YINCHUAN_CITY,
+  YINCHUAN_COUNTIES,
+  yinchuanRegionName,
 } from './region/region';
 export {
   decideOther,

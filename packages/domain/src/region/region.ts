@@ -50,3 +50,20 @@ export function normaliseRegionCode(input: string): string | null {
   const code = input.padEnd(12, '0');
   return isValidRegionCode(code) ? code : null;
 }
+
+/** Yinchuan (银川市) and its six county-level areas, the service system this ledger was built for. */
+export const YINCHUAN_CITY = { code: '640100000000', name: '银川市' } as const;
+export const YINCHUAN_COUNTIES = [
+  { code: '640104000000', name: '兴庆区' },
+  { code: '640105000000', name: '西夏区' },
+  { code: '640106000000', name: '金凤区' },
+  { code: '640121000000', name: '永宁县' },
+  { code: '640122000000', name: '贺兰县' },
+  { code: '640181000000', name: '灵武市' },
+] as const;
+
+/** The name of Yinchuan or one of its county-level areas, for a code at that level; else null. */
+export function yinchuanRegionName(code: string): string | null {
+  if (code === YINCHUAN_CITY.code) return YINCHUAN_CITY.name;
+  return YINCHUAN_COUNTIES.find((county) => county.code === code)?.name ?? null;
+}
