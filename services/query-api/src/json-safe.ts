@@ -3,7 +3,7 @@
  * strings and bigints decimal strings (positions are 64-bit and would lose digits as numbers).
  */
 export function toJsonSafe(value: unknown): unknown {
-  if (value === null || value === undefined) return value ?? null;
+  if (value === null || value === undefined) return value;
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'object') return typeof value === 'function' ? undefined : value;
   if (value instanceof Date) return value.toISOString();
@@ -12,8 +12,8 @@ export function toJsonSafe(value: unknown): unknown {
     for (const [key, item] of value) out[String(key)] = toJsonSafe(item);
     return out;
   }
-  if (value instanceof Set) return [...value].map(toJsonSafe);
-  if (Array.isArray(value)) return value.map(toJsonSafe);
+  if (value instanceof Set) return [...value].map((item) => toJsonSafe(item) ?? null);
+  if (Array.isArray(value)) return value.map((item) => toJsonSafe(item) ?? null);
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     const safe = toJsonSafe(item);
