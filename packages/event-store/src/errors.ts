@@ -1,6 +1,8 @@
 /** The stream's version was not what the appender expected. */
 export class WrongExpectedVersionError extends Error {
   override readonly name = 'WrongExpectedVersionError';
+  /** The stable error code (packages/domain/src/shared/errors.ts) the HTTP layer answers with. */
+  readonly code = 'EXPECTED_VERSION_MISMATCH';
   constructor(
     readonly streamId: string,
     readonly expected: string | number,
@@ -13,10 +15,13 @@ export class WrongExpectedVersionError extends Error {
 /** An event id (or a source record id) was used before for a different event. */
 export class IdempotencyConflictError extends Error {
   override readonly name = 'IdempotencyConflictError';
+  /** EVENT_ID_CONFLICT or SOURCE_RECORD_CONFLICT, after the key that collided. */
+  readonly code: 'EVENT_ID_CONFLICT' | 'SOURCE_RECORD_CONFLICT';
   constructor(
     readonly key: { eventId: string } | { sourceSystem: string; sourceRecordId: string },
     readonly detail: string,
   ) {
     super(detail);
+    this.code = 'eventId' in key ? 'EVENT_ID_CONFLICT' : 'SOURCE_RECORD_CONFLICT';
   }
 }

@@ -1,4 +1,14 @@
 export { IdempotencyConflictError, WrongExpectedVersionError } from './errors';
+export {
+  canonicalJson,
+  computeEventHash,
+  fingerprintOf,
+  GENESIS_HASH,
+  type HashedEvent,
+  hashEvent,
+  LedgerDigester,
+  verifyChain,
+} from './hash-chain';
 export type {
   AppendedEvent,
   AppendResult,
@@ -13,3 +23,5 @@ export type {
   Subscription,
   VerifyResult,
 } from './port';
+export { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
+export { PollingSubscription, type SubscriptionSource } from './subscription';

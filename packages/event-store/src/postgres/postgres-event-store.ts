@@ -1,0 +1,508 @@
+import type { Database, Logger } from '@fengcheng/platform';
+import type pg from 'pg';
+import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
+import { fingerprintOf, GENESIS_HASH, hashEvent, LedgerDigester, verifyChain } from '../hash-chain';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedVersion,
+  LedgerDigest,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  VerifyResult,
+} from '../port';
+import { PollingSubscription } from '../subscription';
+import { migrate, names } from './schema';
+import { pgErrorOf, type Row, type SqlClient, sqlClientFor } from './sql-client';
+
+export interface PostgresEventStoreOptions {
+  /** Source of `recordedAt`. Default: the system clock. */
+  clock?: () => Date;
+  logger?: Logger;
+  /** How often a caught-up subscription re-reads when no notification woke it. Default 250 ms. */
+  pollIntervalMs?: number;
+}
+
+/** Positions are (xid << 20) | index, so one append holds at most 2^20 events; far fewer is sensible. */
+const MAX_BATCH = 10_000;
+const MAX_APPEND_ATTEMPTS = 10;
+const HEAD_CACHE_SIZE = 10_000;
+/** NOTIFY is coalesced: at most one per interval, the last one always after the last commit. */
+const NOTIFY_INTERVAL_MS = 5;
+const DIGEST_PAGE = 10_000;
+
+/**
+ * Opens the PostgreSQL event store on a server (pg) or on embedded PGlite — the same SQL on
+ * both; only LISTEN differs. Creates its tables in `database.schema` if missing. `close()`
+ * stops subscriptions and its LISTEN connection; the caller still owns (and closes) `database`.
+ */
+export async function createPostgresEventStore(
+  database: Database,
+  options: PostgresEventStoreOptions = {},
+): Promise<EventStore> {
+  const sql = sqlClientFor(database);
+  await migrate(sql, database.schema);
+  return new PostgresEventStore(database, sql, options);
+}
+
+interface Head {
+  version: number;
+  hash: string;
+}
+
+interface Prepared {
+  event: NewEvent;
+  metadata: Record<string, unknown>;
+  source: { system: string; recordId: string } | null;
+  fingerprint: string;
+}
+
+const EXPECTED_CODE = { any: -1, stream_exists: -2, no_stream: 0 } as const;
+
+function toBigInt(value: unknown): bigint {
+  return typeof value === 'bigint' ? value : BigInt(value as number | string);
+}
+
+class PostgresEventStore implements EventStore {
+  private readonly n: ReturnType<typeof names>;
+  private readonly clock: () => Date;
+  private readonly logger: Logger | undefined;
+  private readonly pollIntervalMs: number;
+  private readonly heads = new Map<string, Head>();
+  private readonly wakeListeners = new Set<() => void>();
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly sql: {
+    append: string;
+    readStream: string;
+    readAll: string;
+    head: string;
+    heldBack: string;
+    streamVersion: string;
+    lookup: string;
+    appendEnd: string;
+    digestPage: string;
+  };
+  private notifyTimer: NodeJS.Timeout | undefined;
+  private lastNotifyAt = 0;
+  private listening: Promise<void> | undefined;
+  private listenClient: pg.PoolClient | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly client: SqlClient,
+    options: PostgresEventStoreOptions,
+  ) {
+    this.n = names(database.schema);
+    this.clock = options.clock ?? (() => new Date());
+    this.logger = options.logger;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    const { events } = this.n;
+    // Every transaction below the snapshot's xmin has ended, and no new one can take a
+    // smaller xid: nothing can ever commit behind a position a reader has passed.
+    const visible = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
+    this.sql = {
+      append: `select * from ${this.n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      readStream: `select position, hash, event from ${events}
+        where stream_id = $1 and version >= $2 and version <= $3 order by version limit $4`,
+      readAll: `select position, hash, event from ${events}
+        where position > $1 and position < ${visible} order by position limit $2`,
+      head: `select coalesce(max(position), 0) from ${events} where position < ${visible}`,
+      heldBack: `select exists (select 1 from ${events} where position > $1 and position >= ${visible})`,
+      streamVersion: `select coalesce(max(version), 0) from ${events} where stream_id = $1`,
+      lookup: `select event_id, stream_id, version, position, fingerprint, source_system, source_record_id
+          from ${events} where event_id = any ($1::text[])
+        union
+        select e.event_id, e.stream_id, e.version, e.position, e.fingerprint, e.source_system, e.source_record_id
+          from ${events} e
+          join unnest($2::text[], $3::text[]) s (sys, rid) on e.source_system = s.sys and e.source_record_id = s.rid`,
+      appendEnd: `select max(version) from ${events} where stream_id = $1 and position >= $2 and position < $3`,
+      digestPage: `select position, hash from ${events}
+        where position > $1 and position <= $2 and position < ${visible} order by position limit $3`,
+    };
+  }
+
+  async append(
+    streamId: string,
+    events: NewEvent[],
+    options: { expectedVersion?: ExpectedVersion } = {},
+  ): Promise<AppendResult> {
+    const expectedVersion = options.expectedVersion ?? 'any';
+    const expected = typeof expectedVersion === 'number' ? expectedVersion : EXPECTED_CODE[expectedVersion];
+    if (!Number.isInteger(expected) || expected < -2) {
+      throw new RangeError(`invalid expectedVersion: ${String(expectedVersion)}`);
+    }
+    const prepared = this.prepare(streamId, events);
+    const recordedAt = this.clock().toISOString();
+    const ids = prepared.map((p) => p.event.eventId);
+    const types = prepared.map((p) => p.event.type);
+    const sourceSystems = prepared.map((p) => p.source?.system ?? null);
+    const sourceIds = prepared.map((p) => p.source?.recordId ?? null);
+    const fingerprints = prepared.map((p) => p.fingerprint);
+
+    const cached = this.heads.get(streamId);
+    // The head the hashes are chained from: known for a new stream, else the cached head
+    // (the function checks it), else unknown — the function then answers with the real one.
+    let base: Head | undefined =
+      expected === 0
+        ? { version: 0, hash: GENESIS_HASH }
+        : cached && (expected < 0 || cached.version === expected)
+          ? cached
+          : expected === -1
+            ? { version: 0, hash: GENESIS_HASH }
+            : undefined;
+
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const chained = base ? this.chain(streamId, prepared, recordedAt, base) : undefined;
+      let rows: Row[];
+      try {
+        rows = await this.client.query(
+          this.sql.append,
+          [
+            streamId,
+            expected,
+            base?.version ?? null,
+            base?.hash ?? null,
+            ids,
+            types,
+            sourceSystems,
+            sourceIds,
+            fingerprints,
+            chained?.hashes ?? [],
+            chained?.canonicals ?? [],
+          ],
+          `es_append:${this.database.schema}`,
+        );
+      } catch (error) {
+        const { code, constraint } = pgErrorOf(error);
+        if (code !== '23505') throw error;
+        // The failed transaction may have held readers back; let them look again.
+        this.requestNotify();
+        this.heads.delete(streamId);
+        if (constraint === 'es_events_stream_version_key') {
+          // A racing writer took the version first: re-check against the new head.
+          base = undefined;
+          continue;
+        }
+        const existing = await this.resolveExisting(streamId, prepared);
+        if (existing) return existing;
+        base = undefined;
+        continue;
+      }
+      const first = rows[0];
+      if (!first) throw new Error('es_append returned nothing');
+      const kind = first[0] as string;
+      const head: Head = { version: Number(first[1]), hash: first[3] as string };
+      if (kind === 'ok' && chained) {
+        const appended = rows
+          .map((row) => ({ version: Number(row[1]), position: toBigInt(row[2]) }))
+          .sort((a, b) => a.version - b.version)
+          .map((row, i) => ({ eventId: ids[i] as string, version: row.version, position: row.position }));
+        const version = (appended.at(-1) as { version: number }).version;
+        this.remember(streamId, { version, hash: chained.hashes.at(-1) as string });
+        this.wakeLocal();
+        this.requestNotify();
+        return { streamId, version, events: appended, duplicate: false };
+      }
+      if (kind === 'stale') {
+        base = head;
+        continue;
+      }
+      this.remember(streamId, head);
+      if (kind === 'existing') {
+        const existing = await this.resolveExisting(streamId, prepared);
+        if (existing) return existing;
+        continue;
+      }
+      if (kind === 'wrong_version') {
+        throw new WrongExpectedVersionError(streamId, expectedVersion, head.version);
+      }
+      throw new Error(`es_append answered ${kind}`);
+    }
+    throw new Error(
+      `append to ${streamId} did not settle after ${MAX_APPEND_ATTEMPTS} attempts: the head kept moving`,
+    );
+  }
+
+  private prepare(streamId: string, events: NewEvent[]): Prepared[] {
+    if (typeof streamId !== 'string' || streamId.length === 0)
+      throw new TypeError('streamId must be a non-empty string');
+    if (events.length === 0) throw new RangeError('an append needs at least one event');
+    if (events.length > MAX_BATCH) throw new RangeError(`an append holds at most ${MAX_BATCH} events`);
+    const ids = new Set<string>();
+    const sources = new Set<string>();
+    return events.map((event) => {
+      if (ids.has(event.eventId))
+        throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
+      ids.add(event.eventId);
+      const source = event.source ? { system: event.source.system, recordId: event.source.recordId } : null;
+      if (source) {
+        const key = JSON.stringify([source.system, source.recordId]);
+        if (sources.has(key)) throw new RangeError(`source record ${key} appears twice in one append`);
+        sources.add(key);
+      }
+      return { event, metadata: event.metadata ?? {}, source, fingerprint: fingerprintOf(streamId, event) };
+    });
+  }
+
+  private chain(streamId: string, prepared: Prepared[], recordedAt: string, base: Head) {
+    const hashes: string[] = [];
+    const canonicals: string[] = [];
+    let prevHash = base.hash;
+    prepared.forEach(({ event, metadata, source }, i) => {
+      const { canonical, hash } = hashEvent({
+        eventId: event.eventId,
+        streamId,
+        version: base.version + i + 1,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        recordedAt,
+        data: event.data,
+        metadata,
+        source,
+        prevHash,
+      });
+      hashes.push(hash);
+      canonicals.push(canonical);
+      prevHash = hash;
+    });
+    return { hashes, canonicals };
+  }
+
+  /**
+   * Some events of this append exist already. All of them, each with the same fingerprint:
+   * a replay, answered with the original result. Any other mix: a conflict, nothing appended.
+   * Undefined when none exists (the unique violation came from a writer that has since won
+   * a race in another way): the caller tries again.
+   */
+  private async resolveExisting(streamId: string, prepared: Prepared[]): Promise<AppendResult | undefined> {
+    const withSource = prepared.filter((p) => p.source);
+    const rows = await this.client.query(this.sql.lookup, [
+      prepared.map((p) => p.event.eventId),
+      withSource.map((p) => p.source?.system),
+      withSource.map((p) => p.source?.recordId),
+    ]);
+    const found = rows.map((row) => ({
+      eventId: row[0] as string,
+      streamId: row[1] as string,
+      version: Number(row[2]),
+      position: toBigInt(row[3]),
+      fingerprint: row[4] as string,
+      source: row[5] === null ? undefined : `${row[5] as string}\u0000${row[6] as string}`,
+    }));
+    if (found.length === 0) return undefined;
+    const byId = new Map(found.map((row) => [row.eventId, row]));
+    const matches: Array<(typeof found)[number] | undefined> = prepared.map((p) => {
+      const sameId = byId.get(p.event.eventId);
+      if (sameId) {
+        if (sameId.fingerprint !== p.fingerprint) {
+          throw new IdempotencyConflictError(
+            { eventId: p.event.eventId },
+            `eventId ${p.event.eventId} was appended before as a different event`,
+          );
+        }
+        return sameId;
+      }
+      const { source } = p;
+      if (!source) return undefined;
+      const key = `${source.system}\u0000${source.recordId}`;
+      const sameSource = found.find((row) => row.source === key);
+      if (!sameSource) return undefined;
+      if (sameSource.fingerprint !== p.fingerprint) {
+        throw new IdempotencyConflictError(
+          { sourceSystem: source.system, sourceRecordId: source.recordId },
+          `source record ${source.system}/${source.recordId} was appended before as a different event`,
+        );
+      }
+      return sameSource;
+    });
+    const newOne = prepared.find((_, i) => !matches[i]);
+    if (newOne) {
+      throw new IdempotencyConflictError(
+        { eventId: newOne.event.eventId },
+        'the append mixes new events with events appended before: resend only the new ones',
+      );
+    }
+    const matched = matches as Array<(typeof found)[number]>;
+    const last = matched.reduce((a, b) => (b.position > a.position ? b : a));
+    // The original append is one transaction: the positions sharing its xid.
+    const low = (last.position >> 20n) << 20n;
+    const [endRow] = await this.client.query(this.sql.appendEnd, [streamId, low, low + (1n << 20n)]);
+    return {
+      streamId,
+      version: Number(endRow?.[0] ?? last.version),
+      events: matched.map((row) => ({ eventId: row.eventId, version: row.version, position: row.position })),
+      duplicate: true,
+    };
+  }
+
+  private remember(streamId: string, head: Head): void {
+    this.heads.delete(streamId);
+    this.heads.set(streamId, head);
+    if (this.heads.size > HEAD_CACHE_SIZE) {
+      const oldest = this.heads.keys().next().value;
+      if (oldest !== undefined) this.heads.delete(oldest);
+    }
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const rows = await this.client.query(
+      this.sql.readStream,
+      [streamId, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.limit ?? null],
+      `es_read_stream:${this.database.schema}`,
+    );
+    return rows.map(toRecorded);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    const [row] = await this.client.query(this.sql.streamVersion, [streamId]);
+    return Number(row?.[0] ?? 0);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const rows = await this.client.query(
+      this.sql.readAll,
+      [options.after ?? 0n, options.limit ?? 1000],
+      `es_read_all:${this.database.schema}`,
+    );
+    return rows.map(toRecorded);
+  }
+
+  async headPosition(): Promise<bigint> {
+    const [row] = await this.client.query(this.sql.head);
+    return toBigInt(row?.[0] ?? 0);
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    if (this.closed) throw new Error('the event store is closed');
+    void this.ensureListening();
+    const subscription = new PollingSubscription(
+      {
+        readAll: (o) => this.readAll(o),
+        heldBack: async (position) =>
+          (await this.client.query(this.sql.heldBack, [position]))[0]?.[0] === true,
+        onWake: (listener) => {
+          this.wakeListeners.add(listener);
+          return () => this.wakeListeners.delete(listener);
+        },
+        pollIntervalMs: this.pollIntervalMs,
+        logger: this.logger,
+      },
+      options,
+    );
+    this.subscriptions.add(subscription);
+    subscription.done.then(
+      () => this.subscriptions.delete(subscription),
+      () => this.subscriptions.delete(subscription),
+    );
+    return subscription;
+  }
+
+  async verifyStream(streamId: string): Promise<VerifyResult> {
+    return verifyChain(await this.readStream(streamId), streamId);
+  }
+
+  async ledgerDigest(options: { upTo?: bigint } = {}): Promise<LedgerDigest> {
+    const upTo = options.upTo ?? 9_223_372_036_854_775_807n;
+    const digester = new LedgerDigester();
+    let after = 0n;
+    for (;;) {
+      const rows = await this.client.query(this.sql.digestPage, [after, upTo, DIGEST_PAGE]);
+      for (const row of rows) digester.add(toBigInt(row[0]), row[1] as string);
+      const last = rows.at(-1);
+      if (!last || rows.length < DIGEST_PAGE) break;
+      after = toBigInt(last[0]);
+    }
+    return digester.result();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.notifyTimer);
+    this.notifyTimer = undefined;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await this.listening?.catch(() => undefined);
+    await this.stopListening();
+  }
+
+  private wakeLocal(): void {
+    for (const listener of this.wakeListeners) listener();
+  }
+
+  /** Tells other processes' subscribers, coalesced so a busy writer does not pay a NOTIFY per append. */
+  private requestNotify(): void {
+    if (this.notifyTimer || this.closed) return;
+    const wait = Math.max(0, this.lastNotifyAt + NOTIFY_INTERVAL_MS - Date.now());
+    this.notifyTimer = setTimeout(() => {
+      this.notifyTimer = undefined;
+      this.lastNotifyAt = Date.now();
+      // Sent after the append committed, never inside it: a NOTIFY in the appending
+      // transaction takes a database-wide lock until commit and serialises all writers.
+      this.client.query('select pg_notify($1, $2)', [this.n.channel, '']).catch((error) => {
+        if (!this.closed) this.logger?.warn({ err: error }, 'event-store notify failed');
+      });
+    }, wait);
+    this.notifyTimer.unref?.();
+  }
+
+  private ensureListening(): Promise<void> {
+    this.listening ??= this.startListening().catch((error) => {
+      this.logger?.warn({ err: error }, 'event-store LISTEN failed; subscriptions fall back to polling');
+      this.listening = undefined;
+    });
+    return this.listening;
+  }
+
+  private async startListening(): Promise<void> {
+    const { channel } = this.n;
+    if (this.database.kind === 'pglite') {
+      const off = await this.database.pglite.listen(channel, () => this.wakeLocal());
+      this.unlisten = () => off();
+      if (this.closed) await this.stopListening();
+      return;
+    }
+    const client = await this.database.pool.connect();
+    client.on('notification', () => this.wakeLocal());
+    client.on('error', (error) => {
+      this.logger?.warn({ err: error }, 'event-store LISTEN connection lost; polling until it is back');
+      if (this.listenClient === client) this.listenClient = undefined;
+      this.listening = undefined;
+      client.release(error);
+      if (!this.closed && this.subscriptions.size > 0) void this.ensureListening();
+    });
+    try {
+      await client.query(`listen "${channel}"`);
+    } catch (error) {
+      client.release(error instanceof Error ? error : undefined);
+      throw error;
+    }
+    this.listenClient = client;
+    if (this.closed) await this.stopListening();
+  }
+
+  private async stopListening(): Promise<void> {
+    const unlisten = this.unlisten;
+    this.unlisten = undefined;
+    await unlisten?.().catch(() => undefined);
+    const client = this.listenClient;
+    this.listenClient = undefined;
+    if (client) {
+      await client.query(`unlisten "${this.n.channel}"`).catch(() => undefined);
+      client.release();
+    }
+  }
+}
+
+/** A row (position, hash, event) as a RecordedEvent: the stored JSON already holds every other field. */
+function toRecorded(row: Row): RecordedEvent {
+  const event = (typeof row[2] === 'string' ? JSON.parse(row[2]) : row[2]) as RecordedEvent;
+  event.position = toBigInt(row[0]);
+  event.hash = row[1] as string;
+  return event;
+}

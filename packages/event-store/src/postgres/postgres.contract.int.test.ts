@@ -1,0 +1,113 @@
+import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEventStoreContract, newEvent } from '../contract/event-store.contract';
+import type { EventStore } from '../port';
+import { createPostgresEventStore } from './postgres-event-store';
+
+for (const backend of reachableBackends()) {
+  describeEventStoreContract(
+    `postgres on ${backend.name}`,
+    async () => {
+      const database = await openTestDatabase({ forceEmbedded: backend.embedded });
+      const store = await createPostgresEventStore(database, { pollIntervalMs: 50 });
+      return {
+        store,
+        cleanup: async () => {
+          await store.close();
+          await database.drop();
+        },
+        // The owner may switch its own trigger off; the point is that verification notices.
+        tamper: async (streamId, version) => {
+          await sql`alter table es_events disable trigger es_events_no_update_delete`.execute(database.db);
+          await sql`update es_events set event = (jsonb_set(event::jsonb, '{data,durationMinutes}', '99'))::json
+                    where stream_id = ${streamId} and version = ${version}`.execute(database.db);
+          await sql`alter table es_events enable trigger es_events_no_update_delete`.execute(database.db);
+        },
+      };
+    },
+    { concurrentWriters: true },
+  );
+
+  describe(`postgres event store specifics on ${backend.name}`, () => {
+    let database: Awaited<ReturnType<typeof openTestDatabase>>;
+    let store: EventStore;
+
+    beforeAll(async () => {
+      database = await openTestDatabase({ forceEmbedded: backend.embedded });
+      store = await createPostgresEventStore(database);
+    });
+    afterAll(async () => {
+      await store.close();
+      await database.drop();
+    });
+
+    it('refuses UPDATE, DELETE and TRUNCATE on the events table', async () => {
+      const streamId = `case-${crypto.randomUUID()}`;
+      await store.append(streamId, [newEvent()]);
+      await expect(sql`update es_events set type = 'Forged'`.execute(database.db)).rejects.toThrow(
+        /append-only: UPDATE/,
+      );
+      await expect(sql`delete from es_events`.execute(database.db)).rejects.toThrow(/append-only: DELETE/);
+      await expect(sql`truncate es_events`.execute(database.db)).rejects.toThrow(/append-only: TRUNCATE/);
+      expect(await store.streamVersion(streamId)).toBe(1);
+    });
+
+    it('detects a forged row inserted behind the store', async () => {
+      const streamId = `case-${crypto.randomUUID()}`;
+      await store.append(streamId, [newEvent(), newEvent()]);
+      const [second] = await store.readStream(streamId, { fromVersion: 2 });
+      const forged = {
+        ...second,
+        eventId: crypto.randomUUID(),
+        version: 3,
+        prevHash: second?.hash,
+        hash: undefined,
+        position: undefined,
+      };
+      await sql`insert into es_events (position, stream_id, version, event_id, type, fingerprint, hash, event)
+        values (${(second?.position ?? 0n) + 1n}, ${streamId}, 3, ${forged.eventId}, 'VisitRecorded', 'x', ${'f'.repeat(64)}, ${JSON.stringify(forged)})`.execute(
+        database.db,
+      );
+      expect(await store.verifyStream(streamId)).toEqual({
+        ok: false,
+        streamId,
+        events: 3,
+        brokenAt: 3,
+        reason: 'hash_mismatch',
+      });
+    });
+
+    it('creates its tables once: opening a second store on the same schema migrates nothing twice', async () => {
+      const again = await createPostgresEventStore(database);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from es_migrations`.execute(
+        database.db,
+      );
+      expect(rows[0]?.n).toBe(1);
+      await again.close();
+    });
+
+    it('derives each position from the appending transaction id, index in the low 20 bits', async () => {
+      const result = await store.append(`case-${crypto.randomUUID()}`, [newEvent(), newEvent(), newEvent()]);
+      const positions = result.events.map((e) => e.position);
+      const tx = (positions[0] as bigint) >> 20n;
+      expect(positions).toEqual([tx << 20n, (tx << 20n) + 1n, (tx << 20n) + 2n]);
+    });
+
+    it('uses the injected clock for recordedAt', async () => {
+      const database2 = await openTestDatabase({ forceEmbedded: backend.embedded });
+      const clocked = await createPostgresEventStore(database2, {
+        clock: () => new Date('2026-11-26T01:02:03.004Z'),
+      });
+      try {
+        const streamId = `case-${crypto.randomUUID()}`;
+        await clocked.append(streamId, [newEvent()]);
+        const [event] = await clocked.readStream(streamId);
+        expect(event?.recordedAt).toBe('2026-11-26T01:02:03.004Z');
+      } finally {
+        await clocked.close();
+        await database2.drop();
+      }
+    });
+  });
+}

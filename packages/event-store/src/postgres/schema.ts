@@ -1,0 +1,123 @@
+import type { SqlClient } from './sql-client';
+
+/** Schema-qualified names; the schema name was validated by openDatabase (lower-case identifier). */
+export function names(schema: string) {
+  const s = `"${schema}"`;
+  return {
+    events: `${s}.es_events`,
+    migrations: `${s}.es_migrations`,
+    append: `${s}.es_append`,
+    refuse: `${s}.es_refuse_change`,
+    // NOTIFY channels are identifiers: at most 63 bytes.
+    channel: `es_events_${schema}`.slice(0, 63),
+  };
+}
+
+/**
+ * Each migration runs once per schema, in order, inside one transaction holding an
+ * advisory lock, so two processes starting together cannot race on DDL.
+ */
+const MIGRATIONS: Array<{ id: number; statements: (n: ReturnType<typeof names>) => string[] }> = [
+  {
+    id: 1,
+    statements: (n) => [
+      // `event` is the RFC 8785 text the hash covers, stored verbatim (json, not jsonb): a
+      // read is one JSON.parse per row and verification hashes exactly what was written.
+      // The other columns are lookup keys. position = (xid << 20) | index in the append:
+      // see docs/adr/0001-global-order-and-hash-chain.md.
+      `create table ${n.events} (
+        position bigint not null,
+        stream_id text not null,
+        version integer not null,
+        event_id text not null,
+        type text not null,
+        source_system text,
+        source_record_id text,
+        fingerprint text not null,
+        hash text not null,
+        event json not null,
+        constraint es_events_pkey primary key (position),
+        constraint es_events_stream_version_key unique (stream_id, version),
+        constraint es_events_event_id_key unique (event_id),
+        constraint es_events_version_check check (version >= 1),
+        constraint es_events_source_check check ((source_system is null) = (source_record_id is null))
+      )`,
+      `create unique index es_events_source_key on ${n.events} (source_system, source_record_id)
+        where source_system is not null`,
+      `create function ${n.refuse}() returns trigger language plpgsql as $$
+      begin
+        raise exception 'the event log is append-only: % on %.% refused', tg_op, tg_table_schema, tg_table_name
+          using errcode = 'P0001';
+      end $$`,
+      `create trigger es_events_no_update_delete before update or delete on ${n.events}
+        for each row execute function ${n.refuse}()`,
+      `create trigger es_events_no_truncate before truncate on ${n.events}
+        for each statement execute function ${n.refuse}()`,
+      // One round trip per append. p_expected: >= 0 exact version, -1 any, -2 stream exists.
+      // p_base_*: the head the caller hashed against; when it is not the real head the
+      // function answers 'stale' with the real one and the caller re-hashes. A racing
+      // writer that inserts the same version first makes ours fail on the unique key.
+      `create function ${n.append}(
+        p_stream text, p_expected integer, p_base_version integer, p_base_hash text,
+        p_ids text[], p_types text[], p_source_systems text[], p_source_ids text[],
+        p_fingerprints text[], p_hashes text[], p_events text[]
+      ) returns table (r_kind text, r_version integer, r_position bigint, r_hash text)
+      language plpgsql as $$
+      declare
+        v_head integer;
+        v_head_hash text;
+        v_base bigint;
+      begin
+        select e.version, e.hash into v_head, v_head_hash
+          from ${n.events} e where e.stream_id = p_stream order by e.version desc limit 1;
+        if not found then
+          v_head := 0;
+          v_head_hash := repeat('0', 64);
+        end if;
+        if (p_expected >= 0 and v_head <> p_expected) or (p_expected = -2 and v_head = 0) then
+          -- A retry of an append that went through must be answered as a duplicate, not a conflict.
+          if exists (select 1 from ${n.events} e where e.event_id = any (p_ids))
+             or exists (select 1 from ${n.events} e
+                          join unnest(p_source_systems, p_source_ids) s (sys, rid)
+                            on e.source_system = s.sys and e.source_record_id = s.rid) then
+            return query select 'existing'::text, v_head, null::bigint, v_head_hash;
+          else
+            return query select 'wrong_version'::text, v_head, null::bigint, v_head_hash;
+          end if;
+          return;
+        end if;
+        if p_base_version is distinct from v_head or p_base_hash is distinct from v_head_hash then
+          return query select 'stale'::text, v_head, null::bigint, v_head_hash;
+          return;
+        end if;
+        v_base := pg_current_xact_id()::text::bigint << 20;
+        return query
+          with inserted as (
+            insert into ${n.events} as e
+              (position, stream_id, version, event_id, type, source_system, source_record_id, fingerprint, hash, event)
+            select v_base + u.ord - 1, p_stream, v_head + u.ord::integer, u.id, u.type, u.sys, u.rid, u.fp, u.hash, u.ev::json
+              from unnest(p_ids, p_types, p_source_systems, p_source_ids, p_fingerprints, p_hashes, p_events)
+                   with ordinality as u (id, type, sys, rid, fp, hash, ev, ord)
+            returning e.version, e.position
+          )
+          select 'ok'::text, i.version, i.position, null::text from inserted i;
+      end $$`,
+    ],
+  },
+];
+
+export async function migrate(sql: SqlClient, schema: string): Promise<void> {
+  const n = names(schema);
+  await sql.transaction(async (query) => {
+    await query('select pg_advisory_xact_lock(hashtext($1))', [`fengcheng.event-store:${schema}`]);
+    await query(
+      `create table if not exists ${n.migrations} (id integer primary key, applied_at timestamptz not null default now())`,
+    );
+    const applied = new Set((await query(`select id from ${n.migrations}`)).map((row) => Number(row[0])));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.id)) continue;
+      for (const statement of migration.statements(n)) await query(statement);
+      await query(`insert into ${n.migrations} (id) values ($1)`, [migration.id]);
+    }
+  });
+}
