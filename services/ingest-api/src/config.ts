@@ -1,0 +1,71 @@
+import { MIN_ENV_KEY_LENGTH, parseRateLimit, type RateLimit } from '@fengcheng/http';
+import { z } from 'zod';
+
+/** The variables the standalone ingest service cannot start without. */
+export const REQUIRED_ENV: string[] = ['DATABASE_URL'];
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string')
+    .meta({ description: 'The event store and the API keys live here' }),
+  EVENTSTORE_URL: z
+    .string()
+    .regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\//, 'an esdb:// connection string')
+    .optional(),
+  FENGCHENG_ADMIN_KEY: z.string().min(MIN_ENV_KEY_LENGTH).optional(),
+  FENGCHENG_RATE_LIMIT: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface IngestConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly eventStoreUrl: string | undefined;
+  readonly adminKey: string | undefined;
+  readonly rateLimit: RateLimit | false;
+  readonly logLevel: string;
+}
+
+/** Parses the environment once; throws naming each bad or missing variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const blank = (value: string | undefined) =>
+    value === undefined || value.trim() === '' ? undefined : value;
+  const parsed = EnvSchema.safeParse({
+    PORT: blank(env.PORT),
+    HOST: blank(env.HOST),
+    DATABASE_URL: blank(env.DATABASE_URL),
+    EVENTSTORE_URL: blank(env.EVENTSTORE_URL),
+    FENGCHENG_ADMIN_KEY: blank(env.FENGCHENG_ADMIN_KEY),
+    FENGCHENG_RATE_LIMIT: blank(env.FENGCHENG_RATE_LIMIT),
+    LOG_LEVEL: blank(env.LOG_LEVEL),
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      return issue.code === 'invalid_type' && issue.input === undefined
+        ? `${name} is required`
+        : `${name}: ${issue.message}`;
+    });
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  let rateLimit: RateLimit | false;
+  try {
+    rateLimit = parseRateLimit(e.FENGCHENG_RATE_LIMIT);
+  } catch (error) {
+    throw new Error(`invalid configuration: ${(error as Error).message}`);
+  }
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    eventStoreUrl: e.EVENTSTORE_URL,
+    adminKey: e.FENGCHENG_ADMIN_KEY,
+    rateLimit,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,388 @@
+import { randomUUID } from 'node:crypto';
+import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
+import { createHttpApp, type HttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
+import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerIngestRoutes } from './events.routes';
+
+const ADMIN_KEY = 'ingest-test-admin-key-0123456789';
+const AT = '2026-03-01T07:30:00+08:00';
+const LATER = '2026-03-08T07:30:00+08:00';
+
+type Body = Record<string, unknown>;
+
+const intake = (caseId: string, over: Body = {}): Body => ({
+  eventId: randomUUID(),
+  type: 'IntakeRecorded',
+  caseId,
+  occurredAt: AT,
+  data: {
+    organisationId: 'org-a',
+    workerId: 'w-a1',
+    projectId: 'p-a',
+    communityCode: '640104001001',
+    targetGroups: ['elderly'],
+    client: { clientRef: `client-${caseId.slice(0, 8)}`, name: '王奶奶', birthYear: 1948, gender: 'female' },
+    needs: ['daily_living'],
+    riskLevel: 'medium',
+  },
+  ...over,
+});
+
+const visit = (caseId: string, over: Body = {}, workerId = 'w-a1'): Body => ({
+  eventId: randomUUID(),
+  type: 'VisitRecorded',
+  caseId,
+  occurredAt: LATER,
+  data: { visitId: randomUUID(), workerId, mode: 'home', durationMinutes: 45, services: ['daily_living'] },
+  ...over,
+});
+
+describe('ingest routes', () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  let store: EventStore;
+  let app: HttpApp;
+  let agencyA: { keyId: string; key: string };
+  let agencyB: { keyId: string; key: string };
+
+  const post = (key: string, payload: unknown, url = '/v1/events') =>
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${key}` },
+      payload: payload as Body,
+    });
+
+  async function expectCreated(key: string, payload: Body) {
+    const response = await post(key, payload);
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json<{ eventId: string; streamId: string; version: number; position: string }>();
+  }
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    store = await createPostgresEventStore(database);
+    const keys = await KeyStore.open(database);
+    await keys.ensureAdminKey(ADMIN_KEY);
+    const logger = createLogger({ name: 'ingest-test', level: 'silent' });
+    app = await createHttpApp({ logger, keys, rateLimit: false });
+    registerAdminRoutes(app, { keys });
+    registerIngestRoutes(app, { store, logger });
+    await app.ready();
+
+    agencyA = await keys.issue('agency', 'org-a', 'agency A');
+    agencyB = await keys.issue('agency', 'org-b', 'agency B');
+    const register = (type: string, data: Body): Body => ({
+      eventId: randomUUID(),
+      type,
+      occurredAt: AT,
+      data,
+    });
+    for (const organisationId of ['org-a', 'org-b']) {
+      await expectCreated(
+        ADMIN_KEY,
+        register('OrganisationRegistered', {
+          organisationId,
+          name: organisationId,
+          kind: 'hub',
+          regionCode: '640104000000',
+        }),
+      );
+    }
+    await expectCreated(
+      ADMIN_KEY,
+      register('ProjectRegistered', {
+        projectId: 'p-a',
+        organisationId: 'org-a',
+        name: '牵手夕阳红',
+        brand: '牵手夕阳红',
+        fundingSource: 'venture_philanthropy',
+      }),
+    );
+    await expectCreated(
+      agencyA.key,
+      register('WorkerRegistered', {
+        workerId: 'w-a1',
+        organisationId: 'org-a',
+        certification: 'junior',
+        role: 'frontline',
+      }),
+    );
+    await expectCreated(
+      agencyB.key,
+      register('WorkerRegistered', {
+        workerId: 'w-b1',
+        organisationId: 'org-b',
+        certification: 'senior',
+        role: 'frontline',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await store.close();
+    await database.drop();
+  });
+
+  it('records an intake: 201 with stream, version and position, and the sender in the metadata', async () => {
+    const caseId = randomUUID();
+    const envelope = intake(caseId);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${agencyA.key}`, 'x-request-id': 'req-intake-1' },
+      payload: envelope,
+    });
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(body).toEqual({
+      eventId: envelope.eventId,
+      streamId: `case-${caseId}`,
+      version: 1,
+      position: body.position,
+    });
+    expect(body.position).toMatch(/^[1-9][0-9]*$/);
+    const [stored] = await store.readStream(`case-${caseId}`);
+    expect(stored?.position.toString()).toBe(body.position);
+    expect(stored?.metadata).toEqual({
+      organisationId: 'org-a',
+      keyId: agencyA.keyId,
+      role: 'agency',
+      correlationId: 'req-intake-1',
+      schemaVersion: 1,
+    });
+  });
+
+  it('answers a retried post with the first result and appends nothing, even after the case moved on', async () => {
+    const caseId = randomUUID();
+    const envelope = intake(caseId);
+    const first = await expectCreated(agencyA.key, envelope);
+    await expectCreated(agencyA.key, visit(caseId));
+    const head = await store.headPosition();
+
+    const retry = await post(agencyA.key, envelope);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json()).toEqual(first);
+    expect(retry.headers['idempotent-replay']).toBe('true');
+    expect(await store.headPosition()).toBe(head);
+    expect(await store.streamVersion(`case-${caseId}`)).toBe(2);
+  });
+
+  it('refuses the same eventId with a different body: 409 EVENT_ID_CONFLICT', async () => {
+    const caseId = randomUUID();
+    const envelope = intake(caseId);
+    await expectCreated(agencyA.key, envelope);
+    const changed = { ...envelope, data: { ...(envelope.data as Body), riskLevel: 'high' } };
+    const response = await post(agencyA.key, changed);
+    expect(response.statusCode).toBe(409);
+    expect(response.json().code).toBe('EVENT_ID_CONFLICT');
+    expect(await store.streamVersion(`case-${caseId}`)).toBe(1);
+  });
+
+  it('treats sourceSystem/sourceRecordId as a second idempotency key', async () => {
+    const caseId = randomUUID();
+    const source = { sourceSystem: 'casebook', sourceRecordId: `rec-${caseId}` };
+    const first = await expectCreated(agencyA.key, intake(caseId, source));
+    const head = await store.headPosition();
+    const resent = await post(agencyA.key, { ...intake(caseId, source), eventId: randomUUID() });
+    expect(resent.statusCode).toBe(201);
+    expect(resent.json()).toEqual(first);
+    expect(await store.headPosition()).toBe(head);
+    const different = await post(agencyA.key, {
+      ...intake(caseId, source),
+      eventId: randomUUID(),
+      occurredAt: '2026-03-02T07:30:00+08:00',
+    });
+    expect(different.statusCode).toBe(409);
+    expect(different.json().code).toBe('SOURCE_RECORD_CONFLICT');
+  });
+
+  it('refuses a stale expectedVersion with 409 EXPECTED_VERSION_MISMATCH and appends nothing', async () => {
+    const caseId = randomUUID();
+    await expectCreated(agencyA.key, intake(caseId, { expectedVersion: 0 }));
+    await expectCreated(agencyA.key, visit(caseId, { expectedVersion: 1 }));
+    const head = await store.headPosition();
+    const stale = await post(agencyA.key, visit(caseId, { expectedVersion: 1 }));
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json()).toMatchObject({
+      code: 'EXPECTED_VERSION_MISMATCH',
+      status: 409,
+      streamId: `case-${caseId}`,
+      expectedVersion: 1,
+      actualVersion: 2,
+    });
+    expect(await store.headPosition()).toBe(head);
+  });
+
+  it("refuses another agency's case with 403 NOT_YOUR_CASE", async () => {
+    const caseId = randomUUID();
+    await expectCreated(agencyA.key, intake(caseId));
+    const response = await post(agencyB.key, visit(caseId, {}, 'w-b1'));
+    expect(response.statusCode).toBe(403);
+    expect(response.json().code).toBe('NOT_YOUR_CASE');
+    expect(await store.streamVersion(`case-${caseId}`)).toBe(1);
+  });
+
+  it('enforces the case rules: nothing before intake (409 CASE_NOT_OPENED)', async () => {
+    const response = await post(agencyA.key, visit(randomUUID()));
+    expect(response.statusCode).toBe(409);
+    expect(response.json().code).toBe('CASE_NOT_OPENED');
+  });
+
+  it('answers a bad body with a problem+json 400 VALIDATION_FAILED listing the issues', async () => {
+    const envelope = intake(randomUUID());
+    const response = await post(agencyA.key, {
+      ...envelope,
+      data: { ...(envelope.data as Body), riskLevel: 'extreme' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    const body = response.json();
+    expect(body).toEqual({
+      type: 'urn:fengcheng:problem:validation-failed',
+      title: 'The request does not match the schema',
+      status: 400,
+      detail: body.detail,
+      instance: '/v1/events',
+      code: 'VALIDATION_FAILED',
+      requestId: response.headers['x-request-id'],
+      issues: [{ path: 'data.riskLevel', message: body.issues[0].message }],
+    });
+    expect(body.detail).toContain('data.riskLevel');
+  });
+
+  it('answers an unknown event type with 400 UNKNOWN_EVENT_TYPE', async () => {
+    const response = await post(agencyA.key, { ...intake(randomUUID()), type: 'CaseDeleted' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).toBe('UNKNOWN_EVENT_TYPE');
+  });
+
+  it('refuses roles other than agency and admin with 403 FORBIDDEN_ROLE', async () => {
+    const keys = await KeyStore.open(database);
+    const analyst = await keys.issue('analyst', undefined, 'analyst');
+    const response = await post(analyst.key, intake(randomUUID()));
+    expect(response.statusCode).toBe(403);
+    expect(response.json().code).toBe('FORBIDDEN_ROLE');
+  });
+
+  it('refuses a revoked key with 401 KEY_REVOKED', async () => {
+    const issued = await post(
+      ADMIN_KEY,
+      { role: 'agency', organisationId: 'org-a', label: 'short-lived' },
+      '/v1/admin/keys',
+    );
+    const { keyId, key } = issued.json<{ keyId: string; key: string }>();
+    await expectCreated(key, intake(randomUUID()));
+    const revoked = await app.inject({
+      method: 'DELETE',
+      url: `/v1/admin/keys/${keyId}`,
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(revoked.statusCode).toBe(204);
+    const response = await post(key, intake(randomUUID()));
+    expect(response.statusCode).toBe(401);
+    expect(response.json().code).toBe('KEY_REVOKED');
+  });
+
+  it('decides concurrent posts to one case without an expectedVersion one after another', async () => {
+    const caseId = randomUUID();
+    await expectCreated(agencyA.key, intake(caseId));
+    const responses = await Promise.all([1, 2, 3].map(() => post(agencyA.key, visit(caseId))));
+    expect(responses.map((response) => response.statusCode)).toEqual([201, 201, 201]);
+    expect(responses.map((response) => response.json().version).sort()).toEqual([2, 3, 4]);
+  });
+
+  describe('batch', () => {
+    it('appends the events of one case all or none, and answers one result per item', async () => {
+      const good = randomUUID();
+      const bad = randomUUID();
+      const head = await store.headPosition();
+      const events = [intake(good), intake(bad), visit(good), visit(bad, {}, 'w-b1')];
+      const response = await post(agencyA.key, { events }, '/v1/events/batch');
+      expect(response.statusCode).toBe(200);
+      const { results } = response.json();
+      expect(results.map((r: Body) => [r.index, r.status, r.code, r.version, r.streamId])).toEqual([
+        [0, 201, undefined, 1, `case-${good}`],
+        [1, 424, 'BATCH_GROUP_REJECTED', undefined, undefined],
+        [2, 201, undefined, 2, `case-${good}`],
+        [3, 403, 'WORKER_OF_OTHER_ORGANISATION', undefined, undefined],
+      ]);
+      expect(results[1].failedIndex).toBe(3);
+      expect(results[1].eventId).toBe(events[1]?.eventId);
+      expect(await store.streamVersion(`case-${bad}`)).toBe(0);
+      expect(await store.streamVersion(`case-${good}`)).toBe(2);
+      const appended = await store.readAll({ after: head });
+      expect(appended.map((event) => event.eventId)).toEqual([events[0]?.eventId, events[2]?.eventId]);
+    });
+
+    it('answers a retried batch with the same results and appends nothing', async () => {
+      const caseId = randomUUID();
+      const events = [intake(caseId), visit(caseId)];
+      const first = await post(agencyA.key, { events }, '/v1/events/batch');
+      const head = await store.headPosition();
+      const again = await post(agencyA.key, { events }, '/v1/events/batch');
+      expect(again.statusCode).toBe(200);
+      const strip = (results: Body[]) => results.map(({ replay: _replay, ...rest }) => rest);
+      expect(strip(again.json().results)).toEqual(strip(first.json().results));
+      expect(again.json().results.map((r: Body) => r.replay)).toEqual([true, true]);
+      expect(await store.headPosition()).toBe(head);
+    });
+
+    it('records registrations before the events in the same batch that name them', async () => {
+      const caseId = randomUUID();
+      const events = [
+        intake(caseId, { data: { ...(intake(caseId).data as Body), workerId: 'w-a9' } }),
+        {
+          eventId: randomUUID(),
+          type: 'WorkerRegistered',
+          occurredAt: AT,
+          data: { workerId: 'w-a9', organisationId: 'org-a', certification: 'none', role: 'frontline' },
+        },
+      ];
+      const response = await post(agencyA.key, { events }, '/v1/events/batch');
+      expect(response.json().results.map((r: Body) => [r.status, r.streamId])).toEqual([
+        [201, `case-${caseId}`],
+        [201, 'worker-w-a9'],
+      ]);
+    });
+
+    it('reports an invalid item in its result and rejects the rest of its case', async () => {
+      const caseId = randomUUID();
+      const events = [intake(caseId), { ...visit(caseId), data: { visitId: 'v' } }];
+      const { results } = (await post(agencyA.key, { events }, '/v1/events/batch')).json();
+      expect(results.map((r: Body) => [r.status, r.code])).toEqual([
+        [424, 'BATCH_GROUP_REJECTED'],
+        [400, 'VALIDATION_FAILED'],
+      ]);
+      expect(results[1].issues.length).toBeGreaterThan(0);
+      expect(await store.streamVersion(`case-${caseId}`)).toBe(0);
+    });
+
+    it('refuses a batch that repeats an eventId with 400 DUPLICATE_EVENT_IN_BATCH before writing anything', async () => {
+      const caseId = randomUUID();
+      const first = intake(caseId);
+      const head = await store.headPosition();
+      const response = await post(agencyA.key, { events: [first, visit(caseId), first] }, '/v1/events/batch');
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('DUPLICATE_EVENT_IN_BATCH');
+      expect(await store.headPosition()).toBe(head);
+    });
+
+    it('refuses more than 1,000 events with 413 BATCH_TOO_LARGE', async () => {
+      const caseId = randomUUID();
+      const events = Array.from({ length: 1001 }, () => ({ eventId: randomUUID(), caseId }));
+      const response = await post(agencyA.key, { events }, '/v1/events/batch');
+      expect(response.statusCode).toBe(413);
+      expect(response.json().code).toBe('BATCH_TOO_LARGE');
+    });
+  });
+
+  it('lists both routes and the envelope schema in the OpenAPI document', async () => {
+    const response = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(response.statusCode).toBe(200);
+    const document = response.json();
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/events/batch']));
+    expect(document.components.schemas.EventEnvelope).toBeDefined();
+  });
+});
