@@ -136,6 +136,7 @@ describe('projector stopped mid-way and restarted', () => {
       store: server.running.store,
       database: server.running.database,
       logger: createLogger({ name: 'e2e-rebuild', level: 'silent' }),
+      dropDelayMs: 200,
     });
     const rebuilt = await snapshot();
     expect(rebuilt).toEqual(live);

@@ -11,25 +11,12 @@ import { z } from 'zod';
 import { CSV_CONTENT_TYPE, toCsv } from '../csv';
 import { ensurePosition, type QueryRoutesDeps } from '../deps';
 import { AnalystFilterQuery, analystFilters, GROUP_BY, RegionPrefixSchema } from '../filters';
-
-const FiltersEcho = z
-  .record(z.string(), z.string())
-  .describe('the filters applied, region as the prefix it was reduced to');
-
-const ServiceInstancesResponse = z.object({
-  filters: FiltersEcho,
-  groupBy: z.enum(GROUP_BY).nullable(),
-  total: z.number(),
-  rows: z.array(z.object({ key: z.string(), serviceInstances: z.number() })),
-});
-const RowsResponse = z.object({
-  filters: FiltersEcho,
-  rows: z.array(z.looseObject({})),
-});
-const RegionSummaryResponse = z.object({
-  filters: FiltersEcho,
-  summary: z.looseObject({}),
-});
+import {
+  ProjectOutcomesResponse,
+  RegionSummaryResponse,
+  ServiceInstancesResponse,
+  WorkerWorkloadsResponse,
+} from './analyst.schemas';
 
 /** Analysts read projections only: they hold codes and counts, never a client's personal data. */
 export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void {
@@ -47,7 +34,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         description:
           'Counts by the one rule: a visit 1, a group activity its attendees, a resource link 1; voided entries take theirs back.',
         querystring: z.strictObject({ ...AnalystFilterQuery, groupBy: z.enum(GROUP_BY).optional() }),
-        response: { 200: ServiceInstancesResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: ServiceInstancesResponse, ...problemResponses(400, 401, 403, 503) },
       },
     },
     async (request, reply) => {
@@ -61,7 +48,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
       });
       if (wantsCsv(request, query.format)) {
         const rows = query.groupBy ? result.rows : [{ key: 'total', serviceInstances: result.total }];
-        return sendCsv(reply, 'service-instances', toCsv(rows, ['key', 'serviceInstances']));
+        return sendCsv(reply, 'service-instances', toCsv(rows.map(plain), ['key', 'serviceInstances']));
       }
       return { filters, groupBy: query.groupBy ?? null, total: result.total, rows: result.rows };
     },
@@ -75,7 +62,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         tags: ['analyst'],
         summary: 'Per-project outcomes',
         querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: RowsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: ProjectOutcomesResponse, ...problemResponses(400, 401, 403, 503) },
       },
     },
     async (request, reply) => {
@@ -83,8 +70,8 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
       await ensurePosition(deps, query.minPosition);
       const filters = analystFilters(query);
       const rows = await getProjectOutcomes(await deps.readModels(), filters);
-      if (wantsCsv(request, query.format)) return sendCsv(reply, 'project-outcomes', toCsv(rows as never));
-      return { filters, rows: rows as Array<Record<string, unknown>> };
+      if (wantsCsv(request, query.format)) return sendCsv(reply, 'project-outcomes', toCsv(rows.map(plain)));
+      return { filters, rows };
     },
   );
 
@@ -97,16 +84,17 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         summary: 'Per-worker workloads',
         description: 'Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now.',
         querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: RowsResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: WorkerWorkloadsResponse, ...problemResponses(400, 401, 403, 503) },
       },
     },
     async (request, reply) => {
       const { query } = request;
       await ensurePosition(deps, query.minPosition);
       const filters = analystFilters(query);
-      const rows = await getWorkerWorkloads(await deps.readModels(), { ...filters, now: now() });
-      if (wantsCsv(request, query.format)) return sendCsv(reply, 'worker-workloads', toCsv(rows as never));
-      return { filters, rows: rows as Array<Record<string, unknown>> };
+      const at = now();
+      const rows = await getWorkerWorkloads(await deps.readModels(), { ...filters, now: at });
+      if (wantsCsv(request, query.format)) return sendCsv(reply, 'worker-workloads', toCsv(rows.map(plain)));
+      return { filters, now: at.toISOString(), rows };
     },
   );
 
@@ -130,9 +118,9 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
       const summary = await getRegionSummary(await deps.readModels(), code, filters);
       if (!summary) throw new DomainError('UNKNOWN_REGION', `no region ${code} in the read models`);
       if (wantsCsv(request, query.format)) {
-        return sendCsv(reply, `region-${code}`, toCsv([summary as unknown as Record<string, unknown>]));
+        return sendCsv(reply, `region-${code}`, toCsv([plain(summary)]));
       }
-      return { filters, summary: summary as unknown as Record<string, unknown> };
+      return { filters, summary };
     },
   );
 }
@@ -148,4 +136,9 @@ function sendCsv(reply: FastifyReply, name: string, csv: string) {
     .type(CSV_CONTENT_TYPE)
     .header('content-disposition', `inline; filename="${name}.csv"`)
     .send(csv);
+}
+
+/** A typed row as the CSV writer takes it. */
+function plain(row: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row));
 }
