@@ -1,10 +1,11 @@
 import { type CaseCommand, decide } from './case/case.decider';
 import type { CaseEvent } from './case/case.events';
-import { type CaseState, evolve, initialState } from './case/case.state';
+import { apply, type CaseState, draftOf, initialState } from './case/case.state';
 import { type DomainEvent, type Envelope, isCaseEventType } from './events';
 import {
+  applyOther,
   decideOther,
-  evolveOther,
+  draftOtherOf,
   initialOtherState,
   type OtherCommand,
   type OtherEvent,
@@ -37,17 +38,18 @@ export function decideEnvelope(
 
 /** The state of a case stream from its events. Events of other types are ignored. */
 export function caseStateOf(events: readonly DomainEvent[]): CaseState {
-  let state = initialState();
-  for (const event of events) if (isCaseEventType(event.type)) state = evolve(state, event as CaseEvent);
+  let state = draftOf(initialState());
+  for (const event of events) if (isCaseEventType(event.type)) state = apply(state, event as CaseEvent);
   return state;
 }
 
 /** The state of a non-case stream from its events. */
 export function otherStateOf(events: readonly DomainEvent[]): OtherStreamState {
-  let state = initialOtherState();
+  let state = draftOtherOf(initialOtherState());
   for (const event of events) {
-    if (!isCaseEventType(event.type) || event.type === 'EntryVoided')
-      state = evolveOther(state, event as OtherEvent);
+    if (!isCaseEventType(event.type) || event.type === 'EntryVoided') {
+      state = applyOther(state, event as OtherEvent);
+    }
   }
   return state;
 }
@@ -61,12 +63,12 @@ export function otherStateOf(events: readonly DomainEvent[]): OtherStreamState {
 export function stateAt(events: DomainEvent[], opts: { asOf?: Date; version?: number }): CaseState {
   const limit = opts.version ?? Number.POSITIVE_INFINITY;
   const until = opts.asOf?.getTime() ?? Number.POSITIVE_INFINITY;
-  let state = initialState();
+  let state = draftOf(initialState());
   for (let i = 0; i < events.length && i < limit; i++) {
     const event = events[i];
     if (!event || !isCaseEventType(event.type)) continue;
     if (Date.parse(event.occurredAt) > until) continue;
-    state = evolve(state, event as CaseEvent);
+    state = apply(state, event as CaseEvent);
   }
   return state;
 }

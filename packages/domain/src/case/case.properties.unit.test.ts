@@ -15,6 +15,8 @@ import {
   resourceData,
   visitData,
 } from '../testing/fixtures';
+import type { CaseEvent } from './case.events';
+import { evolve, initialState } from './case.state';
 
 const KINDS = [
   'IntakeRecorded',
@@ -136,6 +138,8 @@ describe('case properties', () => {
         );
         const live = stream.filter((e) => !voided.has(e.eventId));
         expect(state.version).toBe(stream.length);
+        // The linear fold and event-by-event `evolve` agree.
+        expect(stream.reduce((st, e) => evolve(st, e as CaseEvent), initialState())).toEqual(state);
         expect(state.counts.serviceInstances).toBe(live.reduce((n, e) => n + serviceInstancesOf(e), 0));
         expect(state.counts.visits).toBe(live.filter((e) => e.type === 'VisitRecorded').length);
         expect(state.counts.serviceInstances).toBeGreaterThanOrEqual(0);

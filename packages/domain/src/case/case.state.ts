@@ -158,142 +158,140 @@ export function initialState(): CaseState {
  * - IntakeRecorded, EntryVoided: cannot be voided (the decider refuses it).
  */
 export function evolve(state: CaseState, event: CaseEvent): CaseState {
+  return apply(draftOf(state), event);
+}
+
+/**
+ * Folds `evolve` over a case stream's events, from `from` (the initial state by default).
+ * Linear in the number of events: one copy, then each event is applied to it in place.
+ */
+export function replay(events: Iterable<CaseEvent>, from: CaseState = initialState()): CaseState {
+  let state = draftOf(from);
+  for (const event of events) state = apply(state, event);
+  return state;
+}
+
+/**
+ * A copy of `state` whose collections the fold may change in place. Entry, referral and
+ * consent objects are replaced, never changed, so a shallow copy of each collection is enough.
+ */
+export function draftOf(state: CaseState): CaseState {
+  return {
+    ...state,
+    targetGroups: [...state.targetGroups],
+    needs: [...state.needs],
+    consents: { ...state.consents },
+    referrals: { ...state.referrals },
+    goals: [...state.goals],
+    entries: { ...state.entries },
+    counts: { ...state.counts },
+    assessments: [...state.assessments],
+    plans: [...state.plans],
+    consentLog: [...state.consentLog],
+  };
+}
+
+/** Applies one event to a draft (see `draftOf`), changing it in place. */
+export function apply(s: CaseState, event: CaseEvent): CaseState {
   const entry: EntryInfo = {
     type: event.type,
     occurredAt: event.occurredAt,
     voided: false,
     serviceInstances: serviceInstancesOf(event),
   };
-  const next: CaseState = {
-    ...state,
-    entries: { ...state.entries, [event.eventId]: entry },
-    version: state.version + 1,
-  };
+  s.entries[event.eventId] = entry;
+  s.version += 1;
   switch (event.type) {
     case 'IntakeRecorded': {
       const d = event.data;
-      return {
-        ...next,
-        status: 'open',
-        organisationId: d.organisationId,
-        workerId: d.workerId,
-        projectId: d.projectId ?? null,
-        communityCode: d.communityCode,
-        clientRef: d.client.clientRef,
-        targetGroups: [...d.targetGroups],
-        needs: [...d.needs],
-        intakeRiskLevel: d.riskLevel,
-        riskLevel: state.latestAssessment?.riskLevel ?? d.riskLevel,
-        openedAt: event.occurredAt,
-      };
+      s.status = 'open';
+      s.organisationId = d.organisationId;
+      s.workerId = d.workerId;
+      s.projectId = d.projectId ?? null;
+      s.communityCode = d.communityCode;
+      s.clientRef = d.client.clientRef;
+      s.targetGroups = [...d.targetGroups];
+      s.needs = [...d.needs];
+      s.intakeRiskLevel = d.riskLevel;
+      s.riskLevel = s.latestAssessment?.riskLevel ?? d.riskLevel;
+      s.openedAt = event.occurredAt;
+      return s;
     }
     case 'ConsentRecorded':
-    case 'ConsentWithdrawn': {
-      const consentLog = [
-        ...state.consentLog,
-        {
-          eventId: event.eventId,
-          kind: event.type === 'ConsentRecorded' ? ('recorded' as const) : ('withdrawn' as const),
-          scope: event.data.scope,
-          signatory: event.data.signatory,
-          expiresOn: event.type === 'ConsentRecorded' ? (event.data.expiresOn ?? null) : null,
-        },
-      ];
-      return { ...next, consentLog, consents: consentsFrom(consentLog) };
-    }
-    case 'AssessmentRecorded': {
-      const assessments = [
-        ...state.assessments,
-        {
-          eventId: event.eventId,
-          occurredAt: event.occurredAt,
-          workerId: event.data.workerId,
-          scores: { ...event.data.scores },
-          riskLevel: event.data.riskLevel,
-        },
-      ];
-      return { ...next, assessments, ...assessmentFacts(assessments, state.intakeRiskLevel) };
-    }
-    case 'CasePlanRecorded': {
-      const plans = [
-        ...state.plans,
-        {
-          eventId: event.eventId,
-          goals: event.data.goals.map((g) => ({ ...g })),
-          approvedBy: event.data.approvedBy ?? null,
-        },
-      ];
-      return { ...next, plans, ...planFacts(plans) };
-    }
+    case 'ConsentWithdrawn':
+      s.consentLog.push({
+        eventId: event.eventId,
+        kind: event.type === 'ConsentRecorded' ? 'recorded' : 'withdrawn',
+        scope: event.data.scope,
+        signatory: event.data.signatory,
+        expiresOn: event.type === 'ConsentRecorded' ? (event.data.expiresOn ?? null) : null,
+      });
+      s.consents = consentsFrom(s.consentLog);
+      return s;
+    case 'AssessmentRecorded':
+      s.assessments.push({
+        eventId: event.eventId,
+        occurredAt: event.occurredAt,
+        workerId: event.data.workerId,
+        scores: { ...event.data.scores },
+        riskLevel: event.data.riskLevel,
+      });
+      return Object.assign(s, assessmentFacts(s.assessments, s.intakeRiskLevel));
+    case 'CasePlanRecorded':
+      s.plans.push({
+        eventId: event.eventId,
+        goals: event.data.goals.map((g) => ({ ...g })),
+        approvedBy: event.data.approvedBy ?? null,
+      });
+      return Object.assign(s, planFacts(s.plans));
     case 'VisitRecorded':
-      return {
-        ...next,
-        counts: {
-          ...state.counts,
-          visits: state.counts.visits + 1,
-          serviceInstances: state.counts.serviceInstances + entry.serviceInstances,
-        },
-        lastVisitAt: later(state.lastVisitAt, event.occurredAt),
-      };
+      s.counts.visits += 1;
+      s.counts.serviceInstances += entry.serviceInstances;
+      s.lastVisitAt = later(s.lastVisitAt, event.occurredAt);
+      return s;
     case 'ResourceLinked':
-      return {
-        ...next,
-        counts: {
-          ...state.counts,
-          resourcesLinked: state.counts.resourcesLinked + 1,
-          serviceInstances: state.counts.serviceInstances + entry.serviceInstances,
-        },
-      };
+      s.counts.resourcesLinked += 1;
+      s.counts.serviceInstances += entry.serviceInstances;
+      return s;
     case 'ReferralMade':
-      return {
-        ...next,
-        referrals: {
-          ...state.referrals,
-          [event.data.referralId]: {
-            state: 'requested',
-            toOrganisation: event.data.toOrganisation,
-            service: event.data.service,
-            urgency: event.data.urgency,
-            madeAt: event.occurredAt,
-          },
-        },
+      s.referrals[event.data.referralId] = {
+        state: 'requested',
+        toOrganisation: event.data.toOrganisation,
+        service: event.data.service,
+        urgency: event.data.urgency,
+        madeAt: event.occurredAt,
       };
+      return s;
     case 'ReferralAccepted':
-      return { ...next, referrals: moveReferral(state.referrals, event.data.referralId, 'accepted') };
+      return moveReferral(s, event.data.referralId, 'accepted');
     case 'ReferralDeclined':
-      return { ...next, referrals: moveReferral(state.referrals, event.data.referralId, 'declined') };
+      return moveReferral(s, event.data.referralId, 'declined');
     case 'ReferralCompleted':
-      return { ...next, referrals: moveReferral(state.referrals, event.data.referralId, 'completed') };
+      return moveReferral(s, event.data.referralId, 'completed');
     case 'ReferralCancelled':
-      return { ...next, referrals: moveReferral(state.referrals, event.data.referralId, 'cancelled') };
+      return moveReferral(s, event.data.referralId, 'cancelled');
     case 'CaseTransferred':
-      return {
-        ...next,
-        organisationId: event.data.toOrganisationId ?? state.organisationId,
-        workerId: event.data.toWorkerId,
-        counts: { ...state.counts, transfers: state.counts.transfers + 1 },
-      };
+      s.organisationId = event.data.toOrganisationId ?? s.organisationId;
+      s.workerId = event.data.toWorkerId;
+      s.counts.transfers += 1;
+      return s;
     case 'CaseClosed':
-      return {
-        ...next,
-        status: 'closed',
-        closedAt: event.occurredAt,
-        closure: {
-          reason: event.data.reason,
-          goalAttainment: event.data.goalAttainment,
-          summary: event.data.summary ?? null,
-        },
+      s.status = 'closed';
+      s.closedAt = event.occurredAt;
+      s.closure = {
+        reason: event.data.reason,
+        goalAttainment: event.data.goalAttainment,
+        summary: event.data.summary ?? null,
       };
+      return s;
     case 'CaseReopened':
-      return {
-        ...next,
-        status: 'open',
-        closedAt: null,
-        closure: null,
-        counts: { ...state.counts, reopenings: state.counts.reopenings + 1 },
-      };
+      s.status = 'open';
+      s.closedAt = null;
+      s.closure = null;
+      s.counts.reopenings += 1;
+      return s;
     case 'EntryVoided':
-      return voidEntry(next, event.data.targetEventId);
+      return voidEntry(s, event.data.targetEventId);
     default: {
       const _exhaustive: never = event;
       return _exhaustive;
@@ -301,48 +299,36 @@ export function evolve(state: CaseState, event: CaseEvent): CaseState {
   }
 }
 
-/** Folds `evolve` over a case stream's events, from the initial state. */
-export function replay(events: readonly CaseEvent[]): CaseState {
-  let state = initialState();
-  for (const event of events) state = evolve(state, event);
-  return state;
-}
-
-function voidEntry(state: CaseState, targetEventId: string): CaseState {
-  const target = state.entries[targetEventId];
+function voidEntry(s: CaseState, targetEventId: string): CaseState {
+  const target = s.entries[targetEventId];
   // A replay cut short (stateAt) may hold the void without its target: nothing to undo.
-  if (!target || target.voided) return state;
-  const entries = { ...state.entries, [targetEventId]: { ...target, voided: true } };
-  const counts = {
-    ...state.counts,
-    serviceInstances: state.counts.serviceInstances - target.serviceInstances,
-  };
-  const next: CaseState = { ...state, entries, counts };
+  if (!target || target.voided) return s;
+  s.entries[targetEventId] = { ...target, voided: true };
+  s.counts.serviceInstances -= target.serviceInstances;
   switch (target.type) {
-    case 'VisitRecorded': {
-      let lastVisitAt: string | null = null;
-      for (const e of Object.values(entries)) {
-        if (e.type === 'VisitRecorded' && !e.voided) lastVisitAt = later(lastVisitAt, e.occurredAt);
+    case 'VisitRecorded':
+      s.counts.visits -= 1;
+      s.lastVisitAt = null;
+      for (const e of Object.values(s.entries)) {
+        if (e.type === 'VisitRecorded' && !e.voided) s.lastVisitAt = later(s.lastVisitAt, e.occurredAt);
       }
-      return { ...next, counts: { ...counts, visits: counts.visits - 1 }, lastVisitAt };
-    }
+      return s;
     case 'ResourceLinked':
-      return { ...next, counts: { ...counts, resourcesLinked: counts.resourcesLinked - 1 } };
-    case 'AssessmentRecorded': {
-      const assessments = state.assessments.filter((a) => a.eventId !== targetEventId);
-      return { ...next, assessments, ...assessmentFacts(assessments, state.intakeRiskLevel) };
-    }
-    case 'CasePlanRecorded': {
-      const plans = state.plans.filter((p) => p.eventId !== targetEventId);
-      return { ...next, plans, ...planFacts(plans) };
-    }
+      s.counts.resourcesLinked -= 1;
+      return s;
+    case 'AssessmentRecorded':
+      s.assessments = s.assessments.filter((a) => a.eventId !== targetEventId);
+      return Object.assign(s, assessmentFacts(s.assessments, s.intakeRiskLevel));
+    case 'CasePlanRecorded':
+      s.plans = s.plans.filter((p) => p.eventId !== targetEventId);
+      return Object.assign(s, planFacts(s.plans));
     case 'ConsentRecorded':
-    case 'ConsentWithdrawn': {
-      const consentLog = state.consentLog.filter((c) => c.eventId !== targetEventId);
-      return { ...next, consentLog, consents: consentsFrom(consentLog) };
-    }
+    case 'ConsentWithdrawn':
+      s.consentLog = s.consentLog.filter((c) => c.eventId !== targetEventId);
+      s.consents = consentsFrom(s.consentLog);
+      return s;
     default:
-      return next;
+      return s;
   }
 }
 
@@ -376,14 +362,10 @@ function consentsFrom(log: CaseState['consentLog']): CaseState['consents'] {
   return consents;
 }
 
-function moveReferral(
-  referrals: CaseState['referrals'],
-  referralId: string,
-  to: ReferralState,
-): CaseState['referrals'] {
-  const referral = referrals[referralId];
-  if (!referral) return referrals;
-  return { ...referrals, [referralId]: { ...referral, state: to } };
+function moveReferral(s: CaseState, referralId: string, to: ReferralState): CaseState {
+  const referral = s.referrals[referralId];
+  if (referral) s.referrals[referralId] = { ...referral, state: to };
+  return s;
 }
 
 function later(a: string | null, b: string): string {

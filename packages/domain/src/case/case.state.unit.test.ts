@@ -3,7 +3,7 @@ import { caseStateOf, stateAt } from '../decide';
 import type { DomainEvent } from '../events';
 import { closeData, cmd, ev, intakeData, referralData, resourceData, visitData } from '../testing/fixtures';
 import type { CaseEvent } from './case.events';
-import { evolve, initialState } from './case.state';
+import { evolve, initialState, replay } from './case.state';
 
 const at = (hour: number) => `2026-02-10T${String(hour).padStart(2, '0')}:00:00+08:00`;
 const intake = ev(cmd('IntakeRecorded', intakeData(), { occurredAt: at(8) }));
@@ -172,6 +172,14 @@ describe('case state', () => {
     expect(after.counts.visits).toBe(0);
     expect(before).toEqual(copy);
   });
+});
+
+it('replays onward from a given state without changing it', () => {
+  const start = caseStateOf([intake, visit1]);
+  const copy = structuredClone(start);
+  const state = replay([link, voidOf(visit1)] as CaseEvent[], start);
+  expect(state.counts).toMatchObject({ visits: 0, resourcesLinked: 1, serviceInstances: 1 });
+  expect(start).toEqual(copy);
 });
 
 describe('stateAt', () => {

@@ -61,54 +61,54 @@ export function initialOtherState(): OtherStreamState {
 
 /** Applies one event of a non-case stream. Never throws. */
 export function evolveOther(state: OtherStreamState, event: OtherEvent): OtherStreamState {
+  return applyOther(draftOtherOf(state), event);
+}
+
+/** A copy whose collections `applyOther` may change in place (entries are replaced, never changed). */
+export function draftOtherOf(state: OtherStreamState): OtherStreamState {
+  return { ...state, entries: { ...state.entries } };
+}
+
+/** Applies one event to a draft (see `draftOtherOf`), changing it in place: folds stay linear. */
+export function applyOther(s: OtherStreamState, event: OtherEvent): OtherStreamState {
   const counted = serviceInstancesOf(event);
-  const next: OtherStreamState = {
-    ...state,
-    entries: {
-      ...state.entries,
-      [event.eventId]: { type: event.type, voided: false, serviceInstances: counted },
-    },
-    version: state.version + 1,
-  };
+  s.entries[event.eventId] = { type: event.type, voided: false, serviceInstances: counted };
+  s.version += 1;
   switch (event.type) {
     case 'OrganisationRegistered':
-      return { ...next, registered: true, organisationId: event.data.organisationId };
     case 'ProjectRegistered':
-      return { ...next, registered: true, organisationId: event.data.organisationId };
+      s.registered = true;
+      s.organisationId = event.data.organisationId;
+      return s;
     case 'WorkerRegistered':
-      return {
-        ...next,
-        registered: true,
-        organisationId: event.data.organisationId,
-        worker: { role: event.data.role, certification: event.data.certification },
-      };
+      s.registered = true;
+      s.organisationId = event.data.organisationId;
+      s.worker = { role: event.data.role, certification: event.data.certification };
+      return s;
     case 'WorkerCertified':
-      return state.worker
-        ? { ...next, worker: { ...state.worker, certification: event.data.certification } }
-        : next;
+      if (s.worker) s.worker = { ...s.worker, certification: event.data.certification };
+      return s;
     case 'SupervisionRecorded':
-      return { ...next, supervisionMinutes: state.supervisionMinutes + event.data.minutes };
+      s.supervisionMinutes += event.data.minutes;
+      return s;
     case 'GroupActivityRecorded':
-      return {
-        ...next,
-        registered: true,
-        activity: {
-          projectId: event.data.projectId,
-          workerIds: [...event.data.workerIds],
-          attendees: event.data.attendees,
-        },
-        serviceInstances: state.serviceInstances + counted,
+      s.registered = true;
+      s.activity = {
+        projectId: event.data.projectId,
+        workerIds: [...event.data.workerIds],
+        attendees: event.data.attendees,
       };
+      s.serviceInstances += counted;
+      return s;
     case 'PersonalDataErased':
-      return { ...next, erased: true };
+      s.erased = true;
+      return s;
     case 'EntryVoided': {
-      const target = state.entries[event.data.targetEventId];
-      if (!target || target.voided) return next;
-      return {
-        ...next,
-        entries: { ...next.entries, [event.data.targetEventId]: { ...target, voided: true } },
-        serviceInstances: next.serviceInstances - target.serviceInstances,
-      };
+      const target = s.entries[event.data.targetEventId];
+      if (!target || target.voided) return s;
+      s.entries[event.data.targetEventId] = { ...target, voided: true };
+      s.serviceInstances -= target.serviceInstances;
+      return s;
     }
     default: {
       const _exhaustive: never = event;
