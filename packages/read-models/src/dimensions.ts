@@ -1,0 +1,70 @@
+import {
+  levelOf,
+  type RegionLevel,
+  regionPath,
+  SERVICES,
+  type Service,
+  TARGET_GROUPS,
+  type TargetGroup,
+} from '@fengcheng/domain';
+
+const CST_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** The China Standard Time (UTC+8) calendar day of an instant, whatever the server's zone. */
+export function cstDay(instant: string | Date): string {
+  const ms = typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
+  return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The CST day `days` before the given day (`YYYY-MM-DD`). */
+export function dayMinus(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);
+}
+
+// Sets of target groups and services are stored as bit masks: a fact row then has one
+// count however many groups it serves, and filters are a bitwise test.
+export function targetMask(groups: readonly string[]): number {
+  let mask = 0;
+  for (const group of groups) {
+    const bit = TARGET_GROUPS.indexOf(group as TargetGroup);
+    if (bit >= 0) mask |= 1 << bit;
+  }
+  return mask;
+}
+
+export function serviceMask(services: readonly string[]): number {
+  let mask = 0;
+  for (const service of services) {
+    const bit = SERVICES.indexOf(service as Service);
+    if (bit >= 0) mask |= 1 << bit;
+  }
+  return mask;
+}
+
+export function targetGroupsOf(mask: number): TargetGroup[] {
+  return TARGET_GROUPS.filter((_, bit) => (mask & (1 << bit)) !== 0);
+}
+
+export function servicesOf(mask: number): Service[] {
+  return SERVICES.filter((_, bit) => (mask & (1 << bit)) !== 0);
+}
+
+export function targetGroupBit(group: TargetGroup): number {
+  return 1 << TARGET_GROUPS.indexOf(group);
+}
+
+export function serviceBit(service: Service): number {
+  return 1 << SERVICES.indexOf(service);
+}
+
+const LEVEL_DIGITS: Record<RegionLevel, number> = { city: 4, county: 6, township: 9, community: 12 };
+
+/** The significant prefix of a region given as a 4/6/9/12-digit code (`640104000000` → `640104`). */
+export function regionPrefix(region: string): string {
+  return region.length === 12 ? region.slice(0, LEVEL_DIGITS[levelOf(region)]) : region;
+}
+
+/** The distinct codes of the regions at each level that contain `code`, with their level. */
+export function regionCodesOf(code: string): Array<{ code: string; level: RegionLevel }> {
+  return [...new Set(Object.values(regionPath(code)))].map((c) => ({ code: c, level: levelOf(c) }));
+}

@@ -1,0 +1,185 @@
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * Bump when the tables below change. Read models are disposable: a new layout is never
+ * migrated in place, it is rebuilt from the event log into a fresh generation.
+ */
+export const READ_MODEL_VERSION = 1;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function assertSchemaName(name: string): void {
+  if (!SCHEMA_NAME.test(name)) throw new Error(`invalid schema name: ${name}`);
+}
+
+/** The DDL of one generation, every name qualified by `s`. */
+function tables(s: string): string[] {
+  return [
+    `create table ${s}.organisation (
+      organisation_id text primary key,
+      name text not null,
+      kind text not null,
+      region_code text not null,
+      parent_organisation_id text
+    )`,
+    `create index on ${s}.organisation (region_code text_pattern_ops)`,
+    `create table ${s}.worker (
+      worker_id text primary key,
+      organisation_id text not null,
+      certification text not null,
+      role text not null
+    )`,
+    `create index on ${s}.worker (organisation_id)`,
+    `create table ${s}.project (
+      project_id text primary key,
+      organisation_id text not null,
+      name text not null,
+      brand text,
+      funding_source text not null,
+      region_code text
+    )`,
+    `create table ${s}.case_summary (
+      case_id text primary key,
+      organisation_id text not null,
+      worker_id text not null,
+      project_id text not null,
+      community_code text not null,
+      target_groups text not null,
+      target_mask integer not null,
+      risk_level text not null,
+      status text not null,
+      opened_at timestamptz not null,
+      opened_day date not null,
+      closed_at timestamptz,
+      closed_day date,
+      closure_reason text,
+      goal_attainment integer,
+      last_visit_at timestamptz,
+      visits integer not null,
+      service_instances integer not null,
+      referrals_made integer not null,
+      referrals_accepted integer not null,
+      referrals_declined integer not null,
+      referrals_completed integer not null,
+      referrals_cancelled integer not null,
+      referrals_open integer not null,
+      resources_linked integer not null,
+      resource_value_yuan double precision not null,
+      assessments integer not null,
+      first_assessment_score double precision,
+      latest_assessment_score double precision,
+      transfers integer not null,
+      event_count integer not null,
+      last_version integer not null,
+      chain_head text not null,
+      last_position bigint not null
+    )`,
+    `create index on ${s}.case_summary (project_id)`,
+    `create index on ${s}.case_summary (worker_id)`,
+    `create index on ${s}.case_summary (community_code text_pattern_ops)`,
+    `create table ${s}.counted_entry (
+      event_id text primary key,
+      kind text not null,
+      case_id text,
+      occurred_at timestamptz not null,
+      day date not null,
+      community_code text not null,
+      target_mask integer not null,
+      service_mask integer not null,
+      project_id text not null,
+      organisation_id text not null,
+      worker_id text,
+      service_instances integer not null,
+      value_yuan double precision not null,
+      voided boolean not null
+    )`,
+    `create table ${s}.service_instance_daily (
+      day date not null,
+      community_code text not null,
+      target_mask integer not null,
+      service_mask integer not null,
+      project_id text not null,
+      organisation_id text not null,
+      n integer not null,
+      primary key (day, community_code, target_mask, service_mask, project_id, organisation_id)
+    )`,
+    `create index on ${s}.service_instance_daily (community_code text_pattern_ops)`,
+    `create index on ${s}.service_instance_daily (project_id)`,
+    `create table ${s}.case_activity_daily (
+      day date not null,
+      community_code text not null,
+      target_mask integer not null,
+      project_id text not null,
+      organisation_id text not null,
+      referrals_made integer not null,
+      referrals_accepted integer not null,
+      referrals_completed integer not null,
+      resources_linked integer not null,
+      resource_value_yuan double precision not null,
+      primary key (day, community_code, target_mask, project_id, organisation_id)
+    )`,
+    `create table ${s}.worker_visit_daily (
+      worker_id text not null,
+      day date not null,
+      visits integer not null,
+      primary key (worker_id, day)
+    )`,
+    `create table ${s}.supervision_daily (
+      day date not null,
+      supervisor_id text not null,
+      supervisee_id text not null,
+      minutes integer not null,
+      primary key (day, supervisor_id, supervisee_id)
+    )`,
+    `create table ${s}.region_summary (
+      region_code text primary key,
+      level text not null,
+      cases_open integer not null,
+      cases_closed integer not null,
+      service_instances integer not null,
+      workers integer not null,
+      organisations integer not null
+    )`,
+    `create table ${s}.projection_checkpoint (
+      id smallint primary key check (id = 1),
+      position bigint not null,
+      events bigint not null,
+      updated_at timestamptz not null default now()
+    )`,
+    `insert into ${s}.projection_checkpoint (id, position, events) values (1, 0, 0)`,
+  ];
+}
+
+/** Creates the schema `schemaName` holding one empty generation of every read-model table. */
+export async function createReadModelSchema(db: Kysely<any>, schemaName: string): Promise<void> {
+  await db.transaction().execute((trx) => createReadModelTables(trx, schemaName));
+}
+
+/** As `createReadModelSchema`, inside the caller's transaction. */
+export async function createReadModelTables(trx: Kysely<any>, schemaName: string): Promise<void> {
+  assertSchemaName(schemaName);
+  await sql.raw(`create schema ${schemaName}`).execute(trx);
+  for (const statement of tables(schemaName)) await sql.raw(statement).execute(trx);
+}
+
+/** Drops one generation's schema and everything in it. */
+export async function dropReadModelSchema(db: Kysely<any>, schemaName: string): Promise<void> {
+  assertSchemaName(schemaName);
+  await sql.raw(`drop schema if exists ${schemaName} cascade`).execute(db);
+}
+
+/** The pointer to the current generation lives in the database's own (base) schema. */
+export async function createGenerationPointer(db: Kysely<any>, baseSchema: string): Promise<void> {
+  assertSchemaName(baseSchema);
+  await sql
+    .raw(
+      `create table if not exists ${baseSchema}.read_model_generation (
+        id smallint primary key check (id = 1),
+        schema_name text not null,
+        generation integer not null,
+        model_version integer not null,
+        swapped_at timestamptz not null default now()
+      )`,
+    )
+    .execute(db);
+}

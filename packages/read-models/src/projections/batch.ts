@@ -1,0 +1,721 @@
+import { type DomainEvent, isEventType, serviceInstancesOf } from '@fengcheng/domain';
+import type { RecordedEvent } from '@fengcheng/event-store';
+import { type Kysely, sql } from 'kysely';
+import { cstDay, regionCodesOf, serviceMask, targetMask } from '../dimensions';
+import type { EntryKind } from '../schema';
+
+/** A transaction (or connection) whose search path starts with one read-model generation. */
+export type ReadModelTrx = Kysely<any>;
+
+export interface CaseState {
+  case_id: string;
+  organisation_id: string;
+  worker_id: string;
+  project_id: string;
+  community_code: string;
+  target_groups: string;
+  target_mask: number;
+  risk_level: string;
+  status: 'open' | 'closed';
+  opened_at: string;
+  opened_day: string;
+  closed_at: string | null;
+  closed_day: string | null;
+  closure_reason: string | null;
+  goal_attainment: number | null;
+  last_visit_at: string | null;
+  visits: number;
+  service_instances: number;
+  referrals_made: number;
+  referrals_accepted: number;
+  referrals_declined: number;
+  referrals_completed: number;
+  referrals_cancelled: number;
+  referrals_open: number;
+  resources_linked: number;
+  resource_value_yuan: number;
+  assessments: number;
+  first_assessment_score: number | null;
+  latest_assessment_score: number | null;
+  transfers: number;
+  event_count: number;
+  last_version: number;
+  chain_head: string;
+  last_position: bigint;
+}
+
+export interface Entry {
+  event_id: string;
+  kind: EntryKind;
+  case_id: string | null;
+  occurred_at: string;
+  day: string;
+  community_code: string;
+  target_mask: number;
+  service_mask: number;
+  project_id: string;
+  organisation_id: string;
+  worker_id: string | null;
+  service_instances: number;
+  value_yuan: number;
+  voided: boolean;
+}
+
+export interface OrganisationRow {
+  organisation_id: string;
+  name: string;
+  kind: string;
+  region_code: string;
+  parent_organisation_id: string | null;
+}
+export interface WorkerRow {
+  worker_id: string;
+  organisation_id: string;
+  certification: string;
+  role: string;
+}
+export interface ProjectRow {
+  project_id: string;
+  organisation_id: string;
+  name: string;
+  brand: string | null;
+  funding_source: string;
+  region_code: string | null;
+}
+
+export interface ServiceInstanceDelta {
+  day: string;
+  community_code: string;
+  target_mask: number;
+  service_mask: number;
+  project_id: string;
+  organisation_id: string;
+  n: number;
+}
+export interface CaseActivityDelta {
+  day: string;
+  community_code: string;
+  target_mask: number;
+  project_id: string;
+  organisation_id: string;
+  referrals_made: number;
+  referrals_accepted: number;
+  referrals_completed: number;
+  resources_linked: number;
+  resource_value_yuan: number;
+}
+export interface RegionDelta {
+  region_code: string;
+  level: string;
+  cases_open: number;
+  cases_closed: number;
+  service_instances: number;
+  workers: number;
+  organisations: number;
+}
+
+/**
+ * What one batch of events changes, worked out once in memory from the state before the
+ * batch; each projection then writes its share with a few set-based statements.
+ */
+export interface AnalysedBatch {
+  events: RecordedEvent[];
+  organisations: Map<string, OrganisationRow>;
+  workers: Map<string, WorkerRow>;
+  projects: Map<string, ProjectRow>;
+  /** Final state of every case the batch touched. */
+  cases: Map<string, CaseState>;
+  /** Ledger rows first counted in this batch (already marked if voided within it). */
+  newEntries: Map<string, Entry>;
+  /** Ledger rows of earlier batches voided by this one. */
+  voidedEntries: string[];
+  serviceInstances: Map<string, ServiceInstanceDelta>;
+  caseActivity: Map<string, CaseActivityDelta>;
+  workerVisits: Map<string, { worker_id: string; day: string; visits: number }>;
+  supervision: Map<string, { day: string; supervisor_id: string; supervisee_id: string; minutes: number }>;
+  regions: Map<string, RegionDelta>;
+}
+
+const IN_LIST_CHUNK = 5000;
+
+async function selectIn<T>(
+  trx: ReadModelTrx,
+  table: string,
+  column: string,
+  ids: Iterable<string>,
+): Promise<T[]> {
+  const all = [...new Set(ids)];
+  const rows: T[] = [];
+  for (let i = 0; i < all.length; i += IN_LIST_CHUNK) {
+    const chunk = all.slice(i, i + IN_LIST_CHUNK);
+    const result = await trx.selectFrom(table).selectAll().where(column, 'in', chunk).execute();
+    rows.push(...(result as T[]));
+  }
+  return rows;
+}
+
+const iso = (value: Date | string | null): string | null =>
+  value === null ? null : typeof value === 'string' ? new Date(value).toISOString() : value.toISOString();
+
+function caseFromRow(row: Record<string, any>): CaseState {
+  const openedAt = iso(row.opened_at)!;
+  const closedAt = iso(row.closed_at);
+  return {
+    ...(row as CaseState),
+    opened_at: openedAt,
+    opened_day: cstDay(openedAt),
+    closed_at: closedAt,
+    closed_day: closedAt === null ? null : cstDay(closedAt),
+    last_visit_at: iso(row.last_visit_at),
+    resource_value_yuan: Number(row.resource_value_yuan),
+    first_assessment_score: row.first_assessment_score === null ? null : Number(row.first_assessment_score),
+    latest_assessment_score:
+      row.latest_assessment_score === null ? null : Number(row.latest_assessment_score),
+    last_position: BigInt(row.last_position),
+  };
+}
+
+function entryFromRow(row: Record<string, any>): Entry {
+  const occurredAt = iso(row.occurred_at)!;
+  return {
+    ...(row as Entry),
+    occurred_at: occurredAt,
+    day: cstDay(occurredAt),
+    value_yuan: Number(row.value_yuan),
+  };
+}
+
+const CASE_PREFIX = 'case-';
+
+function mean(values: number[]): number | null {
+  if (values.length === 0) return null;
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/** Works out a batch's changes. Reads only; nothing is written. */
+export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): Promise<AnalysedBatch> {
+  const caseIds = new Set<string>();
+  const voidTargets = new Set<string>();
+  const projectIds = new Set<string>();
+  const organisationIds = new Set<string>();
+  const workerIds = new Set<string>();
+  for (const e of events) {
+    if (e.streamId.startsWith(CASE_PREFIX)) caseIds.add(e.streamId.slice(CASE_PREFIX.length));
+    const data = e.data as Record<string, any>;
+    switch (e.type) {
+      case 'EntryVoided':
+        voidTargets.add(data.targetEventId);
+        break;
+      case 'GroupActivityRecorded':
+        projectIds.add(data.projectId);
+        break;
+      case 'WorkerRegistered':
+        organisationIds.add(data.organisationId);
+        break;
+      case 'WorkerCertified':
+        workerIds.add(data.workerId);
+        break;
+    }
+  }
+
+  const [caseRows, entryRows, projectRows, organisationRows, workerRows] = await Promise.all([
+    caseIds.size ? selectIn<Record<string, any>>(trx, 'case_summary', 'case_id', caseIds) : [],
+    voidTargets.size ? selectIn<Record<string, any>>(trx, 'counted_entry', 'event_id', voidTargets) : [],
+    projectIds.size ? selectIn<ProjectRow>(trx, 'project', 'project_id', projectIds) : [],
+    organisationIds.size
+      ? selectIn<OrganisationRow>(trx, 'organisation', 'organisation_id', organisationIds)
+      : [],
+    workerIds.size ? selectIn<WorkerRow>(trx, 'worker', 'worker_id', workerIds) : [],
+  ]);
+
+  const known = {
+    cases: new Map(caseRows.map((row) => [row.case_id as string, caseFromRow(row)])),
+    entries: new Map(entryRows.map((row) => [row.event_id as string, entryFromRow(row)])),
+    projects: new Map(projectRows.map((row) => [row.project_id, row])),
+    organisations: new Map(organisationRows.map((row) => [row.organisation_id, row])),
+    workers: new Map(workerRows.map((row) => [row.worker_id, row])),
+  };
+
+  const batch: AnalysedBatch = {
+    events,
+    organisations: new Map(),
+    workers: new Map(),
+    projects: new Map(),
+    cases: new Map(),
+    newEntries: new Map(),
+    voidedEntries: [],
+    serviceInstances: new Map(),
+    caseActivity: new Map(),
+    workerVisits: new Map(),
+    supervision: new Map(),
+    regions: new Map(),
+  };
+
+  const region = (code: string, change: Partial<Omit<RegionDelta, 'region_code' | 'level'>>) => {
+    for (const { code: regionCode, level } of regionCodesOf(code)) {
+      let delta = batch.regions.get(regionCode);
+      if (!delta) {
+        delta = {
+          region_code: regionCode,
+          level,
+          cases_open: 0,
+          cases_closed: 0,
+          service_instances: 0,
+          workers: 0,
+          organisations: 0,
+        };
+        batch.regions.set(regionCode, delta);
+      }
+      delta.cases_open += change.cases_open ?? 0;
+      delta.cases_closed += change.cases_closed ?? 0;
+      delta.service_instances += change.service_instances ?? 0;
+      delta.workers += change.workers ?? 0;
+      delta.organisations += change.organisations ?? 0;
+    }
+  };
+
+  const caseActivity = (entry: Entry) => {
+    const key = `${entry.day}|${entry.community_code}|${entry.target_mask}|${entry.project_id}|${entry.organisation_id}`;
+    let delta = batch.caseActivity.get(key);
+    if (!delta) {
+      delta = {
+        day: entry.day,
+        community_code: entry.community_code,
+        target_mask: entry.target_mask,
+        project_id: entry.project_id,
+        organisation_id: entry.organisation_id,
+        referrals_made: 0,
+        referrals_accepted: 0,
+        referrals_completed: 0,
+        resources_linked: 0,
+        resource_value_yuan: 0,
+      };
+      batch.caseActivity.set(key, delta);
+    }
+    return delta;
+  };
+
+  // What an entry adds (sign 1) or, once voided, takes back (sign -1), under the dimensions it was counted under.
+  const count = (entry: Entry, sign: 1 | -1, state: CaseState | undefined) => {
+    const n = entry.service_instances * sign;
+    if (n !== 0) {
+      const key = `${entry.day}|${entry.community_code}|${entry.target_mask}|${entry.service_mask}|${entry.project_id}|${entry.organisation_id}`;
+      const delta = batch.serviceInstances.get(key);
+      if (delta) delta.n += n;
+      else
+        batch.serviceInstances.set(key, {
+          day: entry.day,
+          community_code: entry.community_code,
+          target_mask: entry.target_mask,
+          service_mask: entry.service_mask,
+          project_id: entry.project_id,
+          organisation_id: entry.organisation_id,
+          n,
+        });
+      region(entry.community_code, { service_instances: n });
+      if (state) state.service_instances += n;
+    }
+    switch (entry.kind) {
+      case 'visit': {
+        const key = `${entry.worker_id}|${entry.day}`;
+        const visits = batch.workerVisits.get(key);
+        if (visits) visits.visits += sign;
+        else batch.workerVisits.set(key, { worker_id: entry.worker_id ?? '', day: entry.day, visits: sign });
+        if (state) state.visits += sign;
+        break;
+      }
+      case 'resource':
+        caseActivity(entry).resources_linked += sign;
+        caseActivity(entry).resource_value_yuan += sign * entry.value_yuan;
+        if (state) {
+          state.resources_linked += sign;
+          state.resource_value_yuan += sign * entry.value_yuan;
+        }
+        break;
+      case 'referral_made':
+        caseActivity(entry).referrals_made += sign;
+        if (state) {
+          state.referrals_made += sign;
+          state.referrals_open += sign;
+        }
+        break;
+      case 'referral_accepted':
+        caseActivity(entry).referrals_accepted += sign;
+        if (state) state.referrals_accepted += sign;
+        break;
+      case 'referral_completed':
+        caseActivity(entry).referrals_completed += sign;
+        if (state) {
+          state.referrals_completed += sign;
+          state.referrals_open -= sign;
+        }
+        break;
+      case 'group_activity':
+        break;
+      default: {
+        const _exhaustive: never = entry.kind;
+        throw new Error(`unknown entry kind ${_exhaustive}`);
+      }
+    }
+  };
+
+  const record = (
+    e: RecordedEvent,
+    kind: EntryKind,
+    dims: Omit<
+      Entry,
+      'event_id' | 'kind' | 'occurred_at' | 'day' | 'voided' | 'service_instances' | 'value_yuan'
+    >,
+    state: CaseState | undefined,
+    valueYuan = 0,
+  ) => {
+    const entry: Entry = {
+      event_id: e.eventId,
+      kind,
+      occurred_at: new Date(e.occurredAt).toISOString(),
+      day: cstDay(e.occurredAt),
+      ...dims,
+      service_instances: serviceInstancesOf({ type: e.type, data: e.data } as DomainEvent),
+      value_yuan: valueYuan,
+      voided: false,
+    };
+    batch.newEntries.set(entry.event_id, entry);
+    count(entry, 1, state);
+  };
+
+  const caseEntry = (
+    e: RecordedEvent,
+    kind: EntryKind,
+    state: CaseState,
+    workerId: string | null,
+    services: string[] = [],
+    valueYuan = 0,
+  ) =>
+    record(
+      e,
+      kind,
+      {
+        case_id: state.case_id,
+        community_code: state.community_code,
+        target_mask: state.target_mask,
+        service_mask: serviceMask(services),
+        project_id: state.project_id,
+        organisation_id: state.organisation_id,
+        worker_id: workerId,
+      },
+      state,
+      valueYuan,
+    );
+
+  const casesNeedingLastVisit = new Set<string>();
+  const voidedInBatch = new Set<string>();
+
+  const voidEntry = (targetEventId: string, state: CaseState | undefined) => {
+    const fresh = batch.newEntries.get(targetEventId);
+    const entry = fresh ?? known.entries.get(targetEventId);
+    if (!entry || entry.voided) return;
+    entry.voided = true;
+    voidedInBatch.add(targetEventId);
+    if (!fresh) batch.voidedEntries.push(targetEventId);
+    const owner = entry.case_id === null ? undefined : (state ?? batch.cases.get(entry.case_id));
+    count(entry, -1, owner);
+    if (entry.kind === 'visit' && entry.case_id !== null) casesNeedingLastVisit.add(entry.case_id);
+  };
+
+  for (const e of events) {
+    if (!isEventType(e.type)) continue;
+    const event = { type: e.type, data: e.data } as DomainEvent;
+
+    if (e.streamId.startsWith(CASE_PREFIX)) {
+      const caseId = e.streamId.slice(CASE_PREFIX.length);
+      let state = batch.cases.get(caseId) ?? known.cases.get(caseId);
+      if (event.type === 'IntakeRecorded' && !state) {
+        const d = event.data;
+        const groups = [...new Set(d.targetGroups)].sort();
+        const openedAt = new Date(e.occurredAt).toISOString();
+        state = {
+          case_id: caseId,
+          organisation_id: d.organisationId,
+          worker_id: d.workerId,
+          project_id: d.projectId ?? '',
+          community_code: d.communityCode,
+          target_groups: groups.join(','),
+          target_mask: targetMask(groups),
+          risk_level: d.riskLevel,
+          status: 'open',
+          opened_at: openedAt,
+          opened_day: cstDay(openedAt),
+          closed_at: null,
+          closed_day: null,
+          closure_reason: null,
+          goal_attainment: null,
+          last_visit_at: null,
+          visits: 0,
+          service_instances: 0,
+          referrals_made: 0,
+          referrals_accepted: 0,
+          referrals_declined: 0,
+          referrals_completed: 0,
+          referrals_cancelled: 0,
+          referrals_open: 0,
+          resources_linked: 0,
+          resource_value_yuan: 0,
+          assessments: 0,
+          first_assessment_score: null,
+          latest_assessment_score: null,
+          transfers: 0,
+          event_count: 0,
+          last_version: 0,
+          chain_head: '',
+          last_position: 0n,
+        };
+        region(state.community_code, { cases_open: 1 });
+      }
+      // The write side refuses anything before intake; a stray event has nothing to count against.
+      if (!state) continue;
+      batch.cases.set(caseId, state);
+      state.event_count += 1;
+      state.last_version = e.version;
+      state.chain_head = e.hash;
+      state.last_position = e.position;
+
+      switch (event.type) {
+        case 'IntakeRecorded':
+        case 'ConsentRecorded':
+        case 'ConsentWithdrawn':
+        case 'CasePlanRecorded':
+          break;
+        case 'AssessmentRecorded': {
+          const score = mean(Object.values(event.data.scores));
+          state.assessments += 1;
+          state.risk_level = event.data.riskLevel;
+          if (score !== null) {
+            state.first_assessment_score ??= score;
+            state.latest_assessment_score = score;
+          }
+          break;
+        }
+        case 'VisitRecorded': {
+          caseEntry(e, 'visit', state, event.data.workerId, event.data.services);
+          const at = new Date(e.occurredAt).toISOString();
+          if (state.last_visit_at === null || at > state.last_visit_at) state.last_visit_at = at;
+          break;
+        }
+        case 'ReferralMade':
+          caseEntry(e, 'referral_made', state, null, [event.data.service]);
+          break;
+        case 'ReferralAccepted':
+          caseEntry(e, 'referral_accepted', state, null);
+          break;
+        case 'ReferralCompleted':
+          caseEntry(e, 'referral_completed', state, null);
+          break;
+        case 'ReferralDeclined':
+          state.referrals_declined += 1;
+          state.referrals_open -= 1;
+          break;
+        case 'ReferralCancelled':
+          state.referrals_cancelled += 1;
+          state.referrals_open -= 1;
+          break;
+        case 'ResourceLinked':
+          caseEntry(e, 'resource', state, null, [], event.data.valueYuan ?? 0);
+          break;
+        case 'CaseTransferred':
+          state.worker_id = event.data.toWorkerId;
+          state.organisation_id = event.data.toOrganisationId ?? state.organisation_id;
+          state.transfers += 1;
+          break;
+        case 'CaseClosed': {
+          const closedAt = new Date(e.occurredAt).toISOString();
+          if (state.status === 'open') region(state.community_code, { cases_open: -1, cases_closed: 1 });
+          state.status = 'closed';
+          state.closed_at = closedAt;
+          state.closed_day = cstDay(closedAt);
+          state.closure_reason = event.data.reason;
+          state.goal_attainment = event.data.goalAttainment;
+          break;
+        }
+        case 'CaseReopened':
+          if (state.status === 'closed') region(state.community_code, { cases_open: 1, cases_closed: -1 });
+          state.status = 'open';
+          state.closed_at = null;
+          state.closed_day = null;
+          state.closure_reason = null;
+          state.goal_attainment = null;
+          break;
+        case 'EntryVoided':
+          voidEntry(event.data.targetEventId, state);
+          break;
+        default:
+          // Not a case event in a case stream: nothing to project beyond the chain bookkeeping.
+          break;
+      }
+      continue;
+    }
+
+    switch (event.type) {
+      case 'OrganisationRegistered': {
+        const d = event.data;
+        if (batch.organisations.has(d.organisationId) || known.organisations.has(d.organisationId)) break;
+        const row: OrganisationRow = {
+          organisation_id: d.organisationId,
+          name: d.name,
+          kind: d.kind,
+          region_code: d.regionCode,
+          parent_organisation_id: d.parentOrganisationId ?? null,
+        };
+        batch.organisations.set(row.organisation_id, row);
+        region(row.region_code, { organisations: 1 });
+        break;
+      }
+      case 'WorkerRegistered': {
+        const d = event.data;
+        const row: WorkerRow = {
+          worker_id: d.workerId,
+          organisation_id: d.organisationId,
+          certification: d.certification,
+          role: d.role,
+        };
+        batch.workers.set(row.worker_id, row);
+        const organisation =
+          batch.organisations.get(d.organisationId) ?? known.organisations.get(d.organisationId);
+        if (organisation) region(organisation.region_code, { workers: 1 });
+        break;
+      }
+      case 'WorkerCertified': {
+        const worker = batch.workers.get(event.data.workerId) ?? known.workers.get(event.data.workerId);
+        if (worker)
+          batch.workers.set(worker.worker_id, { ...worker, certification: event.data.certification });
+        break;
+      }
+      case 'ProjectRegistered': {
+        const d = event.data;
+        batch.projects.set(d.projectId, {
+          project_id: d.projectId,
+          organisation_id: d.organisationId,
+          name: d.name,
+          brand: d.brand ?? null,
+          funding_source: d.fundingSource,
+          region_code: d.regionCode ?? null,
+        });
+        break;
+      }
+      case 'GroupActivityRecorded': {
+        const d = event.data;
+        const project = batch.projects.get(d.projectId) ?? known.projects.get(d.projectId);
+        const recorder = typeof e.metadata.organisationId === 'string' ? e.metadata.organisationId : '';
+        record(
+          e,
+          'group_activity',
+          {
+            case_id: null,
+            community_code: d.communityCode,
+            target_mask: targetMask(d.targetGroups),
+            service_mask: serviceMask(d.services),
+            project_id: d.projectId,
+            organisation_id: project?.organisation_id ?? recorder,
+            worker_id: null,
+          },
+          undefined,
+        );
+        break;
+      }
+      case 'SupervisionRecorded': {
+        const d = event.data;
+        const day = cstDay(e.occurredAt);
+        const key = `${day}|${d.supervisorId}|${d.superviseeId}`;
+        const row = batch.supervision.get(key);
+        if (row) row.minutes += d.minutes;
+        else
+          batch.supervision.set(key, {
+            day,
+            supervisor_id: d.supervisorId,
+            supervisee_id: d.superviseeId,
+            minutes: d.minutes,
+          });
+        break;
+      }
+      case 'EntryVoided':
+        voidEntry(event.data.targetEventId, undefined);
+        break;
+      case 'PersonalDataErased':
+        // Read models never held personal data: nothing to erase.
+        break;
+      case 'IntakeRecorded':
+      case 'ConsentRecorded':
+      case 'ConsentWithdrawn':
+      case 'AssessmentRecorded':
+      case 'CasePlanRecorded':
+      case 'VisitRecorded':
+      case 'ReferralMade':
+      case 'ReferralAccepted':
+      case 'ReferralDeclined':
+      case 'ReferralCompleted':
+      case 'ReferralCancelled':
+      case 'ResourceLinked':
+      case 'CaseTransferred':
+      case 'CaseClosed':
+      case 'CaseReopened':
+        // Case events outside a case stream do not occur.
+        break;
+      default: {
+        const _exhaustive: never = event;
+        throw new Error(`unhandled event ${(_exhaustive as { type: string }).type}`);
+      }
+    }
+  }
+
+  if (casesNeedingLastVisit.size > 0)
+    await recomputeLastVisits(trx, batch, casesNeedingLastVisit, voidedInBatch);
+  return batch;
+}
+
+/** A voided visit may have been a case's latest: find the latest one still standing. */
+async function recomputeLastVisits(
+  trx: ReadModelTrx,
+  batch: AnalysedBatch,
+  caseIds: Set<string>,
+  voidedInBatch: Set<string>,
+): Promise<void> {
+  const latest = new Map<string, string>();
+  const { rows } = await sql<{ case_id: string; event_id: string; occurred_at: Date | string }>`
+    select case_id, event_id, occurred_at from counted_entry
+    where kind = 'visit' and not voided and case_id in (${sql.join([...caseIds])})`.execute(trx);
+  for (const row of rows) {
+    if (voidedInBatch.has(row.event_id)) continue;
+    const at = iso(row.occurred_at)!;
+    const current = latest.get(row.case_id);
+    if (current === undefined || at > current) latest.set(row.case_id, at);
+  }
+  for (const entry of batch.newEntries.values()) {
+    if (entry.kind !== 'visit' || entry.voided || entry.case_id === null || !caseIds.has(entry.case_id))
+      continue;
+    const current = latest.get(entry.case_id);
+    if (current === undefined || entry.occurred_at > current) latest.set(entry.case_id, entry.occurred_at);
+  }
+  for (const caseId of caseIds) {
+    const state = batch.cases.get(caseId);
+    if (state) state.last_visit_at = latest.get(caseId) ?? null;
+  }
+}
+
+const memo = new WeakMap<object, WeakMap<RecordedEvent[], Promise<AnalysedBatch>>>();
+
+/**
+ * The batch's analysis, worked out once per transaction and events array however many
+ * projections ask, so every projection's `apply(trx, events)` sees the state before the batch.
+ */
+export function analysed(trx: ReadModelTrx, events: RecordedEvent[]): Promise<AnalysedBatch> {
+  let perTrx = memo.get(trx);
+  if (!perTrx) {
+    perTrx = new WeakMap();
+    memo.set(trx, perTrx);
+  }
+  let result = perTrx.get(events);
+  if (!result) {
+    result = analyseBatch(trx, events);
+    perTrx.set(events, result);
+  }
+  return result;
+}

@@ -1,0 +1,81 @@
+import type { EventStore } from '@fengcheng/event-store';
+import type { Database, Logger } from '@fengcheng/platform';
+import { sql } from 'kysely';
+import { createReadModelSchema, dropReadModelSchema, READ_MODEL_VERSION } from '../migrations';
+import { applyEvents } from '../projections';
+import { ensureReadModels, generationSchemaName, notifySwapped, pointerTable } from './generation';
+
+export interface RebuildDeps {
+  store: EventStore;
+  database: Database;
+  logger: Logger;
+  onProgress?: (done: number, position: bigint, total?: number) => void;
+  /** Events per transaction. Default 5000. */
+  batchSize?: number;
+  /**
+   * How long the old generation outlives the swap, so a query process that has not yet
+   * noticed the swap (it re-reads the pointer every second) still finds its tables. Default 5 s.
+   */
+  dropDelayMs?: number;
+}
+
+/**
+ * Rebuilds every read model from the start of the log into a new generation while queries
+ * keep reading the current one, then swaps the pointer in one transaction and drops the old
+ * generation. A live projector notices the swap and carries on in the new generation.
+ */
+export async function rebuildReadModels(deps: RebuildDeps): Promise<{ events: number; seconds: number }> {
+  const { store, database, logger } = deps;
+  const batchSize = deps.batchSize ?? 5000;
+  const started = performance.now();
+  const current = await ensureReadModels(database);
+  const generation = current.generation + 1;
+  const schema = generationSchemaName(database.schema, generation);
+  // A rebuild that died half-way leaves its schema behind: start that generation afresh.
+  await dropReadModelSchema(database.db, schema);
+  await createReadModelSchema(database.db, schema);
+  logger.info({ from: current.schema, to: schema }, 'read-model rebuild started');
+
+  let done = 0;
+  let position = 0n;
+  // Read the next batch while the current one is being applied.
+  let next = store.readAll({ after: position, limit: batchSize });
+  for (;;) {
+    const events = await next;
+    const last = events.at(-1);
+    if (!last) break;
+    next = store.readAll({ after: last.position, limit: batchSize });
+    await database.db.transaction().execute((trx) => applyEvents(trx, schema, events));
+    done += events.length;
+    position = last.position;
+    deps.onProgress?.(done, position);
+  }
+
+  await database.db.transaction().execute(async (trx) => {
+    const { rows } = await sql<{ generation: number }>`
+      select generation from ${pointerTable(database)} where id = 1 for update`.execute(trx);
+    if (rows[0]?.generation !== current.generation) {
+      throw new Error(`another rebuild swapped generation ${rows[0]?.generation} in first`);
+    }
+    await sql`update ${pointerTable(database)}
+      set schema_name = ${schema}, generation = ${generation}, model_version = ${READ_MODEL_VERSION}, swapped_at = now()
+      where id = 1`.execute(trx);
+  });
+  await notifySwapped(database, schema);
+  const seconds = (performance.now() - started) / 1000;
+  logger.info(
+    {
+      schema,
+      events: done,
+      position: position.toString(),
+      seconds,
+      eventsPerSecond: Math.round(done / seconds),
+    },
+    'read-model generation swapped in',
+  );
+
+  const dropDelayMs = deps.dropDelayMs ?? 5000;
+  if (dropDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, dropDelayMs));
+  await dropReadModelSchema(database.db, current.schema);
+  return { events: done, seconds };
+}

@@ -1,0 +1,184 @@
+import { type Kysely, sql } from 'kysely';
+import {
+  type AnalystFilters,
+  and,
+  equals,
+  hasService,
+  hasTargetGroup,
+  inPeriod,
+  inRegion,
+  notAfterPeriod,
+  num,
+  numOrNull,
+} from './filters';
+
+export const CLOSURE_REASONS = [
+  'goals_achieved',
+  'client_declined',
+  'moved',
+  'transferred',
+  'deceased',
+  'ineligible',
+  'other',
+] as const;
+export type ClosureReason = (typeof CLOSURE_REASONS)[number];
+
+export interface ProjectOutcome {
+  projectId: string;
+  name: string;
+  organisationId: string;
+  brand: string | null;
+  fundingSource: string;
+  /** Cases opened in the period. */
+  casesOpened: number;
+  /** Cases open now that were opened by the end of the period. */
+  casesActive: number;
+  /** Cases closed in the period, in total and by reason. */
+  casesClosed: number;
+  closedByReason: Record<ClosureReason, number>;
+  /** Goal attainment (-2..+2) of the cases closed in the period. */
+  goalAttainment: { mean: number | null; distribution: Record<'-2' | '-1' | '0' | '1' | '2', number> };
+  /** Latest minus first assessment score (mean over need domains, 0-10), averaged over the cases assessed at least twice. */
+  assessmentChange: { cases: number; meanDelta: number | null };
+  /** Median days from intake to closure of the cases closed in the period. */
+  medianCaseDurationDays: number | null;
+  serviceInstances: number;
+  referrals: { made: number; accepted: number; completed: number };
+  resources: { count: number; valueYuan: number };
+}
+
+/**
+ * Outcomes per registered project. Region and target group narrow the cases and counts;
+ * organisation narrows the projects (those it runs); service narrows service instances only.
+ */
+export async function getProjectOutcomes(
+  db: Kysely<any>,
+  filters: AnalystFilters,
+): Promise<ProjectOutcome[]> {
+  const projects = await db
+    .selectFrom('project')
+    .selectAll()
+    .where(and([equals('project_id', filters.projectId), equals('organisation_id', filters.organisationId)]))
+    .orderBy('project_id')
+    .execute();
+  if (projects.length === 0) return [];
+  const ids = projects.map((p) => p.project_id as string);
+
+  const caseWhere = and([
+    inRegion('community_code', filters.region),
+    hasTargetGroup('target_mask', filters.targetGroup),
+  ]);
+  const opened = inPeriod('opened_day', filters);
+  const closed = and([sql`status = 'closed'`, inPeriod('closed_day', filters)]);
+  // A case is in the period when its life overlaps it.
+  const live = and([
+    notAfterPeriod('opened_day', filters),
+    filters.from ? sql`(closed_day is null or closed_day >= ${filters.from}::date)` : undefined,
+  ]);
+
+  const [cases, closures, facts, activity] = await Promise.all([
+    db
+      .selectFrom('case_summary')
+      .where('project_id', 'in', ids)
+      .where(caseWhere)
+      .select([
+        'project_id',
+        sql<number>`count(*) filter (where ${opened})::int`.as('opened'),
+        sql<number>`count(*) filter (where status = 'open' and ${notAfterPeriod('opened_day', filters)})::int`.as(
+          'active',
+        ),
+        sql<number>`count(*) filter (where ${closed})::int`.as('closed'),
+        sql<number>`(avg(goal_attainment) filter (where ${closed}))::float8`.as('goal_mean'),
+        sql<number>`count(*) filter (where assessments >= 2 and ${live})::int`.as('assessed'),
+        sql<number>`(avg(latest_assessment_score - first_assessment_score) filter (where assessments >= 2 and ${live}))::float8`.as(
+          'delta_mean',
+        ),
+        sql<number>`(percentile_cont(0.5) within group (order by extract(epoch from closed_at - opened_at) / 86400) filter (where ${closed}))::float8`.as(
+          'median_days',
+        ),
+      ])
+      .groupBy('project_id')
+      .execute(),
+    db
+      .selectFrom('case_summary')
+      .where('project_id', 'in', ids)
+      .where(caseWhere)
+      .where(closed)
+      .select(['project_id', 'closure_reason', 'goal_attainment', sql<number>`count(*)::int`.as('n')])
+      .groupBy(['project_id', 'closure_reason', 'goal_attainment'])
+      .execute(),
+    db
+      .selectFrom('service_instance_daily')
+      .where('project_id', 'in', ids)
+      .where(
+        and([
+          inPeriod('day', filters),
+          inRegion('community_code', filters.region),
+          hasTargetGroup('target_mask', filters.targetGroup),
+          hasService('service_mask', filters.service),
+        ]),
+      )
+      .select(['project_id', sql<number>`sum(n)::float8`.as('n')])
+      .groupBy('project_id')
+      .execute(),
+    db
+      .selectFrom('case_activity_daily')
+      .where('project_id', 'in', ids)
+      .where(
+        and([
+          inPeriod('day', filters),
+          inRegion('community_code', filters.region),
+          hasTargetGroup('target_mask', filters.targetGroup),
+        ]),
+      )
+      .select([
+        'project_id',
+        sql<number>`sum(referrals_made)::float8`.as('made'),
+        sql<number>`sum(referrals_accepted)::float8`.as('accepted'),
+        sql<number>`sum(referrals_completed)::float8`.as('completed'),
+        sql<number>`sum(resources_linked)::float8`.as('resources'),
+        sql<number>`sum(resource_value_yuan)::float8`.as('value'),
+      ])
+      .groupBy('project_id')
+      .execute(),
+  ]);
+
+  const caseBy = new Map(cases.map((row) => [row.project_id as string, row]));
+  const factBy = new Map(facts.map((row) => [row.project_id as string, num(row.n)]));
+  const activityBy = new Map(activity.map((row) => [row.project_id as string, row]));
+
+  return projects.map((project) => {
+    const id = project.project_id as string;
+    const c = caseBy.get(id);
+    const a = activityBy.get(id);
+    const closedByReason = Object.fromEntries(CLOSURE_REASONS.map((r) => [r, 0])) as Record<
+      ClosureReason,
+      number
+    >;
+    const distribution = { '-2': 0, '-1': 0, '0': 0, '1': 0, '2': 0 };
+    for (const row of closures) {
+      if (row.project_id !== id) continue;
+      const reason = row.closure_reason as ClosureReason;
+      if (reason in closedByReason) closedByReason[reason] += num(row.n);
+      const goal = String(row.goal_attainment) as keyof typeof distribution;
+      if (goal in distribution) distribution[goal] += num(row.n);
+    }
+    return {
+      projectId: id,
+      name: project.name,
+      organisationId: project.organisation_id,
+      brand: project.brand ?? null,
+      fundingSource: project.funding_source,
+      casesOpened: num(c?.opened),
+      casesActive: num(c?.active),
+      casesClosed: num(c?.closed),
+      closedByReason,
+      goalAttainment: { mean: numOrNull(c?.goal_mean), distribution },
+      assessmentChange: { cases: num(c?.assessed), meanDelta: numOrNull(c?.delta_mean) },
+      medianCaseDurationDays: numOrNull(c?.median_days, 1),
+      serviceInstances: factBy.get(id) ?? 0,
+      referrals: { made: num(a?.made), accepted: num(a?.accepted), completed: num(a?.completed) },
+      resources: { count: num(a?.resources), valueYuan: numOrNull(a?.value) ?? 0 },
+    };
+  });
+}

@@ -1,0 +1,174 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * The read-model tables of one generation. Every generation lives in its own Postgres
+ * schema (`rm_<n>`), so a rebuild fills a fresh copy while queries keep reading the old one.
+ * No table holds a client's name, ID number, phone, address or any free-text note.
+ */
+
+/** A calendar day in China Standard Time, `YYYY-MM-DD`. */
+type Day = ColumnType<string, string, string>;
+type Timestamp = ColumnType<Date, string | Date, string | Date>;
+
+export interface OrganisationTable {
+  organisation_id: string;
+  name: string;
+  kind: string;
+  region_code: string;
+  parent_organisation_id: string | null;
+}
+
+export interface WorkerTable {
+  worker_id: string;
+  organisation_id: string;
+  certification: string;
+  role: string;
+}
+
+export interface ProjectTable {
+  project_id: string;
+  organisation_id: string;
+  name: string;
+  brand: string | null;
+  funding_source: string;
+  region_code: string | null;
+}
+
+/** One case, without personal data: codes, dates and counts, plus its chain head. */
+export interface CaseSummaryTable {
+  case_id: string;
+  organisation_id: string;
+  worker_id: string;
+  /** '' when the case belongs to no project. */
+  project_id: string;
+  community_code: string;
+  /** Sorted, comma-separated target groups. */
+  target_groups: string;
+  target_mask: number;
+  risk_level: string;
+  status: 'open' | 'closed';
+  opened_at: Timestamp;
+  opened_day: Day;
+  closed_at: Timestamp | null;
+  closed_day: Day | null;
+  closure_reason: string | null;
+  goal_attainment: number | null;
+  last_visit_at: Timestamp | null;
+  visits: number;
+  service_instances: number;
+  referrals_made: number;
+  referrals_accepted: number;
+  referrals_declined: number;
+  referrals_completed: number;
+  referrals_cancelled: number;
+  referrals_open: number;
+  resources_linked: number;
+  resource_value_yuan: number;
+  assessments: number;
+  first_assessment_score: number | null;
+  latest_assessment_score: number | null;
+  transfers: number;
+  event_count: number;
+  last_version: number;
+  chain_head: string;
+  last_position: ColumnType<bigint, bigint | string, bigint | string>;
+}
+
+/**
+ * The ledger of entries that counted for something, with the dimensions they were counted
+ * under, so a later `EntryVoided` takes back exactly what the entry added.
+ */
+export interface CountedEntryTable {
+  event_id: string;
+  kind: EntryKind;
+  case_id: string | null;
+  occurred_at: Timestamp;
+  day: Day;
+  community_code: string;
+  target_mask: number;
+  service_mask: number;
+  project_id: string;
+  organisation_id: string;
+  worker_id: string | null;
+  service_instances: number;
+  value_yuan: number;
+  voided: boolean;
+}
+
+export type EntryKind =
+  | 'visit'
+  | 'group_activity'
+  | 'resource'
+  | 'referral_made'
+  | 'referral_accepted'
+  | 'referral_completed';
+
+/** Service instances (人次) by day and every analyst dimension; roll-ups are prefix sums. */
+export interface ServiceInstanceDailyTable {
+  day: Day;
+  community_code: string;
+  target_mask: number;
+  service_mask: number;
+  project_id: string;
+  organisation_id: string;
+  n: number;
+}
+
+/** Referral and resource figures of cases by day, for per-project outcomes over a period. */
+export interface CaseActivityDailyTable {
+  day: Day;
+  community_code: string;
+  target_mask: number;
+  project_id: string;
+  organisation_id: string;
+  referrals_made: number;
+  referrals_accepted: number;
+  referrals_completed: number;
+  resources_linked: number;
+  resource_value_yuan: number;
+}
+
+export interface WorkerVisitDailyTable {
+  worker_id: string;
+  day: Day;
+  visits: number;
+}
+
+export interface SupervisionDailyTable {
+  day: Day;
+  supervisor_id: string;
+  supervisee_id: string;
+  minutes: number;
+}
+
+/** Unfiltered totals per region code at each of the four levels. */
+export interface RegionSummaryTable {
+  region_code: string;
+  level: string;
+  cases_open: number;
+  cases_closed: number;
+  service_instances: number;
+  workers: number;
+  organisations: number;
+}
+
+export interface CheckpointTable {
+  id: number;
+  position: ColumnType<bigint, bigint | string, bigint | string>;
+  events: ColumnType<bigint, bigint | string | number, bigint | string | number>;
+  updated_at: Timestamp;
+}
+
+export interface ReadModelDatabase {
+  organisation: OrganisationTable;
+  worker: WorkerTable;
+  project: ProjectTable;
+  case_summary: CaseSummaryTable;
+  counted_entry: CountedEntryTable;
+  service_instance_daily: ServiceInstanceDailyTable;
+  case_activity_daily: CaseActivityDailyTable;
+  worker_visit_daily: WorkerVisitDailyTable;
+  supervision_daily: SupervisionDailyTable;
+  region_summary: RegionSummaryTable;
+  projection_checkpoint: CheckpointTable;
+}
