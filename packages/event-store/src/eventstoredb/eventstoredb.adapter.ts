@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AllStreamResolvedEvent,
   BACKWARDS,
@@ -80,8 +81,8 @@ export interface EventStoreDbOptions {
  * what they would drop. Readers check the same rule again on their side.
  */
 const LEDGER_FILTER_REGEX = `^(?!\\$|${INDEX_STREAM_PREFIX})`;
-/** Appends retried this often when the stream or a claim moved underneath (`any` expectations). */
-const MAX_ATTEMPTS = 5;
+/** How long an append keeps retrying lost races (and waits for an identical append in flight). */
+const RETRY_FOR_MS = IN_FLIGHT_MS + 5_000;
 /** Bytes EventStoreDB adds around each event in the log, generously; bounds the prepare offset. */
 const RECORD_OVERHEAD = 512;
 const PAGE = 512;
@@ -89,6 +90,13 @@ const PAGE = 512;
 type Stored = RawRecord & { position?: Position; created: Date; id: string };
 
 class AppendRace extends Error {}
+
+/** The port's event: what a decoded record carries for this adapter's own use is left out. */
+function toRecorded({ fingerprint: _f, appendEnd: _a, ...event }: DecodedEvent): RecordedEvent {
+  return event;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates the EventStoreDB adapter of the event-store port (ADR 0003). */
 export function createEventStoreDbEventStore(options: EventStoreDbOptions): EventStore {
@@ -163,7 +171,12 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     return record && record.revision === revision ? decode(record, claim.streamId) : null;
   }
 
-  async function judgeEvent(streamId: string, event: NewEvent, fingerprint: string): Promise<EventOutcome> {
+  async function judgeEvent(
+    streamId: string,
+    event: NewEvent,
+    fingerprint: string,
+    appendId: string,
+  ): Promise<EventOutcome> {
     const keys: Array<{ key: 'eventId' | 'source'; stream: string }> = [
       { key: 'eventId', stream: eventIdIndexStream(event.eventId) },
     ];
@@ -175,7 +188,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         return {
           key,
           stream,
-          judgement: judgeClaim({ streamId, fingerprint }, record, slot, now(), IN_FLIGHT_MS),
+          judgement: judgeClaim({ streamId, fingerprint, appendId }, record, slot, now(), IN_FLIGHT_MS),
         };
       }),
     );
@@ -197,10 +210,11 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     streamId: string,
     events: NewEvent[],
     expectedVersion: ExpectedVersion,
+    appendId: string,
   ): Promise<AppendResult> {
     const fingerprints = events.map((event) => fingerprintOf(streamId, event));
     const outcomes = await Promise.all(
-      events.map((event, i) => judgeEvent(streamId, event, fingerprints[i]!)),
+      events.map((event, i) => judgeEvent(streamId, event, fingerprints[i]!, appendId)),
     );
     outcomes.forEach((outcome, i) => {
       if (outcome.kind === 'conflict') throw conflict(events[i]!, outcome);
@@ -210,17 +224,20 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
       // A replay answers what the original append answered, whatever version is expected now.
       return {
         streamId,
-        version: Math.max(...duplicates.map((event) => event.version)),
+        version: Math.max(...duplicates.map((event) => event.appendEnd)),
         events: duplicates.map(({ eventId, version, position }) => ({ eventId, version, position })),
         duplicate: true,
       };
     }
     if (duplicates.length > 0) {
-      const first = events[outcomes.findIndex((outcome) => outcome.kind === 'duplicate')]!;
+      const fresh = events[outcomes.findIndex((outcome) => outcome.kind !== 'duplicate')]!;
       throw new IdempotencyConflictError(
-        { eventId: first.eventId },
+        { eventId: fresh.eventId },
         'part of this batch was appended before; resend exactly the original batch or only the new events',
       );
+    }
+    if (outcomes.some((outcome) => outcome.kind === 'pending')) {
+      throw new AppendRace('an identical append is in flight');
     }
 
     const head = await lastRecord(streamId);
@@ -261,6 +278,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
           prevHash: hashed.prevHash,
           hash,
           fingerprint: fingerprints[i]!,
+          appendEnd: currentVersion + events.length,
           metadata: hashed.metadata,
         }),
       });
@@ -288,6 +306,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
                 revision: String(firstRevision + BigInt(i)),
                 eventId: events[i]!.eventId,
                 fingerprint: fingerprints[i]!,
+                appendId,
               };
               try {
                 await client.appendToStream(
@@ -351,23 +370,21 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     if (streamId.startsWith('$') || isIndexStream(streamId)) {
       throw new RangeError(`stream ${streamId} is reserved`);
     }
-    if (events.length === 0) {
-      const version = await streamVersion(streamId);
-      if (!satisfies(expectedVersion, version))
-        throw new WrongExpectedVersionError(streamId, expectedVersion, version);
-      return { streamId, version, events: [], duplicate: false };
-    }
+    if (events.length === 0) throw new RangeError('an append needs at least one event');
     const ids = new Set(events.map((event) => event.eventId));
     if (ids.size !== events.length) throw new RangeError('the same eventId appears twice in one append');
+    const appendId = randomUUID();
+    const deadline = Date.now() + RETRY_FOR_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await appendOnce(streamId, events, expectedVersion);
+        return await appendOnce(streamId, events, expectedVersion, appendId);
       } catch (error) {
         if (!(error instanceof AppendRace)) throw error;
         // A race lost: the next attempt re-reads claims and the head, so it either finds our
         // events (duplicate), meets a real version mismatch, or wins.
         log.debug({ streamId, attempt, reason: error.message }, 'append raced; retrying');
-        if (attempt >= MAX_ATTEMPTS) throw new Error(`append to ${streamId} kept racing: ${error.message}`);
+        if (Date.now() > deadline) throw new Error(`append to ${streamId} kept racing: ${error.message}`);
+        await pause(Math.min(200, 5 * attempt) + Math.random() * 10);
       }
     }
   }
@@ -391,7 +408,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     for (const record of records) {
       const decoded = decode(record, streamId);
       if (!decoded) throw new Error(`stream ${streamId} holds a record this ledger did not write`);
-      const { fingerprint: _fingerprint, ...event } = decoded;
+      const event = toRecorded(decoded);
       const previous = events.at(-1);
       // Verified on read: a reader never receives an event whose own hash or link is false.
       const linkOk = previous
@@ -441,7 +458,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     let from = decodePosition(after);
     while (events.length < limit) {
       const page = await readAllPage(from, PAGE);
-      for (const { fingerprint: _fingerprint, ...event } of page.events) {
+      for (const event of page.events.map(toRecorded)) {
         if (
           event.position > after &&
           event.position > (events.at(-1)?.position ?? 0n) &&
@@ -491,7 +508,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
           if (signal.aborted) return;
           const decoded = decodeLedger(resolved.event);
           if (!decoded) continue;
-          const { fingerprint: _fingerprint, ...event } = decoded;
+          const event = toRecorded(decoded);
           yield event;
         }
       } finally {
@@ -536,7 +553,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
           reason: 'hash_mismatch',
         };
       }
-      const { fingerprint: _fingerprint, ...event } = decoded;
+      const event = toRecorded(decoded);
       events.push(event);
     }
     return verifyChain(events, streamId);

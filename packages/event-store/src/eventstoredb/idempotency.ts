@@ -18,11 +18,11 @@ export const INDEX_STREAM_PREFIX = 'fc-idx-';
 /** Event type of a claim. */
 export const CLAIM_TYPE = 'fc-claim';
 /**
- * How long a claim whose event is not there yet counts as an append still in flight. A
- * different body under the same key within this window is a conflict; after it, the claim
- * is taken to be left by a crash and may be taken over.
+ * How long a claim whose event is not there yet counts as an append still in flight. Within
+ * this window a different body under the same key is a conflict and the same body waits for
+ * the claimant; after it, the claim is taken to be left by a crash and may be taken over.
  */
-export const IN_FLIGHT_MS = 30_000;
+export const IN_FLIGHT_MS = 10_000;
 
 const PLAIN_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -51,6 +51,8 @@ export interface Claim {
   revision: string;
   eventId: string;
   fingerprint: string;
+  /** Random per call of append: an appender retrying after a lost race recognises its own claims. */
+  appendId: string;
 }
 
 /** A claim as read back: the newest record of its index stream. */
@@ -63,8 +65,9 @@ export interface ClaimRecord {
 
 export function parseClaim(data: unknown): Claim | null {
   if (typeof data !== 'object' || data === null) return null;
-  const { streamId, revision, eventId, fingerprint } = data as Record<string, unknown>;
+  const { streamId, revision, eventId, fingerprint, appendId } = data as Record<string, unknown>;
   if (
+    typeof appendId !== 'string' ||
     typeof streamId !== 'string' ||
     typeof revision !== 'string' ||
     !/^\d+$/.test(revision) ||
@@ -73,7 +76,7 @@ export function parseClaim(data: unknown): Claim | null {
   ) {
     return null;
   }
-  return { streamId, revision, eventId, fingerprint };
+  return { streamId, revision, eventId, fingerprint, appendId };
 }
 
 /** What an appender must do about one idempotency key. */
@@ -84,6 +87,8 @@ export type Judgement =
   | { kind: 'duplicate'; event: DecodedEvent }
   /** The key belongs to a different event (stored, or being appended right now). */
   | { kind: 'conflict'; detail: string }
+  /** Another append of this very event is in flight: wait for it, then it is a duplicate. */
+  | { kind: 'pending' }
   /** A claim whose event never arrived: supersede it (expected index revision given). */
   | { kind: 'stale'; indexRevision: bigint };
 
@@ -93,7 +98,7 @@ export type Judgement =
  * id a re-sent source record carries.
  */
 export function judgeClaim(
-  mine: { streamId: string; fingerprint: string },
+  mine: { streamId: string; fingerprint: string; appendId: string },
   record: ClaimRecord | null,
   slot: DecodedEvent | null,
   now: Date,
@@ -110,20 +115,21 @@ export function judgeClaim(
       detail: `already stored as event ${slot.eventId} in ${slot.streamId} at version ${slot.version} with a different body`,
     };
   }
+  const stale = { kind: 'stale', indexRevision: record.indexRevision } as const;
+  // Our own claim from a lost race, or a slot another event took: that claim can never be met.
+  if (claim.appendId === mine.appendId || slot) return stale;
+  if (now.getTime() - record.createdAt.getTime() >= inFlightMs) return stale;
   const same = claim.streamId === mine.streamId && claim.fingerprint === mine.fingerprint;
-  if (!same && now.getTime() - record.createdAt.getTime() < inFlightMs) {
-    return {
-      kind: 'conflict',
-      detail: `a different event with this key is being appended to ${claim.streamId}`,
-    };
-  }
-  return { kind: 'stale', indexRevision: record.indexRevision };
+  return same
+    ? { kind: 'pending' }
+    : { kind: 'conflict', detail: `a different event with this key is being appended to ${claim.streamId}` };
 }
 
 /** The outcome for one event, from the judgements of its keys. */
 export type EventOutcome =
   | { kind: 'new'; claims: Array<{ stream: string; expected: 'no_stream' | bigint }> }
   | { kind: 'duplicate'; event: DecodedEvent }
+  | { kind: 'pending' }
   | { kind: 'conflict'; key: 'eventId' | 'source'; detail: string };
 
 export function combine(
@@ -147,6 +153,7 @@ export function combine(
     }
     return { kind: 'duplicate', event: first };
   }
+  if (keys.some(({ judgement }) => judgement.kind === 'pending')) return { kind: 'pending' };
   return {
     kind: 'new',
     claims: keys.map(({ stream, judgement }) => ({

@@ -11,11 +11,18 @@ import {
 import type { DecodedEvent } from './metadata';
 
 const now = new Date('2026-03-01T00:00:00.000Z');
-const mine = { streamId: 'case-1', fingerprint: 'fp-a' };
+const mine = { streamId: 'case-1', fingerprint: 'fp-a', appendId: 'append-mine' };
 
 function claimRecord(overrides: Partial<ClaimRecord['claim']> = {}, ageMs = 60_000): ClaimRecord {
   return {
-    claim: { streamId: 'case-1', revision: '4', eventId: 'e-1', fingerprint: 'fp-a', ...overrides },
+    claim: {
+      streamId: 'case-1',
+      revision: '4',
+      eventId: 'e-1',
+      fingerprint: 'fp-a',
+      appendId: 'append-other',
+      ...overrides,
+    },
     indexRevision: 2n,
     createdAt: new Date(now.getTime() - ageMs),
   };
@@ -36,6 +43,7 @@ function stored(overrides: Partial<DecodedEvent> = {}): DecodedEvent {
     prevHash: 'p',
     hash: 'h',
     fingerprint: 'fp-a',
+    appendEnd: 5,
     ...overrides,
   };
 }
@@ -60,12 +68,16 @@ describe('index stream names', () => {
   });
 
   it('reads only well-formed claims', () => {
-    expect(parseClaim({ streamId: 's', revision: '12', eventId: 'e', fingerprint: 'f' })).toEqual({
+    expect(
+      parseClaim({ streamId: 's', revision: '12', eventId: 'e', fingerprint: 'f', appendId: 'a' }),
+    ).toEqual({
       streamId: 's',
       revision: '12',
       eventId: 'e',
       fingerprint: 'f',
+      appendId: 'a',
     });
+    expect(parseClaim({ streamId: 's', revision: '12', eventId: 'e', fingerprint: 'f' })).toBeNull();
     expect(parseClaim({ streamId: 's', revision: 12, eventId: 'e', fingerprint: 'f' })).toBeNull();
     expect(parseClaim({ streamId: 's', revision: '-1', eventId: 'e', fingerprint: 'f' })).toBeNull();
   });
@@ -105,8 +117,22 @@ describe('judging a claim', () => {
     });
   });
 
-  it('lets the same body take over an unfinished claim at once', () => {
-    expect(judgeClaim(mine, claimRecord({}, 0), null, now)).toEqual({ kind: 'stale', indexRevision: 2n });
+  it('waits for an identical append still in flight rather than writing the event twice', () => {
+    expect(judgeClaim(mine, claimRecord({}, 1_000), null, now)).toEqual({ kind: 'pending' });
+  });
+
+  it('takes over its own claim from a lost race at once', () => {
+    expect(judgeClaim(mine, claimRecord({ appendId: 'append-mine' }, 0), null, now)).toEqual({
+      kind: 'stale',
+      indexRevision: 2n,
+    });
+  });
+
+  it('takes over an identical claim left by a crash once it is old', () => {
+    expect(judgeClaim(mine, claimRecord({}, 10_000), null, now)).toEqual({
+      kind: 'stale',
+      indexRevision: 2n,
+    });
   });
 
   it('refuses a different body while another append of the key may still be in flight', () => {
@@ -114,7 +140,7 @@ describe('judging a claim', () => {
   });
 
   it('lets a different body take over an unfinished claim once it is old', () => {
-    expect(judgeClaim(mine, claimRecord({ fingerprint: 'fp-b' }, 31_000), null, now)).toEqual({
+    expect(judgeClaim(mine, claimRecord({ fingerprint: 'fp-b' }, 11_000), null, now)).toEqual({
       kind: 'stale',
       indexRevision: 2n,
     });
@@ -135,6 +161,15 @@ describe('combining the keys of one event', () => {
         { stream: 'fc-idx-source-x', expected: 3n },
       ],
     });
+  });
+
+  it('waits when any key is held by an identical append in flight', () => {
+    expect(
+      combine([
+        { key: 'eventId', stream: 'a', judgement: { kind: 'free' } },
+        { key: 'source', stream: 'b', judgement: { kind: 'pending' } },
+      ]),
+    ).toEqual({ kind: 'pending' });
   });
 
   it('reports a conflict on whichever key has one', () => {

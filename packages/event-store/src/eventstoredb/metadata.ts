@@ -17,11 +17,13 @@ export interface StoredMetadata {
   prevHash: string;
   hash: string;
   fingerprint: string;
+  /** The version after the append this event came in: a replay of part of it answers that. */
+  appendEnd: number;
   metadata: Record<string, unknown>;
 }
 
 /** A decoded record: the port's event plus the fingerprint idempotency compares. */
-export type DecodedEvent = RecordedEvent & { fingerprint: string };
+export type DecodedEvent = RecordedEvent & { fingerprint: string; appendEnd: number };
 
 /** What decoding needs from an EventStoreDB record (a subset of the client's RecordedEvent). */
 export interface RawRecord {
@@ -67,7 +69,7 @@ function isSource(value: unknown): value is { system: string; recordId: string }
 /** Our metadata, or null when the record was not written by this adapter. */
 export function decodeMetadata(raw: unknown): StoredMetadata | null {
   if (!isRecord(raw) || raw.fc !== 1) return null;
-  const { eventId, occurredAt, recordedAt, source, prevHash, hash, fingerprint, metadata } = raw;
+  const { eventId, occurredAt, recordedAt, source, prevHash, hash, fingerprint, appendEnd, metadata } = raw;
   if (
     typeof eventId !== 'string' ||
     typeof occurredAt !== 'string' ||
@@ -75,12 +77,13 @@ export function decodeMetadata(raw: unknown): StoredMetadata | null {
     typeof prevHash !== 'string' ||
     typeof hash !== 'string' ||
     typeof fingerprint !== 'string' ||
+    typeof appendEnd !== 'number' ||
     !isSource(source) ||
     !isRecord(metadata)
   ) {
     return null;
   }
-  return { fc: 1, eventId, occurredAt, recordedAt, source, prevHash, hash, fingerprint, metadata };
+  return { fc: 1, eventId, occurredAt, recordedAt, source, prevHash, hash, fingerprint, appendEnd, metadata };
 }
 
 /**
@@ -104,5 +107,6 @@ export function decodeRecord(record: RawRecord, position: bigint): DecodedEvent 
     prevHash: meta.prevHash,
     hash: meta.hash,
     fingerprint: meta.fingerprint,
+    appendEnd: meta.appendEnd,
   };
 }

@@ -23,6 +23,7 @@ const metadata = encodeMetadata({
   prevHash: hashed.prevHash,
   hash,
   fingerprint: 'f'.repeat(64),
+  appendEnd: 1,
   metadata: hashed.metadata,
 });
 
@@ -38,8 +39,14 @@ describe('record metadata', () => {
       { streamId: hashed.streamId, revision: 0n, type: hashed.type, data: hashed.data, metadata },
       4_194_305n,
     );
-    expect(event).toEqual({ ...hashed, position: 4_194_305n, hash, fingerprint: 'f'.repeat(64) });
-    const { position: _p, hash: stored, fingerprint: _f, ...rest } = event!;
+    expect(event).toEqual({
+      ...hashed,
+      position: 4_194_305n,
+      hash,
+      fingerprint: 'f'.repeat(64),
+      appendEnd: 1,
+    });
+    const { position: _p, hash: stored, fingerprint: _f, appendEnd: _a, ...rest } = event!;
     expect(computeEventHash(rest)).toBe(stored);
   });
 
@@ -54,7 +61,7 @@ describe('record metadata', () => {
       },
       1n,
     )!;
-    const { position: _p, hash: stored, fingerprint: _f, ...rest } = event;
+    const { position: _p, hash: stored, fingerprint: _f, appendEnd: _a, ...rest } = event;
     expect(computeEventHash(rest)).not.toBe(stored);
   });
 
