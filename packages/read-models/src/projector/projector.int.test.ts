@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
+import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getCaseSummary } from '../queries/case-summary.query';
+import { getServiceInstances } from '../queries/service-instances.query';
+import { CASE, caseLife } from '../test-support/case-life';
+import { appendAll } from '../test-support/event-log';
+import { readCheckpoint, readModelsFor, readPointer } from './generation';
+import { createProjector, type Projector } from './projector';
+import { rebuildReadModels } from './rebuild';
+
+const TABLES = [
+  'organisation',
+  'worker',
+  'project',
+  'case_summary',
+  'counted_entry',
+  'service_instance_daily',
+  'case_activity_daily',
+  'worker_visit_daily',
+  'supervision_daily',
+  'region_summary',
+];
+
+async function snapshot(db: Kysely<any>, schema: string) {
+  const tables: Record<string, unknown[]> = {};
+  for (const table of TABLES) {
+    const { rows } = await sql.raw(`select * from ${schema}.${table} t order by t::text`).execute(db);
+    tables[table] = rows;
+  }
+  return tables;
+}
+
+const visit = (visitId: string, occurredAt: string) => ({
+  eventId: randomUUID(),
+  type: 'VisitRecorded',
+  occurredAt,
+  data: { visitId, workerId: 'w1', mode: 'home', durationMinutes: 30, services: ['health'] },
+});
+
+describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
+  'projector (embedded: $embedded)',
+  ({ embedded }) => {
+    let database: Awaited<ReturnType<typeof openTestDatabase>>;
+    let store: EventStore;
+    let projector: Projector;
+    const logger = createLogger({ name: 'projector-test', level: 'silent' });
+    const { log } = caseLife();
+
+    beforeAll(async () => {
+      database = await openTestDatabase({ forceEmbedded: embedded });
+      store = await createPostgresEventStore(database);
+    });
+    afterAll(async () => {
+      await projector?.stop();
+      await store.close();
+      const pointer = await readPointer(database);
+      if (pointer) await sql.raw(`drop schema if exists ${pointer.schema} cascade`).execute(database.db);
+      await database.drop();
+    });
+
+    it('follows the log from its checkpoint, committing each batch with it', async () => {
+      const head = await appendAll(store, log.events);
+      projector = createProjector({ store, database, logger, batchSize: 4 });
+      await projector.start();
+      expect(await projector.waitFor(head, 10_000)).toBe(true);
+      expect(projector.position).toBe(head);
+      expect(await readCheckpoint(database)).toBe(head);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(15);
+    });
+
+    it('rebuilds into a new generation while queries keep answering, with the same rows', async () => {
+      const before = await readPointer(database);
+      const rowsBefore = await snapshot(database.db, before!.schema);
+      const during: Array<Promise<number>> = [];
+      const queryDb = await readModelsFor(database);
+      const result = await rebuildReadModels({
+        store,
+        database,
+        logger,
+        batchSize: 5,
+        dropDelayMs: 0,
+        onProgress: () => {
+          during.push(getServiceInstances(queryDb, {}).then((r) => r.total));
+        },
+      });
+      expect(result.events).toBe(log.events.length);
+      expect(during.length).toBe(Math.ceil(log.events.length / 5));
+      expect(await Promise.all(during)).toEqual(during.map(() => 15));
+
+      const after = await readPointer(database);
+      expect(after?.generation).toBe(before!.generation + 1);
+      expect(await snapshot(database.db, after!.schema)).toEqual(rowsBefore);
+      const { rows } = await sql<{
+        t: string | null;
+      }>`select to_regclass(${`${before!.schema}.case_summary`})::text as t`.execute(database.db);
+      expect(rows[0]?.t).toBeNull();
+      // The same Kysely handles now read the new generation.
+      expect((await getServiceInstances(queryDb, {})).total).toBe(15);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(15);
+    });
+
+    it('carries on live in the new generation after the swap', async () => {
+      const appended = await store.append(`case-${CASE}`, [visit('v-live', '2026-03-12T09:00:00+08:00')]);
+      const position = appended.events[0]!.position;
+      expect(await projector.waitFor(position, 10_000)).toBe(true);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(16);
+      expect(await readCheckpoint(database)).toBe(position);
+    });
+
+    it('resumes after a stop from the checkpoint, counting nothing twice', async () => {
+      await projector.stop();
+      const appended = await store.append(`case-${CASE}`, [
+        visit('v-after-stop', '2026-03-13T09:00:00+08:00'),
+      ]);
+      projector = createProjector({ store, database, logger, batchSize: 4 });
+      await projector.start();
+      expect(await projector.waitFor(appended.events[0]!.position, 10_000)).toBe(true);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(17);
+      const events = await store.readStream(`case-${CASE}`);
+      expect(await getCaseSummary(projector.readModels(), CASE)).toMatchObject({
+        eventCount: events.length,
+        chainHead: events.at(-1)?.hash,
+        counts: { visits: 4 },
+      });
+    });
+
+    it('answers false when a position is not reached in time', async () => {
+      expect(await projector.waitFor(projector.position + 1_000_000n, 50)).toBe(false);
+    });
+  },
+);
