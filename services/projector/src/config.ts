@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+const ConfigSchema = z.object({
+  DATABASE_URL: z
+    .string({
+      error: 'DATABASE_URL is required: postgres://user@host:5432/db holding the events and read models',
+    })
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a lower-case Postgres identifier')
+    .default('public'),
+  /** Accepted so one environment serves every service; the projector reads the Postgres store for now. */
+  EVENTSTORE_URL: z.string().optional(),
+  PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ProjectorConfig = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Parses the environment once; a bad or missing variable stops the boot with its name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`projector configuration is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  return Object.freeze(result.data);
+}

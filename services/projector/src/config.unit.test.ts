@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config';
+
+describe('projector config', () => {
+  it('refuses to start without DATABASE_URL, naming it', () => {
+    expect(() => loadConfig({})).toThrow(/DATABASE_URL/);
+  });
+
+  it('takes defaults for the rest and ignores EVENTSTORE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', EVENTSTORE_URL: 'esdb://x' })).toEqual({
+      DATABASE_URL: 'postgres://u@h:5432/db',
+      DATABASE_SCHEMA: 'public',
+      EVENTSTORE_URL: 'esdb://x',
+      PROJECTOR_BATCH_SIZE: 500,
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('refuses a batch size out of range', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', PROJECTOR_BATCH_SIZE: '0' })).toThrow(
+      /PROJECTOR_BATCH_SIZE/,
+    );
+  });
+});

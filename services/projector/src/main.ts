@@ -1,0 +1,47 @@
+import { createPostgresEventStore } from '@fengcheng/event-store';
+import { createLogger, openDatabase } from '@fengcheng/platform';
+import { createProjector } from '@fengcheng/read-models';
+import { loadConfig } from './config';
+
+/** The projector on its own: follows the event log into the read models until SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ name: 'projector', level: config.LOG_LEVEL });
+  if (config.EVENTSTORE_URL) {
+    logger.warn(
+      'EVENTSTORE_URL is set but ignored: the projector reads the Postgres event store at DATABASE_URL',
+    );
+  }
+  const database = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const store = await createPostgresEventStore(database, { logger });
+  const projector = createProjector({ store, database, logger, batchSize: config.PROJECTOR_BATCH_SIZE });
+  await projector.start();
+  logger.info(
+    { schema: config.DATABASE_SCHEMA, position: projector.position.toString() },
+    'projector started',
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'projector stopping');
+    try {
+      await projector.stop();
+      await store.close();
+      await database.close();
+      logger.info({ position: projector.position.toString() }, 'projector stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'projector did not stop cleanly');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  createLogger({ name: 'projector' }).fatal({ err: error }, 'projector failed to start');
+  process.exit(1);
+});
