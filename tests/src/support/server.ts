@@ -54,9 +54,9 @@ export async function startTestServer(
       await running.stop();
       running = await start(again.demo ?? false);
     },
-    as: (key) => client(running.url, key),
+    as: (key) => client(() => running.url, key),
     issueKey: async (role, organisationId) => {
-      const response = await client(running.url, adminKey).post('/v1/admin/keys', {
+      const response = await client(() => running.url, adminKey).post('/v1/admin/keys', {
         role,
         ...(organisationId ? { organisationId } : {}),
         label: `e2e ${role} ${organisationId ?? ''}`.trim(),
@@ -86,11 +86,12 @@ export interface Client {
 }
 
 /** fetch over a real socket; the body is parsed when it is JSON. */
-export function client(baseUrl: string, key: string): Client {
+export function client(baseUrl: string | (() => string), key: string): Client {
+  const base = typeof baseUrl === 'string' ? () => baseUrl : baseUrl;
   const call = async (method: string, path: string, body?: unknown, extra: Record<string, string> = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${key}`, ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${baseUrl}${path}`, {
+    const response = await fetch(`${base()}${path}`, {
       method,
       headers,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
