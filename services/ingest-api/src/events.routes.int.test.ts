@@ -293,6 +293,40 @@ describe('ingest routes', () => {
     expect(responses.map((response) => response.json().version).sort()).toEqual([2, 3, 4]);
   });
 
+  it('stays right when another process writes the same case (its own view of the stream goes stale)', async () => {
+    const keys = await KeyStore.open(database);
+    const logger = createLogger({ name: 'ingest-test-2', level: 'silent' });
+    const other = await createHttpApp({ logger, keys, rateLimit: false });
+    registerIngestRoutes(other, { store, logger });
+    try {
+      const caseId = randomUUID();
+      const envelope = intake(caseId);
+      const first = await expectCreated(agencyA.key, envelope);
+      const viaOther = await other.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${agencyA.key}` },
+        payload: visit(caseId, { expectedVersion: 1 }),
+      });
+      expect(viaOther.statusCode).toBe(201);
+      // This process last saw version 1; the client rightly says 2.
+      expect((await expectCreated(agencyA.key, visit(caseId, { expectedVersion: 2 }))).version).toBe(3);
+      expect((await expectCreated(agencyA.key, visit(caseId))).version).toBe(4);
+      // A process that never saw the case answers a retry of its intake with the first result.
+      const retried = await other.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${agencyA.key}` },
+        payload: envelope,
+      });
+      expect(retried.statusCode).toBe(201);
+      expect(retried.json()).toEqual(first);
+      expect(await store.streamVersion(`case-${caseId}`)).toBe(4);
+    } finally {
+      await other.close();
+    }
+  });
+
   describe('batch', () => {
     it('appends the events of one case all or none, and answers one result per item', async () => {
       const good = randomUUID();

@@ -15,6 +15,7 @@ import type { FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
 import { errorOf, type ItemOutcome, type Refusal, recordStream, type Sender } from './ingest';
 import { Registrations } from './registrations';
+import { StreamCache } from './stream-cache';
 
 /** Most events one batch may carry. */
 export const MAX_BATCH = 1000;
@@ -28,6 +29,8 @@ export interface IngestRoutesDeps {
   /** Streams of one batch decided and appended at once. Default 8. */
   batchConcurrency?: number;
   batchBodyLimit?: number;
+  /** Events of recently written streams kept in memory to decide without a read. Default 50,000. */
+  cachedEvents?: number;
 }
 
 const Recorded = z.object({
@@ -158,7 +161,12 @@ function refusedResult(
  */
 export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void {
   const registrations = new Registrations(deps.store);
-  const ingest = { store: deps.store, registrations, clock: deps.clock ?? (() => new Date()) };
+  const ingest = {
+    store: deps.store,
+    registrations,
+    streams: new StreamCache(deps.cachedEvents),
+    clock: deps.clock ?? (() => new Date()),
+  };
   const concurrency = deps.batchConcurrency ?? 8;
   const events = metricCounter('fengcheng_ingest_events_total', 'Events posted, by outcome', ['outcome']);
   const writers = requireRole('agency', 'admin');

@@ -18,6 +18,7 @@ import {
   WrongExpectedVersionError,
 } from '@fengcheng/event-store';
 import type { Registrations } from './registrations';
+import { type StreamCache, type StreamView, sourceKey } from './stream-cache';
 
 /** How often a write without an expectedVersion is re-decided after losing a race. */
 export const MAX_ATTEMPTS = 3;
@@ -50,6 +51,7 @@ export interface Sender {
 export interface IngestDeps {
   store: EventStore;
   registrations: Registrations;
+  streams: StreamCache;
   clock: () => Date;
 }
 
@@ -98,15 +100,25 @@ function sourceOf(envelope: Envelope): { system: string; recordId: string } | un
     : undefined;
 }
 
-function isInStream(envelope: Envelope, stream: readonly RecordedEvent[]): boolean {
+function isInStream(envelope: Envelope, view: StreamView): boolean {
+  if (view.eventIds.has(envelope.eventId)) return true;
   const source = sourceOf(envelope);
-  for (const event of stream) {
-    if (event.eventId === envelope.eventId) return true;
-    if (source && event.source?.system === source.system && event.source.recordId === source.recordId)
-      return true;
-  }
-  return false;
+  return source !== undefined && view.sources.has(sourceKey(source));
 }
+
+async function readView(store: EventStore, streamId: string): Promise<StreamView> {
+  const stream = await store.readStream(streamId);
+  const sources = new Set<string>();
+  for (const event of stream) if (event.source) sources.add(sourceKey(event.source));
+  return {
+    version: stream.at(-1)?.version ?? 0,
+    events: stream.map(toDomainEvent),
+    eventIds: new Set(stream.map((event) => event.eventId)),
+    sources,
+  };
+}
+
+const EMPTY: StreamView = { version: 0, events: [], eventIds: new Set(), sources: new Set() };
 
 function metadataOf(sender: Sender): Record<string, unknown> {
   const { actor } = sender;
@@ -154,12 +166,19 @@ function groupRejected(index: number): Refusal {
   };
 }
 
+type Attempt = { settled: true; outcomes: ItemOutcome[] } | { settled: false; lostRace: Refusal | null };
+
 /**
  * Records the envelopes of one stream, in order, all or none: each is decided against
  * the stream's past and the ones before it, then all are appended in one append.
  * An envelope already in the stream (same eventId or source record) is re-sent to the
  * store alone, which answers the original result (or the conflict): a retry answers what
  * the first attempt did, however far the stream has moved since.
+ *
+ * The first try decides on the cached view of the stream (an unknown stream is taken to
+ * be empty), which saves a read on the hot path; the append names that view's version,
+ * so a stale view cannot slip through. If the view turns out stale, or a refusal came
+ * from it, the stream is read afresh and decided again, at most MAX_ATTEMPTS times.
  *
  * Returns one outcome per item, in the items' order. Errors that are not refusals
  * (the database is down …) are thrown.
@@ -171,105 +190,135 @@ export async function recordStream(
   sender: Sender,
 ): Promise<ItemOutcome[]> {
   const metadata = metadataOf(sender);
-  for (let attempt = 1; ; attempt++) {
-    const stream = await deps.store.readStream(streamId);
-    const version = stream.at(-1)?.version ?? 0;
-    const past = stream.map(toDomainEvent);
-    const outcomes: Array<ItemOutcome | undefined> = new Array(items.length);
-    const decided: DomainEvent[] = [];
-    const fresh: NewEvent[] = [];
-    const freshSlots: Array<{ slot: number; eventId: string }> = [];
-    let failedSlot = -1;
-    let failure: Refusal | null = null;
-
-    for (let slot = 0; slot < items.length && failure === null; slot++) {
-      const { envelope } = items[slot]!;
-      try {
-        if (isInStream(envelope, stream)) {
-          const replayed = await deps.store.append(
-            streamId,
-            [
-              toNewEvent(
-                {
-                  type: envelope.type,
-                  eventId: envelope.eventId,
-                  occurredAt: envelope.occurredAt,
-                  data: envelope.data,
-                } as DomainEvent,
-                metadata,
-                sourceOf(envelope),
-              ),
-            ],
-            { expectedVersion: 'any' },
-          );
-          outcomes[slot] = {
-            ok: true,
-            recorded: recordedOf(replayed, envelope.eventId),
-            replay: replayed.duplicate,
-          };
-          continue;
-        }
-        const expected = version + decided.length;
-        if (envelope.expectedVersion !== undefined && envelope.expectedVersion !== expected) {
-          throw new DomainError(
-            'EXPECTED_VERSION_MISMATCH',
-            `stream ${streamId} is at version ${expected}, expected ${envelope.expectedVersion}`,
-            { streamId, expectedVersion: envelope.expectedVersion, actualVersion: expected },
-          );
-        }
-        const history = decided.length > 0 ? [...past, ...decided] : past;
-        const registrations = await deps.registrations.contextFor(referencedIds(envelope, history));
-        const events = decideEnvelope(envelope, history, {
-          now: deps.clock(),
-          actor: sender.actor,
-          ...registrations,
-        });
-        for (const event of events) {
-          decided.push(event);
-          fresh.push(
-            toNewEvent(event, metadata, event.eventId === envelope.eventId ? sourceOf(envelope) : undefined),
-          );
-        }
-        freshSlots.push({ slot, eventId: envelope.eventId });
-      } catch (error) {
-        const refusal = refusalOf(error);
-        if (!refusal) throw error;
-        failedSlot = slot;
-        failure = refusal;
-      }
+  const cached = deps.streams.get(streamId);
+  const first = await attempt(deps, streamId, items, sender, metadata, cached ?? EMPTY, false);
+  if (first.settled) return first.outcomes;
+  deps.streams.delete(streamId);
+  for (let tries = 1; ; tries++) {
+    const view = await readView(deps.store, streamId);
+    deps.streams.set(streamId, view);
+    const next = await attempt(deps, streamId, items, sender, metadata, view, true);
+    if (next.settled) return next.outcomes;
+    deps.streams.delete(streamId);
+    if (tries >= MAX_ATTEMPTS) {
+      const refusal = next.lostRace ?? {
+        code: 'EXPECTED_VERSION_MISMATCH' as const,
+        status: ERRORS.EXPECTED_VERSION_MISMATCH.status,
+        detail: `stream ${streamId} kept moving`,
+      };
+      return failed(items, 0, refusal, []);
     }
-
-    if (failure === null && fresh.length > 0) {
-      try {
-        const result = await deps.store.append(streamId, fresh, { expectedVersion: version });
-        for (const { slot, eventId } of freshSlots) {
-          outcomes[slot] = { ok: true, recorded: recordedOf(result, eventId), replay: result.duplicate };
-        }
-        deps.registrations.learn(decided);
-      } catch (error) {
-        // Lost a race with another writer: decide again on the stream as it now is.
-        if (error instanceof WrongExpectedVersionError && attempt < MAX_ATTEMPTS) continue;
-        const refusal = refusalOf(error);
-        if (!refusal) throw error;
-        const conflicting =
-          error instanceof IdempotencyConflictError && 'eventId' in error.key
-            ? freshSlots.find((fresh) => fresh.eventId === (error.key as { eventId: string }).eventId)
-            : undefined;
-        failedSlot = (conflicting ?? freshSlots[0])?.slot ?? 0;
-        failure = refusal;
-      }
-    }
-
-    if (failure !== null) {
-      const failedIndex = items[failedSlot]!.index;
-      for (let slot = 0; slot < items.length; slot++) {
-        if (slot === failedSlot) outcomes[slot] = { ok: false, refusal: failure, cause: 'own' };
-        else if (!outcomes[slot]?.ok)
-          outcomes[slot] = { ok: false, refusal: groupRejected(failedIndex), cause: 'group' };
-      }
-    }
-    return outcomes.map(
-      (outcome, slot) => outcome ?? { ok: false, refusal: groupRejected(items[slot]!.index), cause: 'group' },
-    );
   }
+}
+
+function failed(
+  items: ReadonlyArray<{ index: number }>,
+  failedSlot: number,
+  refusal: Refusal,
+  outcomes: Array<ItemOutcome | undefined>,
+): ItemOutcome[] {
+  const failedIndex = items[failedSlot]!.index;
+  return items.map((_, slot) => {
+    if (slot === failedSlot) return { ok: false, refusal, cause: 'own' };
+    const outcome = outcomes[slot];
+    return outcome?.ok ? outcome : { ok: false, refusal: groupRejected(failedIndex), cause: 'group' };
+  });
+}
+
+async function attempt(
+  deps: IngestDeps,
+  streamId: string,
+  items: ReadonlyArray<{ index: number; envelope: Envelope }>,
+  sender: Sender,
+  metadata: Record<string, unknown>,
+  view: StreamView,
+  isFresh: boolean,
+): Promise<Attempt> {
+  const outcomes: Array<ItemOutcome | undefined> = new Array(items.length);
+  const decided: DomainEvent[] = [];
+  const appending: NewEvent[] = [];
+  const appendingSlots: Array<{ slot: number; eventId: string }> = [];
+  const appendingSources: string[] = [];
+
+  for (let slot = 0; slot < items.length; slot++) {
+    const { envelope } = items[slot]!;
+    try {
+      if (isInStream(envelope, view)) {
+        const replayed = await deps.store.append(
+          streamId,
+          [toNewEvent(asEvent(envelope), metadata, sourceOf(envelope))],
+          { expectedVersion: 'any' },
+        );
+        outcomes[slot] = {
+          ok: true,
+          recorded: recordedOf(replayed, envelope.eventId),
+          replay: replayed.duplicate,
+        };
+        continue;
+      }
+      const expected = view.version + decided.length;
+      if (envelope.expectedVersion !== undefined && envelope.expectedVersion !== expected) {
+        throw new DomainError(
+          'EXPECTED_VERSION_MISMATCH',
+          `stream ${streamId} is at version ${expected}, expected ${envelope.expectedVersion}`,
+          { streamId, expectedVersion: envelope.expectedVersion, actualVersion: expected },
+        );
+      }
+      const history = decided.length > 0 ? [...view.events, ...decided] : view.events;
+      const registrations = await deps.registrations.contextFor(referencedIds(envelope, history));
+      const events = decideEnvelope(envelope, history, {
+        now: deps.clock(),
+        actor: sender.actor,
+        ...registrations,
+      });
+      const source = sourceOf(envelope);
+      for (const event of events) {
+        decided.push(event);
+        const own = event.eventId === envelope.eventId ? source : undefined;
+        appending.push(toNewEvent(event, metadata, own));
+        if (own) appendingSources.push(sourceKey(own));
+      }
+      appendingSlots.push({ slot, eventId: envelope.eventId });
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (!refusal) throw error;
+      // A refusal decided on a cached view may rest on a past that has grown since.
+      if (!isFresh && error instanceof DomainError) return { settled: false, lostRace: null };
+      return { settled: true, outcomes: failed(items, slot, refusal, outcomes) };
+    }
+  }
+
+  if (appending.length > 0) {
+    try {
+      const result = await deps.store.append(streamId, appending, { expectedVersion: view.version });
+      for (const { slot, eventId } of appendingSlots) {
+        outcomes[slot] = { ok: true, recorded: recordedOf(result, eventId), replay: result.duplicate };
+      }
+      if (!result.duplicate) deps.streams.extend(streamId, view, decided, appendingSources, result.version);
+      deps.registrations.learn(decided);
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (!refusal) throw error;
+      // Another writer got there first: decide again on the stream as it now is.
+      if (error instanceof WrongExpectedVersionError) return { settled: false, lostRace: refusal };
+      const conflicting =
+        error instanceof IdempotencyConflictError && 'eventId' in error.key
+          ? appendingSlots.find((fresh) => fresh.eventId === (error.key as { eventId: string }).eventId)
+          : undefined;
+      return {
+        settled: true,
+        outcomes: failed(items, (conflicting ?? appendingSlots[0])?.slot ?? 0, refusal, outcomes),
+      };
+    }
+  }
+  return { settled: true, outcomes: outcomes.map((outcome) => outcome!) };
+}
+
+function asEvent(envelope: Envelope): DomainEvent {
+  return {
+    type: envelope.type,
+    eventId: envelope.eventId,
+    occurredAt: envelope.occurredAt,
+    data: envelope.data,
+  } as DomainEvent;
 }
