@@ -1,7 +1,14 @@
 import type { Database, Logger } from '@fengcheng/platform';
 import type pg from 'pg';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
-import { fingerprintOf, GENESIS_HASH, hashEvent, LedgerDigester, verifyChain } from '../hash-chain';
+import {
+  chainEvent,
+  GENESIS_HASH,
+  LedgerDigester,
+  type PreparedEvent,
+  prepareEvent,
+  verifyChain,
+} from '../hash-chain';
 import type {
   AppendResult,
   EventStore,
@@ -29,7 +36,7 @@ export interface PostgresEventStoreOptions {
 
 /** Positions are (xid << 20) | index, so one append holds at most 2^20 events; far fewer is sensible. */
 const MAX_BATCH = 10_000;
-const MAX_APPEND_ATTEMPTS = 10;
+const MAX_APPEND_ATTEMPTS = 20;
 const HEAD_CACHE_SIZE = 10_000;
 /** NOTIFY is coalesced: at most one per interval, the last one always after the last commit. */
 const NOTIFY_INTERVAL_MS = 5;
@@ -54,14 +61,9 @@ interface Head {
   hash: string;
 }
 
-interface Prepared {
-  event: NewEvent;
-  metadata: Record<string, unknown>;
-  source: { system: string; recordId: string } | null;
-  fingerprint: string;
-}
-
 const EXPECTED_CODE = { any: -1, stream_exists: -2, no_stream: 0 } as const;
+
+const noop = () => undefined;
 
 function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number | string);
@@ -73,6 +75,7 @@ class PostgresEventStore implements EventStore {
   private readonly logger: Logger | undefined;
   private readonly pollIntervalMs: number;
   private readonly heads = new Map<string, Head>();
+  private readonly streamQueues = new Map<string, Promise<void>>();
   private readonly wakeListeners = new Set<() => void>();
   private readonly subscriptions = new Set<PollingSubscription>();
   private readonly sql: {
@@ -115,10 +118,10 @@ class PostgresEventStore implements EventStore {
       head: `select coalesce(max(position), 0) from ${events} where position < ${visible}`,
       heldBack: `select exists (select 1 from ${events} where position > $1 and position >= ${visible})`,
       streamVersion: `select coalesce(max(version), 0) from ${events} where stream_id = $1`,
-      lookup: `select event_id, stream_id, version, position, fingerprint, source_system, source_record_id
-          from ${events} where event_id = any ($1::text[])
+      lookup: `select event->>'eventId', stream_id, version, position, fingerprint, source_system, source_record_id
+          from ${events} where event_id = any ($1::uuid[])
         union
-        select e.event_id, e.stream_id, e.version, e.position, e.fingerprint, e.source_system, e.source_record_id
+        select e.event->>'eventId', e.stream_id, e.version, e.position, e.fingerprint, e.source_system, e.source_record_id
           from ${events} e
           join unnest($2::text[], $3::text[]) s (sys, rid) on e.source_system = s.sys and e.source_record_id = s.rid`,
       appendEnd: `select max(version) from ${events} where stream_id = $1 and position >= $2 and position < $3`,
@@ -127,10 +130,29 @@ class PostgresEventStore implements EventStore {
     };
   }
 
-  async append(
+  append(
     streamId: string,
     events: NewEvent[],
     options: { expectedVersion?: ExpectedVersion } = {},
+  ): Promise<AppendResult> {
+    // Appends to one stream from this process go one after another: they would only race
+    // for the same version in the database, and each loser would pay extra round trips.
+    const previous = this.streamQueues.get(streamId);
+    const result = previous
+      ? previous.then(() => this.appendNow(streamId, events, options))
+      : this.appendNow(streamId, events, options);
+    const settled = result.then(noop, noop);
+    this.streamQueues.set(streamId, settled);
+    void settled.then(() => {
+      if (this.streamQueues.get(streamId) === settled) this.streamQueues.delete(streamId);
+    });
+    return result;
+  }
+
+  private async appendNow(
+    streamId: string,
+    events: NewEvent[],
+    options: { expectedVersion?: ExpectedVersion },
   ): Promise<AppendResult> {
     const expectedVersion = options.expectedVersion ?? 'any';
     const expected = typeof expectedVersion === 'number' ? expectedVersion : EXPECTED_CODE[expectedVersion];
@@ -158,7 +180,7 @@ class PostgresEventStore implements EventStore {
             : undefined;
 
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const chained = base ? this.chain(streamId, prepared, recordedAt, base) : undefined;
+      const chained = base ? this.chain(prepared, recordedAt, base) : undefined;
       let rows: Row[];
       try {
         rows = await this.client.query(
@@ -185,8 +207,10 @@ class PostgresEventStore implements EventStore {
         this.requestNotify();
         this.heads.delete(streamId);
         if (constraint === 'es_events_stream_version_key') {
-          // A racing writer took the version first: re-check against the new head.
+          // A writer in another process took the version first: re-check against the new
+          // head, after a short random pause so that racing retries spread out.
           base = undefined;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * (attempt + 1)));
           continue;
         }
         const existing = await this.resolveExisting(streamId, prepared);
@@ -229,7 +253,7 @@ class PostgresEventStore implements EventStore {
     );
   }
 
-  private prepare(streamId: string, events: NewEvent[]): Prepared[] {
+  private prepare(streamId: string, events: NewEvent[]): PreparedEvent[] {
     if (typeof streamId !== 'string' || streamId.length === 0)
       throw new TypeError('streamId must be a non-empty string');
     if (events.length === 0) throw new RangeError('an append needs at least one event');
@@ -240,37 +264,30 @@ class PostgresEventStore implements EventStore {
       if (ids.has(event.eventId))
         throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
       ids.add(event.eventId);
-      const source = event.source ? { system: event.source.system, recordId: event.source.recordId } : null;
-      if (source) {
-        const key = JSON.stringify([source.system, source.recordId]);
+      const prepared = prepareEvent(streamId, event);
+      if (prepared.source) {
+        const key = prepared.parts.source;
         if (sources.has(key)) throw new RangeError(`source record ${key} appears twice in one append`);
         sources.add(key);
       }
-      return { event, metadata: event.metadata ?? {}, source, fingerprint: fingerprintOf(streamId, event) };
+      return prepared;
     });
   }
 
-  private chain(streamId: string, prepared: Prepared[], recordedAt: string, base: Head) {
+  private chain(prepared: PreparedEvent[], recordedAt: string, base: Head) {
     const hashes: string[] = [];
     const canonicals: string[] = [];
     let prevHash = base.hash;
-    prepared.forEach(({ event, metadata, source }, i) => {
-      const { canonical, hash } = hashEvent({
-        eventId: event.eventId,
-        streamId,
+    for (let i = 0; i < prepared.length; i++) {
+      const { canonical, hash } = chainEvent(prepared[i] as PreparedEvent, {
         version: base.version + i + 1,
-        type: event.type,
-        occurredAt: event.occurredAt,
         recordedAt,
-        data: event.data,
-        metadata,
-        source,
         prevHash,
       });
       hashes.push(hash);
       canonicals.push(canonical);
       prevHash = hash;
-    });
+    }
     return { hashes, canonicals };
   }
 
@@ -280,7 +297,10 @@ class PostgresEventStore implements EventStore {
    * Undefined when none exists (the unique violation came from a writer that has since won
    * a race in another way): the caller tries again.
    */
-  private async resolveExisting(streamId: string, prepared: Prepared[]): Promise<AppendResult | undefined> {
+  private async resolveExisting(
+    streamId: string,
+    prepared: PreparedEvent[],
+  ): Promise<AppendResult | undefined> {
     const withSource = prepared.filter((p) => p.source);
     const rows = await this.client.query(this.sql.lookup, [
       prepared.map((p) => p.event.eventId),
@@ -296,9 +316,9 @@ class PostgresEventStore implements EventStore {
       source: row[5] === null ? undefined : `${row[5] as string}\u0000${row[6] as string}`,
     }));
     if (found.length === 0) return undefined;
-    const byId = new Map(found.map((row) => [row.eventId, row]));
+    const byId = new Map(found.map((row) => [row.eventId.toLowerCase(), row]));
     const matches: Array<(typeof found)[number] | undefined> = prepared.map((p) => {
-      const sameId = byId.get(p.event.eventId);
+      const sameId = byId.get(p.event.eventId.toLowerCase());
       if (sameId) {
         if (sameId.fingerprint !== p.fingerprint) {
           throw new IdempotencyConflictError(

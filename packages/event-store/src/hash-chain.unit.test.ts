@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalJson,
+  chainEvent,
+  computeEventHash,
+  fingerprintOf,
+  GENESIS_HASH,
+  LedgerDigester,
+  prepareEvent,
+  referenceCanonicalJson,
+  verifyChain,
+} from './hash-chain';
+import type { RecordedEvent } from './port';
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function chainOf(count: number): RecordedEvent[] {
+  const events: RecordedEvent[] = [];
+  let prevHash = GENESIS_HASH;
+  for (let version = 1; version <= count; version++) {
+    const body = {
+      eventId: `00000000-0000-4000-8000-00000000000${version}`,
+      streamId: 'case-1',
+      version,
+      type: 'VisitRecorded',
+      occurredAt: '2026-11-20T09:30:00+08:00',
+      recordedAt: '2026-11-20T01:30:00.000Z',
+      data: { n: version },
+      metadata: {},
+      source: null,
+      prevHash,
+    };
+    const hash = computeEventHash(body);
+    events.push({ ...body, position: BigInt(version), hash });
+    prevHash = hash;
+  }
+  return events;
+}
+
+describe('canonical JSON', () => {
+  it('matches the canonicalize package on any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('orders keys by UTF-16 code units and writes numbers the ECMAScript way', () => {
+    expect(canonicalJson({ b: 1, a: [1e21, 0.1, -0, 'é'], '\u20ac': true, '\ud83d\ude00': null })).toBe(
+      '{"a":[1e+21,0.1,0,"é"],"b":1,"€":true,"😀":null}',
+    );
+  });
+
+  it('refuses NaN, Infinity and lone surrogates', () => {
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow('NaN');
+    expect(() => canonicalJson([Number.POSITIVE_INFINITY])).toThrow('Infinity');
+    expect(() => canonicalJson('a\ud800b')).toThrow('Lone surrogate');
+    expect(() => canonicalJson({ '\udc00': 1 })).toThrow('Lone surrogate');
+  });
+});
+
+describe('event hashing', () => {
+  const arbitraryEvent = fc.record({
+    eventId: fc.uuid(),
+    type: fc.string({ minLength: 1 }),
+    occurredAt: fc.string({ minLength: 1 }),
+    data: fc.dictionary(fc.string(), fc.jsonValue()),
+    metadata: fc.dictionary(fc.string(), fc.jsonValue()),
+    source: fc.option(fc.record({ system: fc.string(), recordId: fc.string() }), { nil: undefined }),
+  });
+
+  it('assembles the same canonical text and hash as hashing the whole stored event', () => {
+    fc.assert(
+      fc.property(
+        arbitraryEvent,
+        fc.string({ minLength: 1 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        (event, streamId, version) => {
+          const place = { version, recordedAt: '2026-11-26T00:00:00.000Z', prevHash: 'a'.repeat(64) };
+          const { canonical, hash } = chainEvent(prepareEvent(streamId, event), place);
+          const whole = {
+            eventId: event.eventId,
+            streamId,
+            version,
+            type: event.type,
+            occurredAt: event.occurredAt,
+            recordedAt: place.recordedAt,
+            data: event.data,
+            metadata: event.metadata,
+            source: event.source ?? null,
+            prevHash: place.prevHash,
+          };
+          expect(canonical).toBe(referenceCanonicalJson(whole));
+          expect(hash).toBe(sha(place.prevHash + canonical));
+          expect(hash).toBe(computeEventHash(whole));
+          expect(fingerprintOf(streamId, event)).toBe(
+            sha(
+              referenceCanonicalJson({
+                streamId,
+                type: event.type,
+                occurredAt: event.occurredAt,
+                data: event.data,
+                source: event.source ?? null,
+              }) as string,
+            ),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves metadata out of the fingerprint but not out of the hash', () => {
+    const event = { eventId: 'e', type: 'T', occurredAt: 'now', data: { a: 1 } };
+    expect(fingerprintOf('s', { ...event, metadata: { k: 1 } })).toBe(fingerprintOf('s', event));
+    expect(fingerprintOf('s', { ...event, data: { a: 2 } })).not.toBe(fingerprintOf('s', event));
+    expect(fingerprintOf('t', event)).not.toBe(fingerprintOf('s', event));
+  });
+});
+
+describe('verifyChain', () => {
+  it('accepts an intact chain and returns its head', () => {
+    const events = chainOf(3);
+    expect(verifyChain(events, 'case-1')).toEqual({
+      ok: true,
+      streamId: 'case-1',
+      events: 3,
+      head: events[2]?.hash,
+    });
+  });
+
+  it('names an altered event as a hash mismatch', () => {
+    const events = chainOf(3);
+    events[1] = { ...(events[1] as RecordedEvent), data: { n: 99 } };
+    expect(verifyChain(events, 'case-1')).toEqual({
+      ok: false,
+      streamId: 'case-1',
+      events: 3,
+      brokenAt: 2,
+      reason: 'hash_mismatch',
+    });
+  });
+
+  it('names a rehashed event by the broken link after it', () => {
+    const events = chainOf(3);
+    const altered = { ...(events[1] as RecordedEvent), data: { n: 99 } };
+    events[1] = { ...altered, hash: computeEventHash(altered) };
+    expect(verifyChain(events, 'case-1')).toMatchObject({
+      ok: false,
+      brokenAt: 3,
+      reason: 'prev_hash_mismatch',
+    });
+  });
+
+  it('names a missing event as a version gap', () => {
+    const events = chainOf(4);
+    events.splice(2, 1);
+    expect(verifyChain(events, 'case-1')).toMatchObject({ ok: false, brokenAt: 3, reason: 'version_gap' });
+  });
+
+  it('names an event of another stream as a hash mismatch', () => {
+    const events = chainOf(2);
+    expect(verifyChain(events, 'case-2')).toMatchObject({ ok: false, brokenAt: 1, reason: 'hash_mismatch' });
+  });
+});
+
+describe('LedgerDigester', () => {
+  it('digests position and hash lines in order', () => {
+    const digester = new LedgerDigester();
+    digester.add(5n, 'a');
+    digester.add(9n, 'b');
+    expect(digester.result()).toEqual({ events: 2, lastPosition: 9n, digest: sha('5:a\n9:b\n') });
+  });
+
+  it('refuses a position that does not increase', () => {
+    const digester = new LedgerDigester();
+    digester.add(5n, 'a');
+    expect(() => digester.add(5n, 'b')).toThrow(RangeError);
+  });
+
+  it('digests an empty log as the hash of nothing', () => {
+    expect(new LedgerDigester().result()).toEqual({ events: 0, lastPosition: 0n, digest: sha('') });
+  });
+});
