@@ -17,6 +17,8 @@ async function main() {
       `  admin key    ${running.adminKey}`,
       '               shown this once — keep it; it is stored only as a hash',
     );
+  } else {
+    lines.push('  admin key    the one printed on the first run, or FENGCHENG_ADMIN_KEY');
   }
   if (running.demo) {
     lines.push(

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AllInOne, startAllInOne } from '@fengcheng/all-in-one';
-import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { createLogger, type Database, openTestDatabase } from '@fengcheng/platform';
 
 export interface TestServer {
   url: string;
@@ -67,10 +67,21 @@ export async function startTestServer(
     },
     stop: async () => {
       await running.stop();
+      await dropReadModelGenerations(database);
       await database.drop();
     },
   };
   return server;
+}
+
+/** The read models live in sibling schemas (`<schema>_rm_<n>`) that the test schema's drop leaves behind. */
+async function dropReadModelGenerations(database: Database): Promise<void> {
+  if (database.kind !== 'postgres') return;
+  const { rows } = await database.pool.query<{ name: string }>(
+    `select nspname as name from pg_namespace where nspname like $1`,
+    [`${database.schema}\\_rm\\_%`],
+  );
+  for (const { name } of rows) await database.pool.query(`drop schema if exists "${name}" cascade`);
 }
 
 export interface Reply<T = any> {
