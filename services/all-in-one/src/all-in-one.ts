@@ -11,7 +11,10 @@ import { type DemoSummary, loadDemo } from './demo';
 export interface AllInOneOptions {
   /** Default `PORT` or 3000; 0 picks a free port. */
   port?: number;
-  /** Default 127.0.0.1 embedded (nobody else should reach an unconfigured ledger), 0.0.0.0 on a server. */
+  /**
+   * Default `HOST`, else 127.0.0.1 embedded (nobody else should reach an unconfigured ledger)
+   * and 0.0.0.0 on a server. A container running the embedded mode sets `HOST=0.0.0.0`.
+   */
   host?: string;
   /** PGlite data folder; default `FENGCHENG_DATA_DIR` or `./.fengcheng/data`. `memory://` keeps nothing. */
   dataDir?: string;
@@ -94,7 +97,11 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     const app = await createHttpApp({
       logger,
       keys,
-      readiness: async () => true,
+      // Ready once the ledger answers; the projector catching up is what minPosition is for.
+      readiness: async () => {
+        await store.headPosition();
+        return true;
+      },
       ...(options.http?.rateLimit !== undefined ? { rateLimit: options.http.rateLimit } : {}),
       ...(options.http?.bodyLimit !== undefined ? { bodyLimit: options.http.bodyLimit } : {}),
     });
@@ -117,7 +124,8 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     }
 
     const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
-    const host = options.host ?? (database.kind === 'pglite' && ownsDatabase ? '127.0.0.1' : '0.0.0.0');
+    const host =
+      options.host ?? env.HOST ?? (database.kind === 'pglite' && ownsDatabase ? '127.0.0.1' : '0.0.0.0');
     const address = await app.listen({ port, host });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     logger.info({ url, data: dataLocation, firstRun: admin.created !== undefined }, 'fengcheng listening');
