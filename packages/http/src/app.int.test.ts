@@ -1,4 +1,6 @@
-import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { Writable } from 'node:stream';
+import { createLogger, openTestDatabase, REDACT_PATHS } from '@fengcheng/platform';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registerAdminRoutes } from './admin.routes';
@@ -275,6 +277,40 @@ describe('http platform', () => {
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toContain('http_request_duration_seconds_bucket');
     expect(metrics.body).toContain('route="/healthz"');
+  });
+});
+
+describe('request logging', () => {
+  it('puts the request id in every line a request logs, and never the key', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const database = await openTestDatabase();
+    const keys = await KeyStore.open(database);
+    const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
+    const app = await createHttpApp({ logger, keys, rateLimit: false });
+    app.get('/v1/logs', { schema: { response: { 200: z.object({}) } } }, async (request) => {
+      request.log.info({ step: 1 }, 'working');
+      return {};
+    });
+    try {
+      await app.inject({
+        method: 'GET',
+        url: '/v1/logs',
+        headers: { 'x-request-id': 'req-log-1', authorization: 'Bearer fck_secret_value_that_is_unknown' },
+      });
+      const mine = lines.filter((line) => line.requestId === 'req-log-1');
+      expect(mine.map((line) => line.msg)).toEqual(['request refused']);
+      expect(mine[0]).toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+      expect(JSON.stringify(lines)).not.toContain('fck_secret_value');
+    } finally {
+      await app.close();
+      await database.drop();
+    }
   });
 });
 
