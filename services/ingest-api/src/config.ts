@@ -34,7 +34,7 @@ export interface IngestConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const blank = (value: string | undefined) =>
     value === undefined || value.trim() === '' ? undefined : value;
-  const parsed = EnvSchema.safeParse({
+  const raw = {
     PORT: blank(env.PORT),
     HOST: blank(env.HOST),
     DATABASE_URL: blank(env.DATABASE_URL),
@@ -42,11 +42,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     FENGCHENG_ADMIN_KEY: blank(env.FENGCHENG_ADMIN_KEY),
     FENGCHENG_RATE_LIMIT: blank(env.FENGCHENG_RATE_LIMIT),
     LOG_LEVEL: blank(env.LOG_LEVEL),
-  });
+  };
+  const parsed = EnvSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '?');
-      return issue.code === 'invalid_type' && issue.input === undefined
+      return raw[name as keyof typeof raw] === undefined
         ? `${name} is required`
         : `${name}: ${issue.message}`;
     });
