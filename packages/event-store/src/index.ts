@@ -1,12 +1,15 @@
 export { IdempotencyConflictError, WrongExpectedVersionError } from './errors';
 export {
   canonicalJson,
+  chainEvent,
   computeEventHash,
   fingerprintOf,
   GENESIS_HASH,
   type HashedEvent,
   hashEvent,
   LedgerDigester,
+  type PreparedEvent,
+  prepareEvent,
   verifyChain,
 } from './hash-chain';
 export type {

@@ -1,0 +1,187 @@
+/**
+ * The event-store benchmark of issue #2, on a Postgres server:
+ *   DATABASE_URL=postgres://… npx tsx scripts/src/bench/event-store.bench.ts [--quick]
+ * Prints one JSON object; each figure is the median of 3 runs. Uses (and drops) its own schema.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { createPostgresEventStore, type EventStore, type NewEvent } from '@fengcheng/event-store';
+import { type Database, openDatabase } from '@fengcheng/platform';
+import pg from 'pg';
+
+const RUNS = 3;
+
+/** An event whose JSON (id, type, times, data, metadata) is about 400 bytes. */
+function event(i: number): NewEvent {
+  return {
+    eventId: randomUUID(),
+    type: 'VisitRecorded',
+    occurredAt: '2026-11-20T09:30:00+08:00',
+    data: {
+      visitId: randomUUID(),
+      workerId: 'w-000123',
+      mode: 'home',
+      durationMinutes: 45 + (i % 30),
+      services: ['daily_living', 'counselling', 'health'],
+      notes: { ciphertext: 'x'.repeat(120), keyId: 'k-1' },
+    },
+    metadata: { organisationId: 'org-0007', keyId: 'key-0001', schemaVersion: 1 },
+  };
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+async function openStore(url: string, schema: string, maxConnections: number) {
+  const database = await openDatabase({ url, schema, maxConnections });
+  const store = await createPostgresEventStore(database);
+  return { database, store };
+}
+
+async function closeAll(...handles: Array<{ database: Database; store: EventStore }>) {
+  for (const { database, store } of handles) {
+    await store.close();
+    await database.close();
+  }
+}
+
+/** Appends `count` single events, each to a new stream, over `writers` concurrent loops. */
+async function singleAppends(store: EventStore, count: number, writers: number): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (next < count) {
+        const i = next++;
+        await store.append(`bench-${randomUUID()}`, [event(i)], { expectedVersion: 'no_stream' });
+      }
+    }),
+  );
+  return count / seconds(start);
+}
+
+async function batchAppends(store: EventStore, batches: number): Promise<number> {
+  const streamId = `bench-batch-${randomUUID()}`;
+  let version = 0;
+  const start = process.hrtime.bigint();
+  for (let b = 0; b < batches; b++) {
+    const result = await store.append(
+      streamId,
+      Array.from({ length: 100 }, (_, i) => event(i)),
+      { expectedVersion: version },
+    );
+    version = result.version;
+  }
+  return (batches * 100) / seconds(start);
+}
+
+async function readStreamLatency(store: EventStore, reads: number): Promise<{ p50: number; p99: number }> {
+  const streamId = `bench-read-${randomUUID()}`;
+  await store.append(
+    streamId,
+    Array.from({ length: 200 }, (_, i) => event(i)),
+  );
+  for (let i = 0; i < 50; i++) await store.readStream(streamId); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < reads; i++) {
+    const start = process.hrtime.bigint();
+    const events = await store.readStream(streamId);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (events.length !== 200) throw new Error(`read ${events.length} events, expected 200`);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/** Fills the log up to `total` events with 100-event appends over 8 connections. */
+async function fill(store: EventStore, total: number) {
+  let have = (await store.ledgerDigest()).events;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (have < total) {
+        const n = Math.min(100, total - have);
+        have += n;
+        await store.append(
+          `bench-fill-${randomUUID()}`,
+          Array.from({ length: n }, (_, i) => event(i)),
+          { expectedVersion: 'no_stream' },
+        );
+      }
+    }),
+  );
+}
+
+async function readWholeLog(store: EventStore, expected: number): Promise<number> {
+  let after = 0n;
+  let count = 0;
+  const start = process.hrtime.bigint();
+  for (;;) {
+    const page = await store.readAll({ after, limit: 10_000 });
+    const last = page.at(-1);
+    if (!last) break;
+    count += page.length;
+    after = last.position;
+  }
+  const rate = count / seconds(start);
+  if (count !== expected) throw new Error(`read ${count} events from the log, expected ${expected}`);
+  return rate;
+}
+
+export async function runEventStoreBench(options: {
+  url: string;
+  quick?: boolean;
+}): Promise<Record<string, number>> {
+  const { url } = options;
+  const quick = options.quick ?? false;
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const one = await openStore(url, schema, 1);
+  const eight = await openStore(url, schema, 8);
+  try {
+    const single1: number[] = [];
+    const single8: number[] = [];
+    const batch100: number[] = [];
+    const p50: number[] = [];
+    const p99: number[] = [];
+    const whole: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
+      single8.push(await singleAppends(eight.store, quick ? 2_000 : 10_000, 8));
+      batch100.push(await batchAppends(one.store, quick ? 30 : 150));
+      const latency = await readStreamLatency(one.store, quick ? 300 : 1_000);
+      p50.push(latency.p50);
+      p99.push(latency.p99);
+    }
+    const logSize = quick ? 50_000 : 200_000;
+    await fill(eight.store, logSize);
+    const total = (await one.store.ledgerDigest()).events;
+    for (let run = 0; run < RUNS; run++) whole.push(await readWholeLog(one.store, total));
+    return {
+      appendSingleEventsPerSec1Conn: Math.round(median(single1)),
+      appendSingleEventsPerSec8Conn: Math.round(median(single8)),
+      appendBatch100EventsPerSec: Math.round(median(batch100)),
+      readStream200P50Ms: Number(median(p50).toFixed(3)),
+      readStream200P99Ms: Number(median(p99).toFixed(3)),
+      readAllEventsPerSec: Math.round(median(whole)),
+      readAllEvents: total,
+    };
+  } finally {
+    await closeAll(one, eight);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.error('DATABASE_URL is required (postgres://…)');
+    process.exit(2);
+  }
+  const result = await runEventStoreBench({ url, quick: process.argv.includes('--quick') });
+  console.log(JSON.stringify(result, null, 2));
+}
