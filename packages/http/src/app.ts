@@ -142,7 +142,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     );
   });
 
-  await app.register(fastifyHelmet, { global: true });
+  await app.register(fastifyHelmet, {
+    global: true,
+    // The embedded mode serves plain http on localhost; upgrading would break /docs there.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
 
   const rateLimit =
     deps.rateLimit === undefined ? parseRateLimit(process.env.FENGCHENG_RATE_LIMIT) : deps.rateLimit;
