@@ -114,6 +114,32 @@ async function fill(store: EventStore, total: number) {
   );
 }
 
+/**
+ * What this machine's Postgres does at best right now: durable single-row inserts on one
+ * connection, with no event store in between. The append figures only mean something next to it.
+ */
+async function baselineInserts(url: string, schema: string, count: number): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      `create table if not exists ${schema}.baseline (id uuid primary key, body text not null)`,
+    );
+    const body = 'x'.repeat(400);
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) {
+      await client.query({
+        name: 'baseline',
+        text: `insert into ${schema}.baseline values ($1, $2)`,
+        values: [randomUUID(), body],
+      });
+    }
+    return count / seconds(start);
+  } finally {
+    await client.end();
+  }
+}
+
 async function readWholeLog(store: EventStore, expected: number): Promise<number> {
   let after = 0n;
   let count = 0;
@@ -146,7 +172,9 @@ export async function runEventStoreBench(options: {
     const p50: number[] = [];
     const p99: number[] = [];
     const whole: number[] = [];
+    const baseline: number[] = [];
     for (let run = 0; run < RUNS; run++) {
+      baseline.push(await baselineInserts(url, schema, quick ? 1_000 : 3_000));
       single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
       single8.push(await singleAppends(eight.store, quick ? 2_000 : 10_000, 8));
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
@@ -166,6 +194,7 @@ export async function runEventStoreBench(options: {
       readStream200P99Ms: Number(median(p99).toFixed(3)),
       readAllEventsPerSec: Math.round(median(whole)),
       readAllEvents: total,
+      baselineDurableInsertsPerSec1Conn: Math.round(median(baseline)),
     };
   } finally {
     await closeAll(one, eight);
