@@ -78,11 +78,10 @@ function tables(s: string): string[] {
     `create index on ${s}.case_summary (worker_id)`,
     `create index on ${s}.case_summary (community_code text_pattern_ops)`,
     `create table ${s}.counted_entry (
-      event_id text primary key,
+      event_id uuid primary key,
       kind text not null,
       case_id text,
       occurred_at timestamptz not null,
-      day date not null,
       community_code text not null,
       target_mask integer not null,
       service_mask integer not null,
@@ -103,8 +102,6 @@ function tables(s: string): string[] {
       n integer not null,
       primary key (day, community_code, target_mask, service_mask, project_id, organisation_id)
     )`,
-    `create index on ${s}.service_instance_daily (community_code text_pattern_ops)`,
-    `create index on ${s}.service_instance_daily (project_id)`,
     `create table ${s}.case_activity_daily (
       day date not null,
       community_code text not null,

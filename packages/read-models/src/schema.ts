@@ -83,7 +83,6 @@ export interface CountedEntryTable {
   kind: EntryKind;
   case_id: string | null;
   occurred_at: Timestamp;
-  day: Day;
   community_code: string;
   target_mask: number;
   service_mask: number;

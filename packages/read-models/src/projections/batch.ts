@@ -136,21 +136,19 @@ export interface AnalysedBatch {
   regions: Map<string, RegionDelta>;
 }
 
-const IN_LIST_CHUNK = 5000;
-
+/** Rows whose `column` is one of `ids`, the ids sent as one JSON parameter. */
 async function selectIn<T>(
   trx: ReadModelTrx,
   table: string,
   column: string,
   ids: Iterable<string>,
+  type: 'text' | 'uuid' = 'text',
 ): Promise<T[]> {
-  const all = [...new Set(ids)];
-  const rows: T[] = [];
-  for (let i = 0; i < all.length; i += IN_LIST_CHUNK) {
-    const chunk = all.slice(i, i + IN_LIST_CHUNK);
-    const result = await trx.selectFrom(table).selectAll().where(column, 'in', chunk).execute();
-    rows.push(...(result as T[]));
-  }
+  const json = JSON.stringify([...new Set(ids)]);
+  const { rows } = await sql<T>`select * from ${sql.raw(table)}
+    where ${sql.raw(column)} in (select json_array_elements_text(${json}::json)::${sql.raw(type)})`.execute(
+    trx,
+  );
   return rows;
 }
 
@@ -220,7 +218,9 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
 
   const [caseRows, entryRows, projectRows, organisationRows, workerRows] = await Promise.all([
     caseIds.size ? selectIn<Record<string, any>>(trx, 'case_summary', 'case_id', caseIds) : [],
-    voidTargets.size ? selectIn<Record<string, any>>(trx, 'counted_entry', 'event_id', voidTargets) : [],
+    voidTargets.size
+      ? selectIn<Record<string, any>>(trx, 'counted_entry', 'event_id', voidTargets, 'uuid')
+      : [],
     projectIds.size ? selectIn<ProjectRow>(trx, 'project', 'project_id', projectIds) : [],
     organisationIds.size
       ? selectIn<OrganisationRow>(trx, 'organisation', 'organisation_id', organisationIds)
@@ -681,7 +681,8 @@ async function recomputeLastVisits(
   const latest = new Map<string, string>();
   const { rows } = await sql<{ case_id: string; event_id: string; occurred_at: Date | string }>`
     select case_id, event_id, occurred_at from counted_entry
-    where kind = 'visit' and not voided and case_id in (${sql.join([...caseIds])})`.execute(trx);
+    where kind = 'visit' and not voided
+      and case_id in (select json_array_elements_text(${JSON.stringify([...caseIds])}::json))`.execute(trx);
   for (const row of rows) {
     if (voidedInBatch.has(row.event_id)) continue;
     const at = iso(row.occurred_at)!;

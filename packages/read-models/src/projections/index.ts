@@ -30,7 +30,10 @@ export async function applyEvents(
   events: RecordedEvent[],
 ): Promise<bigint> {
   assertSchemaName(schemaName);
+  // Asynchronous commit is safe here: a commit lost in a crash loses the change and its
+  // checkpoint together, and the events are read again from the store.
   await sql.raw(`set local search_path to ${schemaName}`).execute(trx);
+  await sql.raw('set local synchronous_commit to off').execute(trx);
   const { rows } = await sql<{ position: bigint | string }>`
     select position from projection_checkpoint where id = 1 for update`.execute(trx);
   const checkpoint = BigInt(rows[0]?.position ?? 0);

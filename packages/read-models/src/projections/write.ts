@@ -1,71 +1,59 @@
 import { sql } from 'kysely';
 import type { ReadModelTrx } from './batch';
+import { COLUMN_TYPES, type WrittenTable } from './columns';
 
-// Postgres takes at most 65,535 parameters per statement.
-const MAX_PARAMETERS = 60_000;
+type Row = object;
 
-function chunked<T>(rows: T[], columns: number): T[][] {
-  const size = Math.max(1, Math.floor(MAX_PARAMETERS / Math.max(1, columns)));
-  const chunks: T[][] = [];
-  for (let i = 0; i < rows.length; i += size) chunks.push(rows.slice(i, i + size));
-  return chunks;
+/** `insert … select … from json_to_recordset($1)`: one parameter for the whole batch. */
+function insertSelect(table: WrittenTable, rows: readonly Row[]) {
+  const types = COLUMN_TYPES[table] as Record<string, string>;
+  const columns = Object.keys(types);
+  const list = columns.join(', ');
+  const record = columns.map((c) => `${c} ${types[c]}`).join(', ');
+  const json = JSON.stringify(rows, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+  return sql`insert into ${sql.raw(table)} (${sql.raw(list)})
+    select ${sql.raw(list)} from json_to_recordset(${json}::json) as x(${sql.raw(record)})`;
 }
 
-/** Inserts rows, or adds their `sums` columns to the row already there. */
+/** Inserts rows, or adds their `sums` columns to the row already there. Keys must be unique within `rows`. */
 export async function upsertAdding(
   trx: ReadModelTrx,
-  table: string,
+  table: WrittenTable,
   keys: readonly string[],
   sums: readonly string[],
-  rows: ReadonlyArray<object>,
+  rows: readonly Row[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const set = Object.fromEntries(sums.map((c) => [c, sql.raw(`${table}.${c} + excluded.${c}`)]));
-  for (const chunk of chunked([...rows], keys.length + sums.length)) {
-    await trx
-      .insertInto(table)
-      .values(chunk)
-      .onConflict((oc) => oc.columns([...keys]).doUpdateSet(set))
-      .execute();
-  }
+  const set = sums.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ');
+  await sql`${insertSelect(table, rows)} on conflict (${sql.raw(keys.join(', '))}) do update set ${sql.raw(set)}`.execute(
+    trx,
+  );
 }
 
 /** Inserts rows, or replaces every other column of the row already there. */
 export async function upsertReplacing(
   trx: ReadModelTrx,
-  table: string,
+  table: WrittenTable,
   keys: readonly string[],
-  rows: ReadonlyArray<object>,
+  rows: readonly Row[],
 ): Promise<void> {
-  const first = rows[0];
-  if (!first) return;
-  const columns = Object.keys(first);
-  const set = Object.fromEntries(
-    columns.filter((c) => !keys.includes(c)).map((c) => [c, sql.raw(`excluded.${c}`)]),
+  if (rows.length === 0) return;
+  const set = Object.keys(COLUMN_TYPES[table])
+    .filter((c) => !keys.includes(c))
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+  await sql`${insertSelect(table, rows)} on conflict (${sql.raw(keys.join(', '))}) do update set ${sql.raw(set)}`.execute(
+    trx,
   );
-  for (const chunk of chunked([...rows], columns.length)) {
-    await trx
-      .insertInto(table)
-      .values(chunk)
-      .onConflict((oc) => oc.columns([...keys]).doUpdateSet(set))
-      .execute();
-  }
 }
 
 /** Inserts rows that may already be there (a replayed batch), leaving those untouched. */
 export async function insertIgnoring(
   trx: ReadModelTrx,
-  table: string,
+  table: WrittenTable,
   keys: readonly string[],
-  rows: ReadonlyArray<object>,
+  rows: readonly Row[],
 ): Promise<void> {
-  const first = rows[0];
-  if (!first) return;
-  for (const chunk of chunked([...rows], Object.keys(first).length)) {
-    await trx
-      .insertInto(table)
-      .values(chunk)
-      .onConflict((oc) => oc.columns([...keys]).doNothing())
-      .execute();
-  }
+  if (rows.length === 0) return;
+  await sql`${insertSelect(table, rows)} on conflict (${sql.raw(keys.join(', '))}) do nothing`.execute(trx);
 }

@@ -3,11 +3,12 @@ import { createPostgresEventStore, type EventStore } from '@fengcheng/event-stor
 import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReadModelSchema, dropReadModelSchema } from '../migrations';
 import { getCaseSummary } from '../queries/case-summary.query';
 import { getServiceInstances } from '../queries/service-instances.query';
 import { CASE, caseLife } from '../test-support/case-life';
 import { appendAll } from '../test-support/event-log';
-import { readCheckpoint, readModelsFor, readPointer } from './generation';
+import { generationSchemaName, readCheckpoint, readModelsFor, readPointer } from './generation';
 import { createProjector, type Projector } from './projector';
 import { rebuildReadModels } from './rebuild';
 
@@ -102,11 +103,37 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       expect((await getServiceInstances(projector.readModels(), {})).total).toBe(15);
     });
 
+    it('loses nothing appended while a rebuild runs beside the live projector', async () => {
+      const appended: Array<Promise<bigint>> = [];
+      await rebuildReadModels({
+        store,
+        database,
+        logger,
+        batchSize: 5,
+        dropDelayMs: 0,
+        onProgress: (done) => {
+          if (done <= 5) {
+            appended.push(
+              store
+                .append(`case-${CASE}`, [visit('v-during', '2026-03-11T09:30:00+08:00')])
+                .then((r) => r.events[0]!.position),
+            );
+          }
+        },
+      });
+      const position = await appended[0]!;
+      expect(await projector.waitFor(position, 10_000)).toBe(true);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(16);
+      const rebuiltAgain = await rebuildReadModels({ store, database, logger, dropDelayMs: 0 });
+      expect(rebuiltAgain.events).toBe(log.events.length + 1);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(16);
+    });
+
     it('carries on live in the new generation after the swap', async () => {
       const appended = await store.append(`case-${CASE}`, [visit('v-live', '2026-03-12T09:00:00+08:00')]);
       const position = appended.events[0]!.position;
       expect(await projector.waitFor(position, 10_000)).toBe(true);
-      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(16);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(17);
       expect(await readCheckpoint(database)).toBe(position);
     });
 
@@ -118,13 +145,30 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       projector = createProjector({ store, database, logger, batchSize: 4 });
       await projector.start();
       expect(await projector.waitFor(appended.events[0]!.position, 10_000)).toBe(true);
-      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(17);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(18);
       const events = await store.readStream(`case-${CASE}`);
       expect(await getCaseSummary(projector.readModels(), CASE)).toMatchObject({
         eventCount: events.length,
         chainHead: events.at(-1)?.hash,
-        counts: { visits: 4 },
+        counts: { visits: 5 },
       });
+    });
+
+    it('notices, while idle, a generation swapped in elsewhere and fills it from its checkpoint', async () => {
+      const head = await store.headPosition();
+      const old = await readPointer(database);
+      const schema = generationSchemaName(database.schema, old!.generation + 1);
+      await createReadModelSchema(database.db, schema);
+      await sql`update ${sql.raw(`${database.schema}.read_model_generation`)}
+        set schema_name = ${schema}, generation = ${old!.generation + 1} where id = 1`.execute(database.db);
+      const deadline = Date.now() + 10_000;
+      while ((await readCheckpoint(database)) < head && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await readCheckpoint(database)).toBe(head);
+      expect(projector.position).toBe(head);
+      expect((await getServiceInstances(await readModelsFor(database), {})).total).toBe(18);
+      await dropReadModelSchema(database.db, old!.schema);
     });
 
     it('answers false when a position is not reached in time', async () => {

@@ -8,6 +8,7 @@ import {
   ensureReadModels,
   type GenerationResolver,
   pointerTable,
+  readPointer,
   resolverFor,
 } from './generation';
 import { rebuildReadModels } from './rebuild';
@@ -36,6 +37,8 @@ class GenerationChanged extends Error {
 }
 
 const RETRY_MS = 1000;
+// An idle projector would otherwise notice a rebuild's swap only with the next event.
+const GENERATION_CHECK_MS = 1000;
 
 /**
  * Follows the event log into the read models. Each batch's change and checkpoint commit in
@@ -51,6 +54,8 @@ export function createProjector(deps: ProjectorDeps): Projector {
   let resolver: GenerationResolver | null = null;
   let stopped = true;
   let retryTimer: NodeJS.Timeout | null = null;
+  let generationTimer: NodeJS.Timeout | null = null;
+  let switching = false;
   const waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void }>();
 
   const reach = (next: bigint) => {
@@ -76,9 +81,11 @@ export function createProjector(deps: ProjectorDeps): Projector {
 
   const follow = async () => {
     const pointer = await ensureReadModels(database);
+    const position0 = await checkpointOf(database.db, pointer.schema);
+    if (stopped) return;
     schema = pointer.schema;
     resolver?.swapped(schema);
-    reach(await checkpointOf(database.db, schema));
+    reach(position0);
     logger.info({ schema, position: position.toString() }, 'projector following the event log');
     const current = store.subscribe({ after: position, batchSize, handle });
     subscription = current;
@@ -89,16 +96,34 @@ export function createProjector(deps: ProjectorDeps): Projector {
         const swapped = error instanceof GenerationChanged;
         if (swapped) logger.info({ schema: error.message }, 'read-model generation swapped; resuming there');
         else logger.error({ err: error, position: position.toString() }, 'projection failed; retrying');
-        retryTimer = setTimeout(
-          () => {
-            retryTimer = null;
-            if (!stopped)
-              follow().catch((e: unknown) => logger.error({ err: e }, 'projector could not resume'));
-          },
-          swapped ? 0 : RETRY_MS,
-        );
+        void resume(swapped ? 0 : RETRY_MS);
       },
     );
+  };
+
+  // One way back to following, whatever stopped it: a failed batch, a swap, a lost connection.
+  const resume = async (delayMs: number): Promise<void> => {
+    if (switching || stopped) return;
+    switching = true;
+    try {
+      const current = subscription;
+      subscription = null;
+      await current?.stop().catch(() => {});
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (!stopped) await follow();
+    } catch (error) {
+      logger.error({ err: error }, 'projector could not resume; retrying');
+      if (!stopped) retryTimer = setTimeout(() => void resume(0), RETRY_MS);
+    } finally {
+      switching = false;
+    }
+  };
+
+  // Moves to a generation swapped in by a rebuild (in this process or another).
+  const checkGeneration = async () => {
+    if (stopped || switching || !subscription) return;
+    const pointer = await readPointer(database);
+    if (pointer && pointer.schema !== schema) await resume(0);
   };
 
   return {
@@ -115,10 +140,17 @@ export function createProjector(deps: ProjectorDeps): Projector {
       }
       resolver = await resolverFor(database);
       await follow();
+      generationTimer = setInterval(() => {
+        checkGeneration().catch((error: unknown) =>
+          logger.warn({ err: error }, 'could not check the generation'),
+        );
+      }, GENERATION_CHECK_MS);
+      generationTimer.unref();
     },
     async stop() {
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);
+      if (generationTimer) clearInterval(generationTimer);
       const current = subscription;
       subscription = null;
       await current?.stop();
