@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 1;
+export const READ_MODEL_VERSION = 2;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -66,6 +66,8 @@ function tables(s: string): string[] {
       resources_linked integer not null,
       resource_value_yuan double precision not null,
       assessments integer not null,
+      intake_risk_level text not null,
+      assessment_log text not null,
       first_assessment_score double precision,
       latest_assessment_score double precision,
       transfers integer not null,

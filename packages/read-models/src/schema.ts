@@ -65,6 +65,9 @@ export interface CaseSummaryTable {
   resources_linked: number;
   resource_value_yuan: number;
   assessments: number;
+  intake_risk_level: string;
+  /** JSON of the standing assessments (event id, mean score, risk level); no free text. */
+  assessment_log: string;
   first_assessment_score: number | null;
   latest_assessment_score: number | null;
   transfers: number;

@@ -35,6 +35,9 @@ export interface CaseState {
   resources_linked: number;
   resource_value_yuan: number;
   assessments: number;
+  intake_risk_level: string;
+  /** JSON `[eventId, mean score or null, risk level][]` of the standing assessments, so a void can drop one. */
+  assessment_log: string;
   first_assessment_score: number | null;
   latest_assessment_score: number | null;
   transfers: number;
@@ -188,6 +191,18 @@ const CASE_PREFIX = 'case-';
 function mean(values: number[]): number | null {
   if (values.length === 0) return null;
   return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+type AssessmentLog = Array<[eventId: string, score: number | null, riskLevel: string]>;
+
+/** First and latest scores and the risk level follow the standing assessments, as in the case state. */
+function assessmentFacts(state: CaseState, log: AssessmentLog): void {
+  const scored = log.filter(([, score]) => score !== null);
+  state.assessment_log = JSON.stringify(log);
+  state.assessments = log.length;
+  state.first_assessment_score = scored[0]?.[1] ?? null;
+  state.latest_assessment_score = scored.at(-1)?.[1] ?? null;
+  state.risk_level = log.at(-1)?.[2] ?? state.intake_risk_level;
 }
 
 /** Works out a batch's changes. Reads only; nothing is written. */
@@ -379,7 +394,9 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
       value_yuan: valueYuan,
       voided: false,
     };
-    batch.newEntries.set(entry.event_id, entry);
+    // Referral steps stay what they were when voided (the case state marks them only), so
+    // they are counted but kept out of the ledger a void looks in.
+    if (!kind.startsWith('referral_')) batch.newEntries.set(entry.event_id, entry);
     count(entry, 1, state);
   };
 
@@ -411,6 +428,14 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
   const voidedInBatch = new Set<string>();
 
   const voidEntry = (targetEventId: string, state: CaseState | undefined) => {
+    if (state?.assessment_log.includes(targetEventId)) {
+      const log = JSON.parse(state.assessment_log) as AssessmentLog;
+      assessmentFacts(
+        state,
+        log.filter(([eventId]) => eventId !== targetEventId),
+      );
+      return;
+    }
     const fresh = batch.newEntries.get(targetEventId);
     const entry = fresh ?? known.entries.get(targetEventId);
     if (!entry || entry.voided) return;
@@ -461,6 +486,8 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
           resources_linked: 0,
           resource_value_yuan: 0,
           assessments: 0,
+          intake_risk_level: d.riskLevel,
+          assessment_log: '[]',
           first_assessment_score: null,
           latest_assessment_score: null,
           transfers: 0,
@@ -486,13 +513,9 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
         case 'CasePlanRecorded':
           break;
         case 'AssessmentRecorded': {
-          const score = mean(Object.values(event.data.scores));
-          state.assessments += 1;
-          state.risk_level = event.data.riskLevel;
-          if (score !== null) {
-            state.first_assessment_score ??= score;
-            state.latest_assessment_score = score;
-          }
+          const log = JSON.parse(state.assessment_log) as AssessmentLog;
+          log.push([e.eventId, mean(Object.values(event.data.scores)), event.data.riskLevel]);
+          assessmentFacts(state, log);
           break;
         }
         case 'VisitRecorded': {

@@ -48,6 +48,8 @@ export const COLUMN_TYPES = {
     resources_linked: 'integer',
     resource_value_yuan: 'double precision',
     assessments: 'integer',
+    intake_risk_level: 'text',
+    assessment_log: 'text',
     first_assessment_score: 'double precision',
     latest_assessment_score: 'double precision',
     transfers: 'integer',

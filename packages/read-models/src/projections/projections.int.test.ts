@@ -302,5 +302,45 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       await apply(batch);
       expect((await getServiceInstances(db, {})).total).toBe(19);
     });
+
+    it('drops a voided assessment as the case state does, and leaves a voided referral step standing', async () => {
+      const mark = log.events.length;
+      const c2 = `case-${CASE_2}`;
+      const assessment = log.add(c2, 'AssessmentRecorded', '2026-03-03T09:00:00+08:00', {
+        workerId: 'w1',
+        scores: { tutoring: 9 },
+        riskLevel: 'high',
+      });
+      await apply(log.since(mark));
+      expect(await getCaseSummary(db, CASE_2)).toMatchObject({
+        riskLevel: 'high',
+        firstAssessmentScore: 9,
+        latestAssessmentScore: 9,
+        counts: { assessments: 1 },
+      });
+      const next = log.events.length;
+      log.add(c2, 'EntryVoided', '2026-03-03T10:00:00+08:00', {
+        targetEventId: assessment.eventId,
+        reason: 'wrong case',
+      });
+      const referral = log.add(c2, 'ReferralMade', '2026-03-03T11:00:00+08:00', {
+        referralId: 'r9',
+        toOrganisation: 'chunxi',
+        service: 'tutoring',
+        reason: 'homework club',
+        urgency: 'routine',
+      });
+      log.add(c2, 'EntryVoided', '2026-03-03T12:00:00+08:00', {
+        targetEventId: referral.eventId,
+        reason: 'typo',
+      });
+      await apply(log.since(next));
+      expect(await getCaseSummary(db, CASE_2)).toMatchObject({
+        riskLevel: 'medium',
+        firstAssessmentScore: null,
+        latestAssessmentScore: null,
+        counts: { assessments: 0, referralsMade: 1, referralsOpen: 1 },
+      });
+    });
   },
 );
