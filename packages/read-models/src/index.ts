@@ -13,6 +13,7 @@ export { registryProjection } from './projections/registry.projection';
 export { serviceInstancesProjection } from './projections/service-instances.projection';
 export { workerWorkloadsProjection } from './projections/worker-workloads.projection';
 export {
+  dropAllReadModels,
   ensureReadModels,
   type GenerationPointer,
   generationSchemaName,

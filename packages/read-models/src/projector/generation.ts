@@ -158,3 +158,17 @@ export async function readCheckpoint(database: Database): Promise<bigint> {
   const pointer = await readPointer(database);
   return pointer ? checkpointOf(database.db, pointer.schema) : 0n;
 }
+
+/**
+ * Drops every read-model generation of this database and the pointer to them: for a test's
+ * clean-up (a test schema's `drop` does not reach the `<schema>_rm_<n>` schemas beside it).
+ */
+export async function dropAllReadModels(database: Database): Promise<void> {
+  const pattern = `^${generationSchemaName(database.schema, 0).replace(/0$/, '')}[0-9]+$`;
+  const { rows } = await sql<{ nspname: string }>`
+    select nspname from pg_namespace where nspname ~ ${pattern}`.execute(database.db);
+  for (const { nspname } of rows)
+    await sql.raw(`drop schema if exists ${nspname} cascade`).execute(database.db);
+  await sql.raw(`drop table if exists ${database.schema}.read_model_generation`).execute(database.db);
+  resolvers.delete(database);
+}

@@ -3,12 +3,18 @@ import { createPostgresEventStore, type EventStore } from '@fengcheng/event-stor
 import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReadModelSchema, dropReadModelSchema } from '../migrations';
+import { createReadModelSchema, dropReadModelSchema, READ_MODEL_VERSION } from '../migrations';
 import { getCaseSummary } from '../queries/case-summary.query';
 import { getServiceInstances } from '../queries/service-instances.query';
 import { CASE, caseLife } from '../test-support/case-life';
 import { appendAll } from '../test-support/event-log';
-import { generationSchemaName, readCheckpoint, readModelsFor, readPointer } from './generation';
+import {
+  dropAllReadModels,
+  generationSchemaName,
+  readCheckpoint,
+  readModelsFor,
+  readPointer,
+} from './generation';
 import { createProjector, type Projector } from './projector';
 import { rebuildReadModels } from './rebuild';
 
@@ -57,8 +63,8 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
     afterAll(async () => {
       await projector?.stop();
       await store.close();
-      const pointer = await readPointer(database);
-      if (pointer) await sql.raw(`drop schema if exists ${pointer.schema} cascade`).execute(database.db);
+      await dropAllReadModels(database);
+      expect(await readPointer(database)).toBeNull();
       await database.drop();
     });
 
@@ -173,6 +179,23 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
 
     it('answers false when a position is not reached in time', async () => {
       expect(await projector.waitFor(projector.position + 1_000_000n, 50)).toBe(false);
+    });
+
+    it('rebuilds at start when the stored layout is older than the code', async () => {
+      await projector.stop();
+      const before = await readPointer(database);
+      await sql`update ${sql.raw(`${database.schema}.read_model_generation`)} set model_version = 0`.execute(
+        database.db,
+      );
+      projector = createProjector({ store, database, logger });
+      await projector.start();
+      expect(await readPointer(database)).toEqual({
+        schema: generationSchemaName(database.schema, before!.generation + 1),
+        generation: before!.generation + 1,
+        modelVersion: READ_MODEL_VERSION,
+      });
+      expect(projector.position).toBe(await store.headPosition());
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(18);
     });
   },
 );

@@ -123,7 +123,10 @@ export function createProjector(deps: ProjectorDeps): Projector {
   const checkGeneration = async () => {
     if (stopped || switching || !subscription) return;
     const pointer = await readPointer(database);
-    if (pointer && pointer.schema !== schema) await resume(0);
+    if (pointer && pointer.schema !== schema) {
+      logger.info({ from: schema, to: pointer.schema }, 'read-model generation swapped; resuming there');
+      await resume(0);
+    }
   };
 
   return {
