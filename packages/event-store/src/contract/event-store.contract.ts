@@ -36,6 +36,19 @@ export function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
 
 const stream = (label: string) => `${label}-${randomUUID()}`;
 
+/**
+ * Waits until the global log is readable up to `position`. An adapter may hold readers back
+ * while an older transaction is still open (the Postgres store does, cluster-wide, so a
+ * test run beside other writers can see its own appends late).
+ */
+export async function readableUpTo(store: EventStore, position: bigint, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await store.headPosition()) < position) {
+    if (Date.now() > deadline) throw new Error(`the log did not become readable up to ${position}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -54,9 +67,18 @@ export function describeEventStoreContract(
   open: () => Promise<ContractBackend>,
   opts: { concurrentWriters?: boolean } = {},
 ): void {
-  describe(`event store contract: ${name}`, () => {
+  // Generous timeouts: on a shared server another session's open transaction can delay readers.
+  describe(`event store contract: ${name}`, { timeout: 30_000 }, () => {
     let backend: ContractBackend;
     let store: EventStore;
+
+    /** A checkpoint after everything appended so far: the position of a fresh marker event, once readable. */
+    const mark = async (): Promise<bigint> => {
+      const result = await store.append(stream('marker'), [newEvent()]);
+      const position = result.events[0]?.position as bigint;
+      await readableUpTo(store, position);
+      return position;
+    };
 
     beforeAll(async () => {
       backend = await open();
@@ -317,12 +339,13 @@ export function describeEventStoreContract(
 
     describe('global log', () => {
       it('reads the global log after a position, in strictly increasing position order', async () => {
-        const before = await store.headPosition();
+        const before = await mark();
         const a = stream('case');
         const b = stream('case');
         const r1 = await store.append(a, [newEvent(), newEvent()]);
         const r2 = await store.append(b, [newEvent()]);
         const r3 = await store.append(a, [newEvent()]);
+        await readableUpTo(store, r3.events[0]?.position as bigint);
         const all = await store.readAll({ after: before });
         expect(all.map((e) => e.eventId)).toEqual(
           [...r1.events, ...r2.events, ...r3.events].map((e) => e.eventId),
@@ -339,6 +362,8 @@ export function describeEventStoreContract(
       });
 
       it('reads from the start by default', async () => {
+        const appended = await store.append(stream('case'), [newEvent()]);
+        await readableUpTo(store, appended.events[0]?.position as bigint);
         const first = await store.readAll({ limit: 1 });
         expect(first).toHaveLength(1);
         const everything = await store.readAll({ limit: 100_000 });
@@ -349,7 +374,7 @@ export function describeEventStoreContract(
 
     describe('subscriptions', () => {
       it('catches up from a checkpoint, then delivers new events live', async () => {
-        const before = await store.headPosition();
+        const before = await mark();
         const id = stream('case');
         const early = await store.append(id, [newEvent(), newEvent(), newEvent()]);
         const received: RecordedEvent[] = [];
@@ -360,10 +385,10 @@ export function describeEventStoreContract(
             received.push(...events);
           },
         });
-        expect(await subscription.waitFor(early.events[2]?.position as bigint, 5_000)).toBe(true);
+        expect(await subscription.waitFor(early.events[2]?.position as bigint, 15_000)).toBe(true);
         expect(received.map((e) => e.eventId)).toEqual(early.events.map((e) => e.eventId));
         const late = await store.append(id, [newEvent(), newEvent()]);
-        expect(await subscription.waitFor(late.events[1]?.position as bigint, 5_000)).toBe(true);
+        expect(await subscription.waitFor(late.events[1]?.position as bigint, 15_000)).toBe(true);
         expect(received.map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
         expect(subscription.position).toBe(late.events[1]?.position);
         await subscription.stop();
@@ -433,14 +458,16 @@ export function describeEventStoreContract(
       });
 
       it('gives the same ledger digest for the same log, and keeps a past prefix stable', async () => {
-        await store.append(stream('case'), [newEvent()]);
+        const appended = await store.append(stream('case'), [newEvent()]);
+        await readableUpTo(store, appended.events[0]?.position as bigint);
         const one = await store.ledgerDigest();
         const two = await store.ledgerDigest();
         expect(two).toEqual(one);
         expect(one.digest).toMatch(/^[0-9a-f]{64}$/);
         expect(one.lastPosition).toBe(await store.headPosition());
         expect(one.events).toBe((await store.readAll({ limit: 100_000 })).length);
-        await store.append(stream('case'), [newEvent()]);
+        const later = await store.append(stream('case'), [newEvent()]);
+        await readableUpTo(store, later.events[0]?.position as bigint);
         expect(await store.ledgerDigest({ upTo: one.lastPosition })).toEqual(one);
         const grown = await store.ledgerDigest();
         expect(grown.events).toBe(one.events + 1);
