@@ -94,6 +94,31 @@ for (const backend of reachableBackends()) {
       expect(positions).toEqual([tx << 20n, (tx << 20n) + 1n, (tx << 20n) + 2n]);
     });
 
+    it('wakes a subscriber of another store by NOTIFY, long before its poll interval', async () => {
+      const listening = await createPostgresEventStore(database, { pollIntervalMs: 60_000 });
+      const writing = await createPostgresEventStore(database);
+      try {
+        const marker = await writing.append(`case-${crypto.randomUUID()}`, [newEvent()]);
+        const seen: string[] = [];
+        const subscription = listening.subscribe({
+          after: marker.events[0]?.position as bigint,
+          handle: async (events) => {
+            seen.push(...events.map((e) => e.eventId));
+          },
+        });
+        // Let it catch up and go to sleep on its 60 s poll.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const event = newEvent();
+        const result = await writing.append(`case-${crypto.randomUUID()}`, [event]);
+        // Only a notification can wake it within 5 s.
+        expect(await subscription.waitFor(result.events[0]?.position as bigint, 5_000)).toBe(true);
+        expect(seen).toEqual([event.eventId]);
+      } finally {
+        await listening.close();
+        await writing.close();
+      }
+    });
+
     it('uses the injected clock for recordedAt', async () => {
       const database2 = await openTestDatabase({ forceEmbedded: backend.embedded });
       const clocked = await createPostgresEventStore(database2, {
