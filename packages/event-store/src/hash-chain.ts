@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { LedgerDigest, NewEvent, RecordedEvent, VerifyResult } from './port';
 
@@ -8,8 +8,9 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** What the hash covers: the stored event without its hash and without its global position. */
 export type HashedEvent = Omit<RecordedEvent, 'position' | 'hash'>;
 
+/** The one-shot `hash` costs about half of createHash…digest per call (engines: node >= 20.19). */
 export function sha256hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /**
