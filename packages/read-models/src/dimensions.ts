@@ -64,7 +64,16 @@ export function regionPrefix(region: string): string {
   return region.length === 12 ? region.slice(0, LEVEL_DIGITS[levelOf(region)]) : region;
 }
 
+const regionCodesCache = new Map<string, ReadonlyArray<{ code: string; level: RegionLevel }>>();
+
 /** The distinct codes of the regions at each level that contain `code`, with their level. */
-export function regionCodesOf(code: string): Array<{ code: string; level: RegionLevel }> {
-  return [...new Set(Object.values(regionPath(code)))].map((c) => ({ code: c, level: levelOf(c) }));
+export function regionCodesOf(code: string): ReadonlyArray<{ code: string; level: RegionLevel }> {
+  let codes = regionCodesCache.get(code);
+  if (!codes) {
+    codes = [...new Set(Object.values(regionPath(code)))].map((c) => ({ code: c, level: levelOf(c) }));
+    // Community codes number in the thousands; the bound only guards against a flood of bad data.
+    if (regionCodesCache.size > 100_000) regionCodesCache.clear();
+    regionCodesCache.set(code, codes);
+  }
+  return codes;
 }

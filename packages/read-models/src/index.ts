@@ -6,6 +6,7 @@ export {
 } from './migrations';
 export { applyEvents, PROJECTIONS } from './projections';
 export { caseSummariesProjection } from './projections/case-summaries.projection';
+export { countedEntriesProjection } from './projections/counted-entries.projection';
 export { projectOutcomesProjection } from './projections/project-outcomes.projection';
 export type { Projection } from './projections/projection';
 export { regionSummariesProjection } from './projections/region-summaries.projection';

@@ -149,16 +149,46 @@ function tables(s: string): string[] {
   ];
 }
 
+export interface CreateSchemaOptions {
+  /**
+   * Create the tables unlogged (no write-ahead log): a rebuild fills them much faster and
+   * calls `setReadModelSchemaLogged` before the swap. A crash meanwhile empties them, and
+   * the rebuild starts over anyway.
+   */
+  unlogged?: boolean;
+}
+
 /** Creates the schema `schemaName` holding one empty generation of every read-model table. */
-export async function createReadModelSchema(db: Kysely<any>, schemaName: string): Promise<void> {
-  await db.transaction().execute((trx) => createReadModelTables(trx, schemaName));
+export async function createReadModelSchema(
+  db: Kysely<any>,
+  schemaName: string,
+  options: CreateSchemaOptions = {},
+): Promise<void> {
+  await db.transaction().execute((trx) => createReadModelTables(trx, schemaName, options));
 }
 
 /** As `createReadModelSchema`, inside the caller's transaction. */
-export async function createReadModelTables(trx: Kysely<any>, schemaName: string): Promise<void> {
+export async function createReadModelTables(
+  trx: Kysely<any>,
+  schemaName: string,
+  options: CreateSchemaOptions = {},
+): Promise<void> {
   assertSchemaName(schemaName);
   await sql.raw(`create schema ${schemaName}`).execute(trx);
-  for (const statement of tables(schemaName)) await sql.raw(statement).execute(trx);
+  for (const statement of tables(schemaName)) {
+    const ddl = options.unlogged ? statement.replace(/^create table /, 'create unlogged table ') : statement;
+    await sql.raw(ddl).execute(trx);
+  }
+}
+
+/** Makes an unlogged generation crash-safe (and visible to replicas) before it goes live. */
+export async function setReadModelSchemaLogged(db: Kysely<any>, schemaName: string): Promise<void> {
+  assertSchemaName(schemaName);
+  const { rows } = await sql<{ relname: string }>`
+    select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schemaName} and c.relkind = 'r' and c.relpersistence = 'u'`.execute(db);
+  for (const { relname } of rows)
+    await sql.raw(`alter table ${schemaName}.${relname} set logged`).execute(db);
 }
 
 /** Drops one generation's schema and everything in it. */

@@ -14,7 +14,7 @@ import { appendSyntheticLog } from './synthetic-log';
 export async function benchRebuild(options: { events: number; batchSize?: number }) {
   const database = await openTestDatabase();
   const store = await createPostgresEventStore(database);
-  const logger = createLogger({ name: 'bench', level: 'warn' });
+  const logger = createLogger({ name: 'bench', level: process.env.LOG_LEVEL ?? 'warn' });
   try {
     const appendStarted = performance.now();
     const appended = await appendSyntheticLog(store, options.events);

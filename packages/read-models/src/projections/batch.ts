@@ -188,6 +188,17 @@ function entryFromRow(row: Record<string, any>): Entry {
 
 const CASE_PREFIX = 'case-';
 
+// occurredAt carries the sender's offset; as UTC ISO text instants compare as strings.
+const instants = new WeakMap<RecordedEvent, string>();
+function instant(e: RecordedEvent): string {
+  let at = instants.get(e);
+  if (at === undefined) {
+    at = new Date(e.occurredAt).toISOString();
+    instants.set(e, at);
+  }
+  return at;
+}
+
 function mean(values: number[]): number | null {
   if (values.length === 0) return null;
   return values.reduce((sum, v) => sum + v, 0) / values.length;
@@ -387,8 +398,8 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
     const entry: Entry = {
       event_id: e.eventId,
       kind,
-      occurred_at: new Date(e.occurredAt).toISOString(),
-      day: cstDay(e.occurredAt),
+      occurred_at: instant(e),
+      day: cstDay(instant(e)),
       ...dims,
       service_instances: serviceInstancesOf({ type: e.type, data: e.data } as DomainEvent),
       value_yuan: valueYuan,
@@ -457,7 +468,7 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
       if (event.type === 'IntakeRecorded' && !state) {
         const d = event.data;
         const groups = [...new Set(d.targetGroups)].sort();
-        const openedAt = new Date(e.occurredAt).toISOString();
+        const openedAt = instant(e);
         state = {
           case_id: caseId,
           organisation_id: d.organisationId,
@@ -520,7 +531,7 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
         }
         case 'VisitRecorded': {
           caseEntry(e, 'visit', state, event.data.workerId, event.data.services);
-          const at = new Date(e.occurredAt).toISOString();
+          const at = instant(e);
           if (state.last_visit_at === null || at > state.last_visit_at) state.last_visit_at = at;
           break;
         }
@@ -550,7 +561,7 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
           state.transfers += 1;
           break;
         case 'CaseClosed': {
-          const closedAt = new Date(e.occurredAt).toISOString();
+          const closedAt = instant(e);
           if (state.status === 'open') region(state.community_code, { cases_open: -1, cases_closed: 1 });
           state.status = 'closed';
           state.closed_at = closedAt;

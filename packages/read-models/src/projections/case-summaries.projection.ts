@@ -1,16 +1,11 @@
-import { analysed } from './batch';
-import type { Projection } from './projection';
+import { defineProjection } from './projection';
 import { upsertReplacing } from './write';
 
 /** One row per case: codes, dates, counts and chain head; never a client's personal data. */
-export const caseSummariesProjection: Projection = {
-  name: 'case-summaries',
-  async apply(trx, events) {
-    const batch = await analysed(trx, events);
-    const rows = [...batch.cases.values()].map((state) => ({
-      ...state,
-      last_position: state.last_position.toString(),
-    }));
-    await upsertReplacing(trx, 'case_summary', ['case_id'], rows);
-  },
-};
+export const caseSummariesProjection = defineProjection('case-summaries', 'state', async (trx, batch) => {
+  const rows = [...batch.cases.values()].map((state) => ({
+    ...state,
+    last_position: state.last_position.toString(),
+  }));
+  await upsertReplacing(trx, 'case_summary', ['case_id'], rows);
+});

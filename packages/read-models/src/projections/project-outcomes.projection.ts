@@ -1,5 +1,4 @@
-import { analysed } from './batch';
-import type { Projection } from './projection';
+import { defineProjection } from './projection';
 import { upsertAdding } from './write';
 
 /**
@@ -7,10 +6,10 @@ import { upsertAdding } from './write';
  * outcomes (cases, closures, goal attainment, assessments, durations) are read from
  * case summaries, its service instances from the service-instance facts.
  */
-export const projectOutcomesProjection: Projection = {
-  name: 'project-outcomes',
-  async apply(trx, events) {
-    const batch = await analysed(trx, events);
+export const projectOutcomesProjection = defineProjection(
+  'project-outcomes',
+  'totals',
+  async (trx, batch) => {
     await upsertAdding(
       trx,
       'case_activity_daily',
@@ -25,4 +24,4 @@ export const projectOutcomesProjection: Projection = {
       [...batch.caseActivity.values()],
     );
   },
-};
+);

@@ -1,12 +1,11 @@
-import { analysed } from './batch';
-import type { Projection } from './projection';
+import { defineProjection } from './projection';
 import { upsertAdding } from './write';
 
 /** Unfiltered totals for every region code at the four levels, kept by deltas. */
-export const regionSummariesProjection: Projection = {
-  name: 'region-summaries',
-  async apply(trx, events) {
-    const batch = await analysed(trx, events);
+export const regionSummariesProjection = defineProjection(
+  'region-summaries',
+  'totals',
+  async (trx, batch) => {
     await upsertAdding(
       trx,
       'region_summary',
@@ -15,4 +14,4 @@ export const regionSummariesProjection: Projection = {
       [...batch.regions.values()],
     );
   },
-};
+);

@@ -1,5 +1,4 @@
-import { analysed } from './batch';
-import type { Projection } from './projection';
+import { defineProjection } from './projection';
 import { upsertAdding } from './write';
 
 /**
@@ -7,10 +6,10 @@ import { upsertAdding } from './write';
  * supervision minutes per day. Caseloads and overdue visits are read from case summaries,
  * certification from the registry.
  */
-export const workerWorkloadsProjection: Projection = {
-  name: 'worker-workloads',
-  async apply(trx, events) {
-    const batch = await analysed(trx, events);
+export const workerWorkloadsProjection = defineProjection(
+  'worker-workloads',
+  'totals',
+  async (trx, batch) => {
     await upsertAdding(
       trx,
       'worker_visit_daily',
@@ -26,4 +25,4 @@ export const workerWorkloadsProjection: Projection = {
       [...batch.supervision.values()],
     );
   },
-};
+);
