@@ -6,7 +6,6 @@ export {
 } from './migrations';
 export { applyEvents, PROJECTIONS } from './projections';
 export { caseSummariesProjection } from './projections/case-summaries.projection';
-export { countedEntriesProjection } from './projections/counted-entries.projection';
 export { projectOutcomesProjection } from './projections/project-outcomes.projection';
 export type { Projection } from './projections/projection';
 export { regionSummariesProjection } from './projections/region-summaries.projection';
@@ -55,8 +54,6 @@ export type {
   ProjectTable,
   ReadModelDatabase,
   RegionSummaryTable,
-  ServiceInstanceDailyTable,
   SupervisionDailyTable,
   WorkerTable,
-  WorkerVisitDailyTable,
 } from './schema';

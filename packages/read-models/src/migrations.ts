@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 2;
+export const READ_MODEL_VERSION = 3;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -84,6 +84,7 @@ function tables(s: string): string[] {
       kind text not null,
       case_id text,
       occurred_at timestamptz not null,
+      day date not null,
       community_code text not null,
       target_mask integer not null,
       service_mask integer not null,
@@ -93,16 +94,6 @@ function tables(s: string): string[] {
       service_instances integer not null,
       value_yuan double precision not null,
       voided boolean not null
-    )`,
-    `create table ${s}.service_instance_daily (
-      day date not null,
-      community_code text not null,
-      target_mask integer not null,
-      service_mask integer not null,
-      project_id text not null,
-      organisation_id text not null,
-      n integer not null,
-      primary key (day, community_code, target_mask, service_mask, project_id, organisation_id)
     )`,
     `create table ${s}.case_activity_daily (
       day date not null,
@@ -116,12 +107,6 @@ function tables(s: string): string[] {
       resources_linked integer not null,
       resource_value_yuan double precision not null,
       primary key (day, community_code, target_mask, project_id, organisation_id)
-    )`,
-    `create table ${s}.worker_visit_daily (
-      worker_id text not null,
-      day date not null,
-      visits integer not null,
-      primary key (worker_id, day)
     )`,
     `create table ${s}.supervision_daily (
       day date not null,

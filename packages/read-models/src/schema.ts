@@ -78,14 +78,17 @@ export interface CaseSummaryTable {
 }
 
 /**
- * The ledger of entries that counted for something, with the dimensions they were counted
- * under, so a later `EntryVoided` takes back exactly what the entry added.
+ * The service-instance fact table, one row per entry that counts (a visit, a group
+ * activity, a resource link) with the dimensions it was counted under and its count.
+ * A void marks the row: what it takes back is exactly what the entry added. Analysts'
+ * roll-ups (county, month, target group …) are prefix and range sums over the standing rows.
  */
 export interface CountedEntryTable {
   event_id: string;
   kind: EntryKind;
   case_id: string | null;
   occurred_at: Timestamp;
+  day: Day;
   community_code: string;
   target_mask: number;
   service_mask: number;
@@ -105,17 +108,6 @@ export type EntryKind =
   | 'referral_accepted'
   | 'referral_completed';
 
-/** Service instances (人次) by day and every analyst dimension; roll-ups are prefix sums. */
-export interface ServiceInstanceDailyTable {
-  day: Day;
-  community_code: string;
-  target_mask: number;
-  service_mask: number;
-  project_id: string;
-  organisation_id: string;
-  n: number;
-}
-
 /** Referral and resource figures of cases by day, for per-project outcomes over a period. */
 export interface CaseActivityDailyTable {
   day: Day;
@@ -128,12 +120,6 @@ export interface CaseActivityDailyTable {
   referrals_completed: number;
   resources_linked: number;
   resource_value_yuan: number;
-}
-
-export interface WorkerVisitDailyTable {
-  worker_id: string;
-  day: Day;
-  visits: number;
 }
 
 export interface SupervisionDailyTable {
@@ -167,9 +153,7 @@ export interface ReadModelDatabase {
   project: ProjectTable;
   case_summary: CaseSummaryTable;
   counted_entry: CountedEntryTable;
-  service_instance_daily: ServiceInstanceDailyTable;
   case_activity_daily: CaseActivityDailyTable;
-  worker_visit_daily: WorkerVisitDailyTable;
   supervision_daily: SupervisionDailyTable;
   region_summary: RegionSummaryTable;
   projection_checkpoint: CheckpointTable;

@@ -86,15 +86,6 @@ export interface ProjectRow {
   region_code: string | null;
 }
 
-export interface ServiceInstanceDelta {
-  day: string;
-  community_code: string;
-  target_mask: number;
-  service_mask: number;
-  project_id: string;
-  organisation_id: string;
-  n: number;
-}
 export interface CaseActivityDelta {
   day: string;
   community_code: string;
@@ -132,9 +123,7 @@ export interface AnalysedBatch {
   newEntries: Map<string, Entry>;
   /** Ledger rows of earlier batches voided by this one. */
   voidedEntries: string[];
-  serviceInstances: Map<string, ServiceInstanceDelta>;
   caseActivity: Map<string, CaseActivityDelta>;
-  workerVisits: Map<string, { worker_id: string; day: string; visits: number }>;
   supervision: Map<string, { day: string; supervisor_id: string; supervisee_id: string; minutes: number }>;
   regions: Map<string, RegionDelta>;
 }
@@ -270,9 +259,7 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
     cases: new Map(),
     newEntries: new Map(),
     voidedEntries: [],
-    serviceInstances: new Map(),
     caseActivity: new Map(),
-    workerVisits: new Map(),
     supervision: new Map(),
     regions: new Map(),
   };
@@ -325,31 +312,13 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
   const count = (entry: Entry, sign: 1 | -1, state: CaseState | undefined) => {
     const n = entry.service_instances * sign;
     if (n !== 0) {
-      const key = `${entry.day}|${entry.community_code}|${entry.target_mask}|${entry.service_mask}|${entry.project_id}|${entry.organisation_id}`;
-      const delta = batch.serviceInstances.get(key);
-      if (delta) delta.n += n;
-      else
-        batch.serviceInstances.set(key, {
-          day: entry.day,
-          community_code: entry.community_code,
-          target_mask: entry.target_mask,
-          service_mask: entry.service_mask,
-          project_id: entry.project_id,
-          organisation_id: entry.organisation_id,
-          n,
-        });
       region(entry.community_code, { service_instances: n });
       if (state) state.service_instances += n;
     }
     switch (entry.kind) {
-      case 'visit': {
-        const key = `${entry.worker_id}|${entry.day}`;
-        const visits = batch.workerVisits.get(key);
-        if (visits) visits.visits += sign;
-        else batch.workerVisits.set(key, { worker_id: entry.worker_id ?? '', day: entry.day, visits: sign });
+      case 'visit':
         if (state) state.visits += sign;
         break;
-      }
       case 'resource':
         caseActivity(entry).resources_linked += sign;
         caseActivity(entry).resource_value_yuan += sign * entry.value_yuan;

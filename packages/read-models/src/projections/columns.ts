@@ -63,6 +63,7 @@ export const COLUMN_TYPES = {
     kind: 'text',
     case_id: 'text',
     occurred_at: 'timestamp with time zone',
+    day: 'date',
     community_code: 'text',
     target_mask: 'integer',
     service_mask: 'integer',
@@ -72,15 +73,6 @@ export const COLUMN_TYPES = {
     service_instances: 'integer',
     value_yuan: 'double precision',
     voided: 'boolean',
-  },
-  service_instance_daily: {
-    day: 'date',
-    community_code: 'text',
-    target_mask: 'integer',
-    service_mask: 'integer',
-    project_id: 'text',
-    organisation_id: 'text',
-    n: 'integer',
   },
   case_activity_daily: {
     day: 'date',
@@ -94,7 +86,6 @@ export const COLUMN_TYPES = {
     resources_linked: 'integer',
     resource_value_yuan: 'double precision',
   },
-  worker_visit_daily: { worker_id: 'text', day: 'date', visits: 'integer' },
   supervision_daily: { day: 'date', supervisor_id: 'text', supervisee_id: 'text', minutes: 'integer' },
   region_summary: {
     region_code: 'text',

@@ -3,7 +3,6 @@ import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../migrations';
 import { type AnalysedBatch, analysed, type ReadModelTrx } from './batch';
 import { caseSummariesProjection } from './case-summaries.projection';
-import { countedEntriesProjection } from './counted-entries.projection';
 import { projectOutcomesProjection } from './project-outcomes.projection';
 import type { Projection } from './projection';
 import { regionSummariesProjection } from './region-summaries.projection';
@@ -14,7 +13,6 @@ import { workerWorkloadsProjection } from './worker-workloads.projection';
 export const PROJECTIONS: readonly Projection[] = [
   registryProjection,
   caseSummariesProjection,
-  countedEntriesProjection,
   serviceInstancesProjection,
   projectOutcomesProjection,
   workerWorkloadsProjection,

@@ -24,9 +24,7 @@ const TABLES = [
   'project',
   'case_summary',
   'counted_entry',
-  'service_instance_daily',
   'case_activity_daily',
-  'worker_visit_daily',
   'supervision_daily',
   'region_summary',
 ];

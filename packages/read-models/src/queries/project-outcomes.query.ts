@@ -108,7 +108,8 @@ export async function getProjectOutcomes(
       .groupBy(['project_id', 'closure_reason', 'goal_attainment'])
       .execute(),
     db
-      .selectFrom('service_instance_daily')
+      .selectFrom('counted_entry')
+      .where('voided', '=', false)
       .where('project_id', 'in', ids)
       .where(
         and([
@@ -118,7 +119,7 @@ export async function getProjectOutcomes(
           hasService('service_mask', filters.service),
         ]),
       )
-      .select(['project_id', sql<number>`sum(n)::float8`.as('n')])
+      .select(['project_id', sql<number>`sum(service_instances)::float8`.as('n')])
       .groupBy('project_id')
       .execute(),
     db

@@ -81,9 +81,10 @@ export async function getRegionSummary(
       ])
       .executeTakeFirst(),
     db
-      .selectFrom('service_instance_daily')
+      .selectFrom('counted_entry')
+      .where('voided', '=', false)
       .where(serviceInstanceConditions({ ...filters, region: prefix }))
-      .select(sql<number>`coalesce(sum(n), 0)::float8`.as('n'))
+      .select(sql<number>`coalesce(sum(service_instances), 0)::float8`.as('n'))
       .executeTakeFirst(),
     db
       .selectFrom('worker')

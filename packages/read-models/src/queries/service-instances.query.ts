@@ -61,18 +61,20 @@ export async function getServiceInstances(
   filters: AnalystFilters & { groupBy?: ServiceInstanceGroupBy | undefined },
 ): Promise<{ total: number; rows: ServiceInstanceRow[] }> {
   const where = serviceInstanceConditions(filters);
-  const base = db.selectFrom('service_instance_daily').where(where);
+  const base = db.selectFrom('counted_entry').where('voided', '=', false).where(where);
   const groupBy = filters.groupBy;
 
   if (groupBy === undefined) {
-    const row = await base.select(sql<number>`coalesce(sum(n), 0)::float8`.as('n')).executeTakeFirst();
+    const row = await base
+      .select(sql<number>`coalesce(sum(service_instances), 0)::float8`.as('n'))
+      .executeTakeFirst();
     return { total: num(row?.n), rows: [] };
   }
 
   if (groupBy === 'targetGroup' || groupBy === 'service') {
     const column = groupBy === 'targetGroup' ? 'target_mask' : 'service_mask';
     const masks = await base
-      .select([sql.ref(column).as('mask'), sql<number>`sum(n)::float8`.as('n')])
+      .select([sql.ref(column).as('mask'), sql<number>`sum(service_instances)::float8`.as('n')])
       .groupBy(column)
       .execute();
     const byKey = new Map<string, number>();
@@ -87,7 +89,7 @@ export async function getServiceInstances(
   }
 
   const rows = await base
-    .select([KEY_SQL[groupBy].as('key'), sql<number>`sum(n)::float8`.as('n')])
+    .select([KEY_SQL[groupBy].as('key'), sql<number>`sum(service_instances)::float8`.as('n')])
     .groupBy(sql`1`)
     .execute();
   const byKey = new Map<string, number>();

@@ -77,12 +77,14 @@ export async function getWorkerWorkloads(
       .groupBy('worker_id')
       .execute(),
     db
-      .selectFrom('worker_visit_daily')
-      .where(sql<SqlBool>`day >= ${since30}::date and day <= ${today}::date`)
+      .selectFrom('counted_entry')
+      .where(
+        sql<SqlBool>`kind = 'visit' and not voided and day >= ${since30}::date and day <= ${today}::date`,
+      )
       .select([
         'worker_id',
-        sql<number>`sum(visits) filter (where day >= ${since7}::date)::int`.as('v7'),
-        sql<number>`sum(visits)::int`.as('v30'),
+        sql<number>`count(*) filter (where day >= ${since7}::date)::int`.as('v7'),
+        sql<number>`count(*)::int`.as('v30'),
       ])
       .groupBy('worker_id')
       .execute(),
