@@ -329,6 +329,37 @@ export function describeEventStoreContract(
         expect(await store.streamVersion(id)).toBe(1);
       });
 
+      it('keeps parallel appends to different streams independent: one failing fails no other', async () => {
+        const taken = newEvent();
+        await store.append(stream('case'), [taken]);
+        const existing = stream('case');
+        await store.append(existing, [newEvent()]);
+        const conflicting = stream('case');
+        const fresh = Array.from({ length: 12 }, () => stream('case'));
+        const outcomes = await Promise.allSettled([
+          ...fresh
+            .slice(0, 6)
+            .map((id) => store.append(id, [newEvent(), newEvent()], { expectedVersion: 'no_stream' })),
+          store.append(existing, [newEvent()], { expectedVersion: 0 }),
+          store.append(conflicting, [newEvent(), { ...taken, data: { changed: true } }]),
+          ...fresh.slice(6).map((id) => store.append(id, [newEvent()])),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual([
+          ...Array(6).fill('fulfilled'),
+          'rejected',
+          'rejected',
+          ...Array(6).fill('fulfilled'),
+        ]);
+        expect((outcomes[6] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+        expect((outcomes[7] as PromiseRejectedResult).reason).toBeInstanceOf(IdempotencyConflictError);
+        expect(await Promise.all(fresh.map((id) => store.streamVersion(id)))).toEqual([
+          ...Array(6).fill(2),
+          ...Array(6).fill(1),
+        ]);
+        expect(await store.streamVersion(existing)).toBe(1);
+        expect(await store.streamVersion(conflicting)).toBe(0);
+      });
+
       it('refuses a batch naming one eventId twice', async () => {
         const id = stream('case');
         const event = newEvent();

@@ -23,6 +23,7 @@ import type {
   VerifyResult,
 } from '../port';
 import { PollingSubscription } from '../subscription';
+import { AppendGroup, appendParameters } from './append-group';
 import { migrate, names } from './schema';
 import { pgErrorOf, type Row, type SqlClient, sqlClientFor } from './sql-client';
 
@@ -32,6 +33,12 @@ export interface PostgresEventStoreOptions {
   logger?: Logger;
   /** How often a caught-up subscription re-reads when no notification woke it. Default 250 ms. */
   pollIntervalMs?: number;
+  /**
+   * At most this many append calls out at once (server only); appends waiting meanwhile
+   * travel together in the next call. Default 2: on a 2-core machine that beats 8 calls of
+   * one append each by about 2x.
+   */
+  appendConcurrency?: number;
 }
 
 /** Positions are (xid << 20) | index, so one append holds at most 2^20 events; far fewer is sensible. */
@@ -89,6 +96,7 @@ class PostgresEventStore implements EventStore {
     appendEnd: string;
     digestPage: string;
   };
+  private readonly group: AppendGroup;
   private notifyTimer: NodeJS.Timeout | undefined;
   private lastNotifyAt = 0;
   private listening: Promise<void> | undefined;
@@ -105,12 +113,19 @@ class PostgresEventStore implements EventStore {
     this.clock = options.clock ?? (() => new Date());
     this.logger = options.logger;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    const appendName = `es_append:${database.schema}`;
+    this.group = new AppendGroup(
+      (calls) => this.client.query(this.sql.append, appendParameters(calls), appendName),
+      // PGlite is one connection: a second call would only queue behind the first.
+      database.kind === 'pglite' ? 1 : (options.appendConcurrency ?? 2),
+      MAX_BATCH,
+    );
     const { events } = this.n;
     // Every transaction below the snapshot's xmin has ended, and no new one can take a
     // smaller xid: nothing can ever commit behind a position a reader has passed.
     const visible = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
     this.sql = {
-      append: `select * from ${this.n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      append: `select * from ${this.n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       readStream: `select position, hash, event from ${events}
         where stream_id = $1 and version >= $2 and version <= $3 order by version limit $4`,
       readAll: `select position, hash, event from ${events}
@@ -183,23 +198,20 @@ class PostgresEventStore implements EventStore {
       const chained = base ? this.chain(prepared, recordedAt, base) : undefined;
       let rows: Row[];
       try {
-        rows = await this.client.query(
-          this.sql.append,
-          [
-            streamId,
-            expected,
-            base?.version ?? null,
-            base?.hash ?? null,
-            ids,
-            types,
-            sourceSystems,
-            sourceIds,
-            fingerprints,
-            chained?.hashes ?? [],
-            chained?.canonicals ?? [],
-          ],
-          `es_append:${this.database.schema}`,
-        );
+        const unknown = chained ? undefined : ids.map(() => null);
+        rows = await this.group.submit({
+          streamId,
+          expected,
+          baseVersion: base?.version ?? null,
+          baseHash: base?.hash ?? null,
+          ids,
+          types,
+          sourceSystems,
+          sourceIds,
+          fingerprints,
+          hashes: chained?.hashes ?? (unknown as null[]),
+          canonicals: chained?.canonicals ?? (unknown as null[]),
+        });
       } catch (error) {
         const { code, constraint } = pgErrorOf(error);
         if (code !== '23505') throw error;

@@ -54,54 +54,68 @@ const MIGRATIONS: Array<{ id: number; statements: (n: ReturnType<typeof names>) 
         for each row execute function ${n.refuse}()`,
       `create trigger es_events_no_truncate before truncate on ${n.events}
         for each statement execute function ${n.refuse}()`,
-      // One round trip per append. p_expected: >= 0 exact version, -1 any, -2 stream exists.
-      // p_base_*: the head the caller hashed against; when it is not the real head the
-      // function answers 'stale' with the real one and the caller re-hashes. A racing
-      // writer that inserts the same version first makes ours fail on the unique key.
+      // One round trip for one append — or for several appends to different streams that
+      // were waiting at the same moment (the store groups them, see append-group.ts). Per
+      // append j: p_streams[j], p_expected[j] (>= 0 exact version, -1 any, -2 stream exists),
+      // p_base_*[j] (the head the caller hashed against: when it is not the real head the
+      // answer is 'stale' with the real one, and the caller re-hashes), and p_counts[j]
+      // events, laid end to end in the event arrays. A writer that inserts the same version
+      // first makes ours fail on the unique key, and the whole call with it.
       `create function ${n.append}(
-        p_stream text, p_expected integer, p_base_version integer, p_base_hash text,
+        p_streams text[], p_expected integer[], p_base_versions integer[], p_base_hashes text[], p_counts integer[],
         p_ids uuid[], p_types text[], p_source_systems text[], p_source_ids text[],
         p_fingerprints text[], p_hashes text[], p_events text[]
-      ) returns table (r_kind text, r_version integer, r_position bigint, r_hash text)
+      ) returns table (r_append integer, r_kind text, r_version integer, r_position bigint, r_hash text)
       language plpgsql as $$
       declare
         v_head integer;
         v_head_hash text;
-        v_base bigint;
+        v_tx bigint;
+        v_next bigint := 0;
+        v_from integer := 1;
+        v_to integer;
+        v_expected integer;
       begin
-        select e.version, e.hash into v_head, v_head_hash
-          from ${n.events} e where e.stream_id = p_stream order by e.version desc limit 1;
-        if not found then
-          v_head := 0;
-          v_head_hash := repeat('0', 64);
-        end if;
-        if (p_expected >= 0 and v_head <> p_expected) or (p_expected = -2 and v_head = 0) then
-          -- A retry of an append that went through must be answered as a duplicate, not a conflict.
-          if exists (select 1 from ${n.events} e where e.event_id = any (p_ids))
-             or exists (select 1 from ${n.events} e
-                          join unnest(p_source_systems, p_source_ids) s (sys, rid)
-                            on e.source_system = s.sys and e.source_record_id = s.rid) then
-            return query select 'existing'::text, v_head, null::bigint, v_head_hash;
-          else
-            return query select 'wrong_version'::text, v_head, null::bigint, v_head_hash;
+        for j in 1 .. coalesce(array_length(p_streams, 1), 0) loop
+          v_to := v_from + p_counts[j] - 1;
+          v_expected := p_expected[j];
+          select e.version, e.hash into v_head, v_head_hash
+            from ${n.events} e where e.stream_id = p_streams[j] order by e.version desc limit 1;
+          if not found then
+            v_head := 0;
+            v_head_hash := repeat('0', 64);
           end if;
-          return;
-        end if;
-        if p_base_version is distinct from v_head or p_base_hash is distinct from v_head_hash then
-          return query select 'stale'::text, v_head, null::bigint, v_head_hash;
-          return;
-        end if;
-        v_base := pg_current_xact_id()::text::bigint << 20;
-        return query
-          with inserted as (
-            insert into ${n.events} as e
-              (position, stream_id, version, event_id, type, source_system, source_record_id, fingerprint, hash, event)
-            select v_base + u.ord - 1, p_stream, v_head + u.ord::integer, u.id, u.type, u.sys, u.rid, u.fp, u.hash, u.ev::json
-              from unnest(p_ids, p_types, p_source_systems, p_source_ids, p_fingerprints, p_hashes, p_events)
-                   with ordinality as u (id, type, sys, rid, fp, hash, ev, ord)
-            returning e.version, e.position
-          )
-          select 'ok'::text, i.version, i.position, null::text from inserted i;
+          if (v_expected >= 0 and v_head <> v_expected) or (v_expected = -2 and v_head = 0) then
+            -- A retry of an append that went through must be answered as a duplicate, not a conflict.
+            if exists (select 1 from ${n.events} e where e.event_id = any (p_ids[v_from:v_to]))
+               or exists (select 1 from ${n.events} e
+                            join unnest(p_source_systems[v_from:v_to], p_source_ids[v_from:v_to]) s (sys, rid)
+                              on e.source_system = s.sys and e.source_record_id = s.rid) then
+              return query select j, 'existing'::text, v_head, null::bigint, v_head_hash;
+            else
+              return query select j, 'wrong_version'::text, v_head, null::bigint, v_head_hash;
+            end if;
+          elsif p_base_versions[j] is distinct from v_head or p_base_hashes[j] is distinct from v_head_hash then
+            return query select j, 'stale'::text, v_head, null::bigint, v_head_hash;
+          else
+            v_tx := coalesce(v_tx, pg_current_xact_id()::text::bigint << 20);
+            return query
+              with inserted as (
+                insert into ${n.events} as e
+                  (position, stream_id, version, event_id, type, source_system, source_record_id, fingerprint, hash, event)
+                select v_tx + v_next + u.ord - 1, p_streams[j], v_head + u.ord::integer,
+                       u.id, u.type, u.sys, u.rid, u.fp, u.hash, u.ev::json
+                  from unnest(p_ids[v_from:v_to], p_types[v_from:v_to], p_source_systems[v_from:v_to],
+                              p_source_ids[v_from:v_to], p_fingerprints[v_from:v_to], p_hashes[v_from:v_to],
+                              p_events[v_from:v_to])
+                       with ordinality as u (id, type, sys, rid, fp, hash, ev, ord)
+                returning e.version, e.position
+              )
+              select j, 'ok'::text, i.version, i.position, null::text from inserted i;
+            v_next := v_next + p_counts[j];
+          end if;
+          v_from := v_to + 1;
+        end loop;
       end $$`,
     ],
   },

@@ -1,0 +1,124 @@
+import type { Row } from './sql-client';
+
+/** One append's arguments to `es_append`: per-append values and its events' columns. */
+export interface AppendCall {
+  streamId: string;
+  expected: number;
+  baseVersion: number | null;
+  baseHash: string | null;
+  ids: string[];
+  types: string[];
+  sourceSystems: Array<string | null>;
+  sourceIds: Array<string | null>;
+  fingerprints: string[];
+  /** One per event; null when the base is unknown (the function then answers 'stale'). */
+  hashes: Array<string | null>;
+  canonicals: Array<string | null>;
+}
+
+interface Pending {
+  call: AppendCall;
+  resolve: (rows: Row[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit in the application. Each database round trip (and each commit flush) costs
+ * far more than the rows it carries, so appends to different streams that are waiting at
+ * the same moment travel in one `es_append` call and one transaction. With at most
+ * `maxInFlight` calls out, a lone writer is sent at once and waits for nobody; under load
+ * the queue fills while calls are out, and the next call takes all of it.
+ *
+ * Appends stay independent: each gets its own verdict rows. If a grouped call fails (a
+ * racing writer in another process, a bad value), every append in it is retried alone, so
+ * one append's failure is never another's.
+ */
+export class AppendGroup {
+  private readonly queue: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly send: (calls: AppendCall[]) => Promise<Row[]>,
+    private readonly maxInFlight: number,
+    private readonly maxEvents: number,
+  ) {}
+
+  /** Rows of this append's verdict: (kind, version, position, hash). */
+  submit(call: AppendCall): Promise<Row[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ call, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const group = this.take();
+      this.inFlight++;
+      void this.run(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private take(): Pending[] {
+    const group: Pending[] = [];
+    let events = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Pending;
+      if (group.length > 0 && events + next.call.ids.length > this.maxEvents) break;
+      this.queue.shift();
+      group.push(next);
+      events += next.call.ids.length;
+    }
+    return group;
+  }
+
+  private async run(group: Pending[]): Promise<void> {
+    if (group.length === 1) {
+      await this.alone(group[0] as Pending);
+      return;
+    }
+    let rows: Row[];
+    try {
+      rows = await this.send(group.map((p) => p.call));
+    } catch {
+      await Promise.all(group.map((p) => this.alone(p)));
+      return;
+    }
+    const byAppend: Row[][] = group.map(() => []);
+    for (const row of rows) byAppend[Number(row[0]) - 1]?.push(row.slice(1));
+    group.forEach((pending, i) => {
+      pending.resolve(byAppend[i] as Row[]);
+    });
+  }
+
+  private async alone(pending: Pending): Promise<void> {
+    try {
+      const rows = await this.send([pending.call]);
+      pending.resolve(rows.map((row) => row.slice(1)));
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+}
+
+/** The positional parameters of `es_append` for a group of appends. */
+export function appendParameters(calls: AppendCall[]): unknown[] {
+  const flat = <K extends keyof AppendCall>(key: K) => calls.flatMap((c) => c[key] as unknown[]);
+  return [
+    calls.map((c) => c.streamId),
+    calls.map((c) => c.expected),
+    calls.map((c) => c.baseVersion),
+    calls.map((c) => c.baseHash),
+    calls.map((c) => c.ids.length),
+    flat('ids'),
+    flat('types'),
+    flat('sourceSystems'),
+    flat('sourceIds'),
+    flat('fingerprints'),
+    flat('hashes'),
+    flat('canonicals'),
+  ];
+}
