@@ -12,7 +12,7 @@ const ConfigSchema = z.object({
     .default('public'),
   /** Accepted so one environment serves every service; the projector reads the Postgres store for now. */
   EVENTSTORE_URL: z.string().optional(),
-  PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

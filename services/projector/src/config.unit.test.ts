@@ -11,7 +11,7 @@ describe('projector config', () => {
       DATABASE_URL: 'postgres://u@h:5432/db',
       DATABASE_SCHEMA: 'public',
       EVENTSTORE_URL: 'esdb://x',
-      PROJECTOR_BATCH_SIZE: 500,
+      PROJECTOR_BATCH_SIZE: 2000,
       LOG_LEVEL: 'info',
     });
   });

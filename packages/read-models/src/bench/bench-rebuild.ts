@@ -1,7 +1,8 @@
 import { createPostgresEventStore } from '@fengcheng/event-store';
 import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { sql } from 'kysely';
-import { readModelsFor, readPointer } from '../projector/generation';
+import { dropAllReadModels, readModelsFor, readPointer } from '../projector/generation';
+import { createProjector } from '../projector/projector';
 import { rebuildReadModels } from '../projector/rebuild';
 import { getServiceInstances } from '../queries/service-instances.query';
 import { appendSyntheticLog } from './synthetic-log';
@@ -9,9 +10,14 @@ import { appendSyntheticLog } from './synthetic-log';
 /**
  * Appends a synthetic log of `events` events to a fresh test database (the server when
  * DATABASE_URL is set, PGlite otherwise), rebuilds the read models from zero and reports
- * the rate. Run: `npx tsx packages/read-models/src/bench/bench-rebuild.ts 50000`.
+ * the rate, then lets a live projector catch up from zero. Run:
+ * `npx tsx packages/read-models/src/bench/bench-rebuild.ts [events] [rebuild batch] [projector batch]`.
  */
-export async function benchRebuild(options: { events: number; batchSize?: number }) {
+export async function benchRebuild(options: {
+  events: number;
+  batchSize?: number;
+  projectorBatchSize?: number;
+}) {
   const database = await openTestDatabase();
   const store = await createPostgresEventStore(database);
   const logger = createLogger({ name: 'bench', level: process.env.LOG_LEVEL ?? 'warn' });
@@ -26,6 +32,19 @@ export async function benchRebuild(options: { events: number; batchSize?: number
       batchSize: options.batchSize ?? 5000,
       dropDelayMs: 0,
     });
+    // The live projector catching up from zero, batch by batch through the subscription.
+    await dropAllReadModels(database);
+    const projector = createProjector({
+      store,
+      database,
+      logger,
+      batchSize: options.projectorBatchSize ?? 500,
+    });
+    const catchUpStarted = performance.now();
+    await projector.start();
+    await projector.waitFor(await store.headPosition(), 600_000);
+    const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
+    await projector.stop();
     const total = (await getServiceInstances(await readModelsFor(database), {})).total;
     return {
       backend: database.kind,
@@ -34,6 +53,8 @@ export async function benchRebuild(options: { events: number; batchSize?: number
       rebuiltEvents: result.events,
       rebuildSeconds: Number(result.seconds.toFixed(2)),
       eventsPerSecond: Math.round(result.events / result.seconds),
+      catchUpSeconds: Number(catchUpSeconds.toFixed(2)),
+      catchUpEventsPerSecond: Math.round(appended / catchUpSeconds),
       serviceInstances: total,
     };
   } finally {
@@ -47,7 +68,12 @@ export async function benchRebuild(options: { events: number; batchSize?: number
 if (import.meta.url === `file://${process.argv[1]}`) {
   const events = Number(process.argv[2] ?? 50_000);
   const batchSize = process.argv[3] ? Number(process.argv[3]) : undefined;
-  benchRebuild({ events, ...(batchSize ? { batchSize } : {}) }).then(
+  const projectorBatchSize = process.argv[4] ? Number(process.argv[4]) : undefined;
+  benchRebuild({
+    events,
+    ...(batchSize ? { batchSize } : {}),
+    ...(projectorBatchSize ? { projectorBatchSize } : {}),
+  }).then(
     (result) => process.stdout.write(`${JSON.stringify(result)}\n`),
     (error: unknown) => {
       process.stderr.write(`${String(error)}\n`);

@@ -17,7 +17,7 @@ export interface ProjectorDeps {
   store: EventStore;
   database: Database;
   logger: Logger;
-  /** Largest batch per transaction. Default 500. */
+  /** Largest batch per transaction. Default 2000 (a quiet log still yields small batches). */
   batchSize?: number;
 }
 
@@ -47,7 +47,7 @@ const GENERATION_CHECK_MS = 1000;
  */
 export function createProjector(deps: ProjectorDeps): Projector {
   const { store, database, logger } = deps;
-  const batchSize = deps.batchSize ?? 500;
+  const batchSize = deps.batchSize ?? 2000;
   let schema = '';
   let position = 0n;
   let subscription: Subscription | null = null;
