@@ -428,13 +428,13 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
   };
 
   for (const e of events) {
-    if (!isEventType(e.type)) continue;
+    const knownType = isEventType(e.type);
     const event = { type: e.type, data: e.data } as DomainEvent;
 
     if (e.streamId.startsWith(CASE_PREFIX)) {
       const caseId = e.streamId.slice(CASE_PREFIX.length);
       let state = batch.cases.get(caseId) ?? known.cases.get(caseId);
-      if (event.type === 'IntakeRecorded' && !state) {
+      if (knownType && event.type === 'IntakeRecorded' && !state) {
         const d = event.data;
         const groups = [...new Set(d.targetGroups)].sort();
         const openedAt = instant(e);
@@ -485,6 +485,8 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
       state.last_version = e.version;
       state.chain_head = e.hash;
       state.last_position = e.position;
+      // A type this code does not know still belongs to the chain and its count.
+      if (!knownType) continue;
 
       switch (event.type) {
         case 'IntakeRecorded':
@@ -557,6 +559,7 @@ export async function analyseBatch(trx: ReadModelTrx, events: RecordedEvent[]): 
       continue;
     }
 
+    if (!knownType) continue;
     switch (event.type) {
       case 'OrganisationRegistered': {
         const d = event.data;

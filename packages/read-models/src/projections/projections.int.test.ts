@@ -1,3 +1,4 @@
+import type { EventType } from '@fengcheng/domain';
 import type { RecordedEvent } from '@fengcheng/event-store';
 import { openTestDatabase } from '@fengcheng/platform';
 import type { Kysely } from 'kysely';
@@ -340,6 +341,25 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
         firstAssessmentScore: null,
         latestAssessmentScore: null,
         counts: { assessments: 0, referralsMade: 1, referralsOpen: 1 },
+      });
+    });
+
+    it('counts an event of a type it does not know into the case chain, and nothing else', async () => {
+      const before = await getCaseSummary(db, CASE_2);
+      const mark = log.events.length;
+      const future = log.add(
+        `case-${CASE_2}`,
+        'FutureThingRecorded' as EventType,
+        '2026-03-04T09:00:00+08:00',
+        {},
+      );
+      await apply(log.since(mark));
+      expect(await getCaseSummary(db, CASE_2)).toEqual({
+        ...before,
+        eventCount: before!.eventCount + 1,
+        lastVersion: future.version,
+        chainHead: future.hash,
+        lastPosition: String(future.position),
       });
     });
   },
