@@ -1,0 +1,247 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Database } from '@fengcheng/platform';
+import { type Kysely, sql } from 'kysely';
+
+/** A client: client refs are unique within one organisation. */
+export interface ClientId {
+  organisationId: string;
+  clientRef: string;
+}
+
+/** What the vault holds for a client: a data key, `'erased'` after crypto-shredding, null if never made. */
+export type DataKey = Buffer | 'erased' | null;
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const CACHE_MAX_ENTRIES = 10_000;
+
+// The wrapped key is bound to its client, so a row's key copied to another client's row does not unwrap.
+function wrapAad(client: ClientId): Buffer {
+  return Buffer.from(
+    `fengcheng/client-key/v1\u0000${client.organisationId}\u0000${client.clientRef}`,
+    'utf8',
+  );
+}
+
+/** AES-256-GCM with the master key: iv ‖ tag ‖ ciphertext. */
+export function wrapDataKey(masterKey: Buffer, client: ClientId, dataKey: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', masterKey, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(wrapAad(client));
+  const ct = Buffer.concat([cipher.update(dataKey), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), ct]);
+}
+
+/** Unwraps a data key; throws when the master key (or the client) is not the one it was wrapped for. */
+export function unwrapDataKey(masterKey: Buffer, client: ClientId, wrapped: Uint8Array): Buffer {
+  const bytes = Buffer.from(wrapped);
+  if (bytes.length !== IV_BYTES + TAG_BYTES + KEY_BYTES) throw new Error('a wrapped data key is 60 bytes');
+  const decipher = createDecipheriv('aes-256-gcm', masterKey, bytes.subarray(0, IV_BYTES), {
+    authTagLength: TAG_BYTES,
+  });
+  decipher.setAAD(wrapAad(client));
+  decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+interface KeyRow {
+  organisation_id: string;
+  client_ref: string;
+  wrapped_key: Uint8Array | null;
+}
+
+/** Creates `client_keys` in the database's schema if missing. */
+export async function ensureClientKeysTable(db: Kysely<any>): Promise<void> {
+  const create = sql`
+    create table if not exists client_keys (
+      organisation_id text not null,
+      client_ref text not null,
+      wrapped_key bytea,
+      created_at timestamptz not null default now(),
+      erased_at timestamptz,
+      primary key (organisation_id, client_ref),
+      check ((wrapped_key is null) = (erased_at is not null))
+    )`;
+  try {
+    await create.execute(db);
+  } catch {
+    // Two processes creating the table at once: one wins, the other's retry finds it.
+    await create.execute(db);
+  }
+}
+
+export interface KeyVaultOptions {
+  /**
+   * How long an unwrapped key is reused before the row is read again. Another process's
+   * erasure is seen after at most this long; this process's own erasure at once. Default 1 s.
+   */
+  cacheTtlMs?: number;
+}
+
+/**
+ * Per-client data keys, wrapped by the master key, in `client_keys` next to the events.
+ * Erasure nulls the wrapped key (crypto-shredding): every ciphertext under it becomes noise,
+ * while the events and their hash chain stay as they were.
+ */
+export class KeyVault {
+  private readonly cache = new Map<string, { key: DataKey; expiresAt: number }>();
+  private readonly ttlMs: number;
+
+  private constructor(
+    private readonly database: Database,
+    private readonly masterKey: Buffer,
+    options: KeyVaultOptions,
+  ) {
+    this.ttlMs = options.cacheTtlMs ?? 1_000;
+  }
+
+  /**
+   * Opens the vault, creating its table if missing. Refuses a master key that does not
+   * unwrap the keys already stored (a wrong FENGCHENG_MASTER_KEY would otherwise make
+   * every new key under it and every old one unreadable).
+   */
+  static async open(database: Database, masterKey: Buffer, options: KeyVaultOptions = {}): Promise<KeyVault> {
+    if (masterKey.length !== KEY_BYTES) throw new Error('the master key is 32 bytes');
+    await ensureClientKeysTable(database.db);
+    const { rows } = await sql<KeyRow>`
+      select organisation_id, client_ref, wrapped_key from client_keys
+      where wrapped_key is not null limit 1`.execute(database.db);
+    const sample = rows[0];
+    if (sample?.wrapped_key) {
+      try {
+        unwrapDataKey(masterKey, clientOfRow(sample), sample.wrapped_key);
+      } catch {
+        throw new Error(
+          'FENGCHENG_MASTER_KEY does not unwrap the data keys stored in this database: it is not the key they were made with',
+        );
+      }
+    }
+    return new KeyVault(database, masterKey, options);
+  }
+
+  /** The client's data key for encrypting, made on first use; `'erased'` once the client was erased. */
+  async keyForWriting(client: ClientId): Promise<Buffer | 'erased'> {
+    const known = await this.keyForReading(client);
+    if (known !== null) return known;
+    const fresh = randomBytes(KEY_BYTES);
+    // Two writers making the first key at once: one insert wins and both use its key.
+    await sql`
+      insert into client_keys (organisation_id, client_ref, wrapped_key)
+      values (${client.organisationId}, ${client.clientRef}, ${wrapDataKey(this.masterKey, client, fresh)})
+      on conflict (organisation_id, client_ref) do nothing`.execute(this.database.db);
+    this.cache.delete(cacheKey(client));
+    const stored = await this.keyForReading(client);
+    if (stored === null) throw new Error('a data key was inserted but cannot be read back');
+    return stored;
+  }
+
+  /** The client's data key for decrypting: `'erased'` after erasure, null when none was ever made. */
+  async keyForReading(client: ClientId): Promise<DataKey> {
+    const id = cacheKey(client);
+    const now = Date.now();
+    const cached = this.cache.get(id);
+    if (cached && cached.expiresAt > now) return cached.key;
+    const { rows } = await sql<KeyRow>`
+      select organisation_id, client_ref, wrapped_key from client_keys
+      where organisation_id = ${client.organisationId} and client_ref = ${client.clientRef}`.execute(
+      this.database.db,
+    );
+    const row = rows[0];
+    const key: DataKey = !row ? null : row.wrapped_key === null ? 'erased' : this.unwrap(row);
+    // An unknown client is not cached: its key may be made by another process any moment.
+    if (key !== null) {
+      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
+      this.cache.set(id, { key, expiresAt: now + this.ttlMs });
+    }
+    return key;
+  }
+
+  /**
+   * Destroys the client's data key (and keeps a row saying so, so no new key is ever made
+   * for that client). Idempotent: erasing again changes nothing.
+   */
+  async erase(client: ClientId): Promise<{ erasedAt: string }> {
+    const { rows } = await sql<{ erased_at: Date | string }>`
+      insert into client_keys (organisation_id, client_ref, wrapped_key, erased_at)
+      values (${client.organisationId}, ${client.clientRef}, null, now())
+      on conflict (organisation_id, client_ref) do update
+        set wrapped_key = null, erased_at = coalesce(client_keys.erased_at, now())
+      returning erased_at`.execute(this.database.db);
+    this.cache.set(cacheKey(client), { key: 'erased', expiresAt: Number.POSITIVE_INFINITY });
+    const erasedAt = rows[0]?.erased_at;
+    return { erasedAt: erasedAt instanceof Date ? erasedAt.toISOString() : String(erasedAt) };
+  }
+
+  private unwrap(row: KeyRow): Buffer {
+    return unwrapDataKey(this.masterKey, clientOfRow(row), row.wrapped_key as Uint8Array);
+  }
+}
+
+function clientOfRow(row: KeyRow): ClientId {
+  return { organisationId: row.organisation_id, clientRef: row.client_ref };
+}
+
+function cacheKey(client: ClientId): string {
+  return `${client.organisationId}\u0000${client.clientRef}`;
+}
+
+export interface RotationResult {
+  /** Keys re-wrapped under the new master key now. */
+  rewrapped: number;
+  /** Keys already under the new master key (a rotation run again after an interruption). */
+  alreadyRotated: number;
+  /** Erased clients: nothing to re-wrap. */
+  erased: number;
+}
+
+/**
+ * Re-wraps every data key under a new master key, in one transaction: either every key
+ * moves or none does. The events are not touched (they are encrypted under the data keys,
+ * which do not change). Keys that already unwrap under the new master key are left as they
+ * are, so an interrupted rotation can simply be run again. A key that unwraps under
+ * neither aborts the rotation.
+ */
+export async function rotateMasterKey(
+  database: Database,
+  oldMasterKey: Buffer,
+  newMasterKey: Buffer,
+): Promise<RotationResult> {
+  if (oldMasterKey.length !== KEY_BYTES || newMasterKey.length !== KEY_BYTES) {
+    throw new Error('master keys are 32 bytes');
+  }
+  await ensureClientKeysTable(database.db);
+  return database.db.transaction().execute(async (trx) => {
+    const { rows } = await sql<KeyRow>`
+      select organisation_id, client_ref, wrapped_key from client_keys
+      order by organisation_id, client_ref
+      for update`.execute(trx);
+    const result: RotationResult = { rewrapped: 0, alreadyRotated: 0, erased: 0 };
+    for (const row of rows) {
+      if (row.wrapped_key === null) {
+        result.erased++;
+        continue;
+      }
+      const client = clientOfRow(row);
+      let dataKey: Buffer;
+      try {
+        dataKey = unwrapDataKey(oldMasterKey, client, row.wrapped_key);
+      } catch {
+        try {
+          unwrapDataKey(newMasterKey, client, row.wrapped_key);
+          result.alreadyRotated++;
+          continue;
+        } catch {
+          throw new Error(
+            `the data key of one client (organisation ${client.organisationId}) unwraps under neither master key; nothing was changed`,
+          );
+        }
+      }
+      await sql`
+        update client_keys set wrapped_key = ${wrapDataKey(newMasterKey, client, dataKey)}
+        where organisation_id = ${client.organisationId} and client_ref = ${client.clientRef}`.execute(trx);
+      result.rewrapped++;
+    }
+    return result;
+  });
+}

@@ -1,0 +1,115 @@
+import { decryptField, type EncryptedField, encryptField, isEncryptedField } from './field-crypto';
+import type { ClientId } from './key-vault';
+
+/**
+ * Where personal data sits in the data of each event type: the client's identifying fields
+ * and free text (notes, a closure summary). Everything else in an event is a code, an id
+ * or a count, and stays in the clear for the decider and the projections.
+ */
+export const PERSONAL_FIELDS: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
+  IntakeRecorded: [
+    ['client', 'name'],
+    ['client', 'idNumber'],
+    ['client', 'phone'],
+    ['client', 'address'],
+  ],
+  VisitRecorded: [['notes']],
+  CaseClosed: [['summary']],
+};
+
+/** Shown in place of a field whose client was erased. */
+export const ERASED = '[erased]';
+/** Shown in place of a personal field to a role that may not see it. */
+export const WITHHELD = '[withheld]';
+/** Shown in place of a field that does not decrypt (damaged, or a key that is not its own). */
+export const UNREADABLE = '[unreadable]';
+
+interface EventLike {
+  type: string;
+  eventId: string;
+  data: Record<string, unknown>;
+}
+
+function pathsOf(type: string): ReadonlyArray<readonly string[]> {
+  return Object.hasOwn(PERSONAL_FIELDS, type) ? (PERSONAL_FIELDS[type] ?? []) : [];
+}
+
+function parentOf(
+  data: Record<string, unknown>,
+  path: readonly string[],
+): Record<string, unknown> | undefined {
+  let node: unknown = data;
+  for (const step of path.slice(0, -1)) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, step)) return undefined;
+    node = (node as Record<string, unknown>)[step];
+  }
+  return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
+}
+
+/** True when the event carries a personal field in the clear (so it needs the client's key). */
+export function hasPlainPersonalData(event: Pick<EventLike, 'type' | 'data'>): boolean {
+  return pathsOf(event.type).some((path) => typeof parentOf(event.data, path)?.[path.at(-1)!] === 'string');
+}
+
+/** True when the event carries an encrypted personal field. */
+export function hasEncryptedPersonalData(event: Pick<EventLike, 'type' | 'data'>): boolean {
+  return pathsOf(event.type).some((path) => isEncryptedField(parentOf(event.data, path)?.[path.at(-1)!]));
+}
+
+/** Returns the event with its personal fields encrypted under `dataKey`; the input is not changed. */
+export function encryptPersonalData<E extends EventLike>(event: E, dataKey: Buffer): E {
+  const paths = pathsOf(event.type);
+  if (paths.length === 0) return event;
+  const data = structuredClone(event.data);
+  for (const path of paths) {
+    const parent = parentOf(data, path);
+    const leaf = path.at(-1)!;
+    const value = parent?.[leaf];
+    if (parent && typeof value === 'string') {
+      parent[leaf] = encryptField(dataKey, event.eventId, path.join('.'), value);
+    }
+  }
+  return { ...event, data };
+}
+
+/**
+ * Returns the event with its encrypted fields replaced: decrypted with `dataKey`, or the
+ * marker `'[erased]'` / `'[withheld]'`. Fields that do not decrypt become `'[unreadable]'`.
+ */
+export function revealPersonalData<E extends EventLike>(
+  event: E,
+  access: Buffer | typeof ERASED | typeof WITHHELD,
+): E {
+  const paths = pathsOf(event.type);
+  if (paths.length === 0) return event;
+  let data: Record<string, unknown> | undefined;
+  for (const path of paths) {
+    if (!isEncryptedField(parentOf(event.data, path)?.[path.at(-1)!])) continue;
+    data ??= structuredClone(event.data);
+    const parent = parentOf(data, path)!;
+    const leaf = path.at(-1)!;
+    parent[leaf] =
+      typeof access === 'string' ? access : tryDecrypt(access, event.eventId, path, parent[leaf]);
+  }
+  return data ? { ...event, data } : event;
+}
+
+function tryDecrypt(dataKey: Buffer, eventId: string, path: readonly string[], field: unknown): string {
+  try {
+    return decryptField(dataKey, eventId, path.join('.'), field as EncryptedField);
+  } catch {
+    return UNREADABLE;
+  }
+}
+
+/** The client a case belongs to, from its intake: the key its personal data is encrypted under. */
+export function clientOfCase(events: ReadonlyArray<Pick<EventLike, 'type' | 'data'>>): ClientId | null {
+  for (const event of events) {
+    if (event.type !== 'IntakeRecorded') continue;
+    const organisationId = event.data.organisationId;
+    const clientRef = (event.data.client as { clientRef?: unknown } | undefined)?.clientRef;
+    if (typeof organisationId === 'string' && typeof clientRef === 'string')
+      return { organisationId, clientRef };
+  }
+  return null;
+}
