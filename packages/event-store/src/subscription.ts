@@ -76,6 +76,9 @@ export class PollingSubscription implements Subscription {
     const unsubscribe = this.source.onWake(this.wake);
     const batchSize = this.options.batchSize ?? 500;
     let failures = 0;
+    // Consecutive empty reads with rows held back: the re-read backs off from 5 ms to the
+    // poll interval, so a long transaction elsewhere does not turn into a busy loop.
+    let heldBackReads = 0;
     try {
       while (!this.stopped) {
         const wakesBefore = this.wakeCount;
@@ -97,6 +100,7 @@ export class PollingSubscription implements Subscription {
         if (this.stopped) break;
         const last = batch.at(-1);
         if (last) {
+          heldBackReads = 0;
           await this.options.handle(batch);
           this.current = last.position;
           for (const waiter of this.waiters) if (this.current >= waiter.target) waiter.settle(true);
@@ -107,7 +111,12 @@ export class PollingSubscription implements Subscription {
           ? await this.source.heldBack(this.current).catch(() => false)
           : false;
         if (this.stopped || this.wakeCount !== wakesBefore) continue;
-        await this.sleep(heldBack ? HELD_BACK_RETRY_MS : this.source.pollIntervalMs);
+        heldBackReads = heldBack ? heldBackReads + 1 : 0;
+        await this.sleep(
+          heldBack
+            ? Math.min(this.source.pollIntervalMs, HELD_BACK_RETRY_MS * 2 ** (heldBackReads - 1))
+            : this.source.pollIntervalMs,
+        );
       }
     } finally {
       this.stopped = true;

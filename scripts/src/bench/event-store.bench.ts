@@ -35,9 +35,9 @@ const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
-async function openStore(url: string, schema: string, maxConnections: number) {
+async function openStore(url: string, schema: string, maxConnections: number, appendConcurrency?: number) {
   const database = await openDatabase({ url, schema, maxConnections });
-  const store = await createPostgresEventStore(database);
+  const store = await createPostgresEventStore(database, appendConcurrency ? { appendConcurrency } : {});
   return { database, store };
 }
 
@@ -165,9 +165,12 @@ export async function runEventStoreBench(options: {
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const one = await openStore(url, schema, 1);
   const eight = await openStore(url, schema, 8);
+  // One call per append on each of the 8 connections: the store without its append grouping.
+  const ungrouped = await openStore(url, schema, 8, 8);
   try {
     const single1: number[] = [];
     const single8: number[] = [];
+    const single8Ungrouped: number[] = [];
     const batch100: number[] = [];
     const p50: number[] = [];
     const p99: number[] = [];
@@ -177,6 +180,7 @@ export async function runEventStoreBench(options: {
       baseline.push(await baselineInserts(url, schema, quick ? 1_000 : 3_000));
       single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
       single8.push(await singleAppends(eight.store, quick ? 2_000 : 10_000, 8));
+      single8Ungrouped.push(await singleAppends(ungrouped.store, quick ? 2_000 : 10_000, 8));
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
       const latency = await readStreamLatency(one.store, quick ? 300 : 1_000);
       p50.push(latency.p50);
@@ -189,6 +193,7 @@ export async function runEventStoreBench(options: {
     return {
       appendSingleEventsPerSec1Conn: Math.round(median(single1)),
       appendSingleEventsPerSec8Conn: Math.round(median(single8)),
+      appendSingleEventsPerSec8ConnUngrouped: Math.round(median(single8Ungrouped)),
       appendBatch100EventsPerSec: Math.round(median(batch100)),
       readStream200P50Ms: Number(median(p50).toFixed(3)),
       readStream200P99Ms: Number(median(p99).toFixed(3)),
@@ -197,7 +202,7 @@ export async function runEventStoreBench(options: {
       baselineDurableInsertsPerSec1Conn: Math.round(median(baseline)),
     };
   } finally {
-    await closeAll(one, eight);
+    await closeAll(one, eight, ungrouped);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(`drop schema if exists ${schema} cascade`);
