@@ -10,7 +10,6 @@ export interface AppendCall {
   types: string[];
   sourceSystems: Array<string | null>;
   sourceIds: Array<string | null>;
-  fingerprints: string[];
   /** One per event; null when the base is unknown (the function then answers 'stale'). */
   hashes: Array<string | null>;
   canonicals: Array<string | null>;
@@ -117,7 +116,6 @@ export function appendParameters(calls: AppendCall[]): unknown[] {
     flat('types'),
     flat('sourceSystems'),
     flat('sourceIds'),
-    flat('fingerprints'),
     flat('hashes'),
     flat('canonicals'),
   ];

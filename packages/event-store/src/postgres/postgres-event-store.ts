@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import {
   chainEvent,
+  fingerprintOf,
   GENESIS_HASH,
   LedgerDigester,
   type PreparedEvent,
@@ -125,7 +126,7 @@ class PostgresEventStore implements EventStore {
     // smaller xid: nothing can ever commit behind a position a reader has passed.
     const visible = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
     this.sql = {
-      append: `select * from ${this.n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      append: `select * from ${this.n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       readStream: `select position, hash, event from ${events}
         where stream_id = $1 and version >= $2 and version <= $3 order by version limit $4`,
       readAll: `select position, hash, event from ${events}
@@ -133,10 +134,10 @@ class PostgresEventStore implements EventStore {
       head: `select coalesce(max(position), 0) from ${events} where position < ${visible}`,
       heldBack: `select exists (select 1 from ${events} where position > $1 and position >= ${visible})`,
       streamVersion: `select coalesce(max(version), 0) from ${events} where stream_id = $1`,
-      lookup: `select event->>'eventId', stream_id, version, position, fingerprint, source_system, source_record_id
+      lookup: `select event, version, position, source_system, source_record_id
           from ${events} where event_id = any ($1::uuid[])
-        union
-        select e.event->>'eventId', e.stream_id, e.version, e.position, e.fingerprint, e.source_system, e.source_record_id
+        union all
+        select e.event, e.version, e.position, e.source_system, e.source_record_id
           from ${events} e
           join unnest($2::text[], $3::text[]) s (sys, rid) on e.source_system = s.sys and e.source_record_id = s.rid`,
       appendEnd: `select max(version) from ${events} where stream_id = $1 and position >= $2 and position < $3`,
@@ -180,7 +181,6 @@ class PostgresEventStore implements EventStore {
     const types = prepared.map((p) => p.event.type);
     const sourceSystems = prepared.map((p) => p.source?.system ?? null);
     const sourceIds = prepared.map((p) => p.source?.recordId ?? null);
-    const fingerprints = prepared.map((p) => p.fingerprint);
 
     const cached = this.heads.get(streamId);
     // The head the hashes are chained from: known for a new stream, else the cached head
@@ -208,7 +208,6 @@ class PostgresEventStore implements EventStore {
           types,
           sourceSystems,
           sourceIds,
-          fingerprints,
           hashes: chained?.hashes ?? (unknown as null[]),
           canonicals: chained?.canonicals ?? (unknown as null[]),
         });
@@ -319,14 +318,18 @@ class PostgresEventStore implements EventStore {
       withSource.map((p) => p.source?.system),
       withSource.map((p) => p.source?.recordId),
     ]);
-    const found = rows.map((row) => ({
-      eventId: row[0] as string,
-      streamId: row[1] as string,
-      version: Number(row[2]),
-      position: toBigInt(row[3]),
-      fingerprint: row[4] as string,
-      source: row[5] === null ? undefined : `${row[5] as string}\u0000${row[6] as string}`,
-    }));
+    // The fingerprint is not stored: it is recomputed from the stored event, which holds
+    // every field it covers (this path runs only for retries and conflicts).
+    const found = rows.map((row) => {
+      const event = (typeof row[0] === 'string' ? JSON.parse(row[0]) : row[0]) as RecordedEvent;
+      return {
+        eventId: event.eventId,
+        version: Number(row[1]),
+        position: toBigInt(row[2]),
+        fingerprint: fingerprintOf(event.streamId, { ...event, source: event.source ?? undefined }),
+        source: row[3] === null ? undefined : `${row[3] as string}\u0000${row[4] as string}`,
+      };
+    });
     if (found.length === 0) return undefined;
     const byId = new Map(found.map((row) => [row.eventId.toLowerCase(), row]));
     const matches: Array<(typeof found)[number] | undefined> = prepared.map((p) => {

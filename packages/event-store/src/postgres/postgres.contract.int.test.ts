@@ -65,8 +65,8 @@ for (const backend of reachableBackends()) {
         hash: undefined,
         position: undefined,
       };
-      await sql`insert into es_events (position, stream_id, version, event_id, type, fingerprint, hash, event)
-        values (${(second?.position ?? 0n) + 1n}, ${streamId}, 3, ${forged.eventId}, 'VisitRecorded', 'x', ${'f'.repeat(64)}, ${JSON.stringify(forged)})`.execute(
+      await sql`insert into es_events (position, stream_id, version, event_id, type, hash, event)
+        values (${(second?.position ?? 0n) + 1n}, ${streamId}, 3, ${forged.eventId}, 'VisitRecorded', ${'f'.repeat(64)}, ${JSON.stringify(forged)})`.execute(
         database.db,
       );
       expect(await store.verifyStream(streamId)).toEqual({

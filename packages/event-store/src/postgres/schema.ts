@@ -34,7 +34,6 @@ const MIGRATIONS: Array<{ id: number; statements: (n: ReturnType<typeof names>) 
         type text not null,
         source_system text collate "C",
         source_record_id text collate "C",
-        fingerprint text not null,
         hash text not null,
         event json not null,
         constraint es_events_pkey primary key (position),
@@ -64,7 +63,7 @@ const MIGRATIONS: Array<{ id: number; statements: (n: ReturnType<typeof names>) 
       `create function ${n.append}(
         p_streams text[], p_expected integer[], p_base_versions integer[], p_base_hashes text[], p_counts integer[],
         p_ids uuid[], p_types text[], p_source_systems text[], p_source_ids text[],
-        p_fingerprints text[], p_hashes text[], p_events text[]
+        p_hashes text[], p_events text[]
       ) returns table (r_append integer, r_kind text, r_version integer, r_position bigint, r_hash text)
       language plpgsql as $$
       declare
@@ -102,13 +101,13 @@ const MIGRATIONS: Array<{ id: number; statements: (n: ReturnType<typeof names>) 
             return query
               with inserted as (
                 insert into ${n.events} as e
-                  (position, stream_id, version, event_id, type, source_system, source_record_id, fingerprint, hash, event)
+                  (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
                 select v_tx + v_next + u.ord - 1, p_streams[j], v_head + u.ord::integer,
-                       u.id, u.type, u.sys, u.rid, u.fp, u.hash, u.ev::json
+                       u.id, u.type, u.sys, u.rid, u.hash, u.ev::json
                   from unnest(p_ids[v_from:v_to], p_types[v_from:v_to], p_source_systems[v_from:v_to],
-                              p_source_ids[v_from:v_to], p_fingerprints[v_from:v_to], p_hashes[v_from:v_to],
+                              p_source_ids[v_from:v_to], p_hashes[v_from:v_to],
                               p_events[v_from:v_to])
-                       with ordinality as u (id, type, sys, rid, fp, hash, ev, ord)
+                       with ordinality as u (id, type, sys, rid, hash, ev, ord)
                 returning e.version, e.position
               )
               select j, 'ok'::text, i.version, i.position, null::text from inserted i;
