@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { runRebuildBench } from './rebuild.bench';
+import { markdownTable, README_END, README_START, withBenchSection } from './report';
+import { median, payloadOfSize, percentile } from './stats';
+
+// A smoke test only: the bench produces figures. Their size is for `npm run bench` to show, never a test.
+describe('bench smoke', () => {
+  it('stats helpers give exact medians, nearest-rank percentiles and payload sizes', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+    const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(hundred, 50)).toBe(50);
+    expect(percentile(hundred, 99)).toBe(99);
+    expect(percentile(hundred, 100)).toBe(100);
+    expect(JSON.stringify(payloadOfSize(400)).length).toBe(400);
+  });
+
+  it('the table shows ours, the target with its verdict, the peer and the ratio', () => {
+    const table = markdownTable(
+      { appendSingleEventsPerSec1Conn: 5_000, readStream200P99Ms: 2 },
+      { appendSingleEventsPerSec1Conn: 2_500, readStream200P99Ms: 1 },
+    );
+    expect(table.split('\n')).toEqual([
+      '| figure | ours | target | peer (Message DB) | ours/peer |',
+      '|---|---:|---:|---:|---:|',
+      '| single appends, 1 connection (ev/s) | 5,000 ✓ | ≥ 4,500 | 2,500 | 2.00 |',
+      '| 200-event stream read p99 (ms) | 2.00 ✗ | ≤ 1.50 | 1.00 | 2.00 (lower is better) |',
+    ]);
+  });
+
+  it('the README section is replaced between its markers and nothing else moves', () => {
+    const first = withBenchSection('# Fengcheng\n\nintro\n', 'table one');
+    expect(first).toBe(
+      `# Fengcheng\n\nintro\n\n## Benchmarks\n\n${README_START}\ntable one\n${README_END}\n`,
+    );
+    expect(withBenchSection(first, 'table two')).toBe(first.replace('table one', 'table two'));
+  });
+
+  it('the rebuild section produces finite, positive figures in quick mode', async () => {
+    const figures = await runRebuildBench({ url: process.env.DATABASE_URL, runs: 1, events: 2_000 });
+    expect(figures.rebuildEvents).toBeGreaterThanOrEqual(2_000);
+    for (const value of Object.values(figures)) {
+      expect(Number.isFinite(value)).toBe(true);
+      expect(value).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,281 @@
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import pg from 'pg';
+import { REPO_ROOT } from './services';
+
+/** A figure in the table: where it comes from, its target from issue #6, and the peer's key if any. */
+export interface FigureSpec {
+  key: string;
+  label: string;
+  unit: string;
+  /** `≥` for rates, `≤` for latencies and memory. */
+  better: 'higher' | 'lower';
+  target?: number;
+  /** The key of the same figure in the peer's results (Message DB). */
+  peerKey?: string;
+  /** The physical limit on the reference machine, from the issue, for context. */
+  limit?: string;
+}
+
+/** The rows of the table, in the issue's order; targets are issue #6 item 4's. */
+export const FIGURES: FigureSpec[] = [
+  {
+    key: 'appendSingleEventsPerSec1Conn',
+    label: 'single appends, 1 connection',
+    unit: 'ev/s',
+    better: 'higher',
+    target: 4_500,
+    peerKey: 'appendSingleEventsPerSec1Conn',
+    limit: '5,100',
+  },
+  {
+    key: 'appendSingleEventsPerSec8Conn',
+    label: 'single appends, 8 connections',
+    unit: 'ev/s',
+    better: 'higher',
+    target: 12_000,
+    peerKey: 'appendSingleEventsPerSec8Conn',
+    limit: '15,700',
+  },
+  {
+    key: 'appendBatch100EventsPerSec',
+    label: '100-event appends',
+    unit: 'ev/s',
+    better: 'higher',
+    target: 55_000,
+    peerKey: 'appendBatch100EventsPerSec',
+    limit: '70,000',
+  },
+  {
+    key: 'readStream200P50Ms',
+    label: '200-event stream read p50',
+    unit: 'ms',
+    better: 'lower',
+    peerKey: 'readStream200P50Ms',
+  },
+  {
+    key: 'readStream200P99Ms',
+    label: '200-event stream read p99',
+    unit: 'ms',
+    better: 'lower',
+    target: 1.5,
+    peerKey: 'readStream200P99Ms',
+  },
+  {
+    key: 'readAllEventsPerSec',
+    label: 'whole-log read from zero',
+    unit: 'ev/s',
+    better: 'higher',
+    target: 200_000,
+    peerKey: 'readAllEventsPerSec',
+    limit: '200,000–300,000',
+  },
+  {
+    key: 'baselineDurableInsertsPerSec1Conn',
+    label: 'plain durable single-row inserts, 1 connection (this machine now)',
+    unit: 'rows/s',
+    better: 'higher',
+  },
+  {
+    key: 'httpSinglePostsPerSec',
+    label: 'HTTP single POST /v1/events, 50 connections',
+    unit: 'req/s',
+    better: 'higher',
+    target: 6_000,
+    limit: '12,000',
+  },
+  {
+    key: 'httpSinglePostP99Ms',
+    label: 'HTTP single POST p99',
+    unit: 'ms',
+    better: 'lower',
+    target: 15,
+    limit: '8',
+  },
+  {
+    key: 'httpBatchEventsPerSec',
+    label: 'HTTP batch ingest (100 per batch, 8 connections)',
+    unit: 'ev/s',
+    better: 'higher',
+    target: 30_000,
+    limit: '55,000',
+  },
+  {
+    key: 'rebuildEventsPerSec',
+    label: 'projection rebuild, all read models',
+    unit: 'ev/s',
+    better: 'higher',
+    target: 50_000,
+    limit: '114,000 (one trivial counter)',
+  },
+  {
+    key: 'yinchuanLoadSeconds',
+    label: 'Yinchuan ×1 loaded and projected',
+    unit: 's',
+    better: 'lower',
+    target: 30,
+  },
+  {
+    key: 'yinchuanLoadEventsPerSec',
+    label: 'Yinchuan ×1 load rate (HTTP batch path)',
+    unit: 'ev/s',
+    better: 'higher',
+  },
+  { key: 'analystP50Ms', label: 'analyst queries p50, Yinchuan ×1', unit: 'ms', better: 'lower' },
+  { key: 'analystP99Ms', label: 'analyst queries p99, Yinchuan ×1', unit: 'ms', better: 'lower' },
+  { key: 'caseHistoryP50Ms', label: 'case history over HTTP p50, Yinchuan ×1', unit: 'ms', better: 'lower' },
+  {
+    key: 'caseHistoryP99Ms',
+    label: 'case history over HTTP p99, Yinchuan ×1',
+    unit: 'ms',
+    better: 'lower',
+    target: 5,
+  },
+  { key: 'bigLoadSeconds', label: 'Yinchuan ×N loaded and projected', unit: 's', better: 'lower' },
+  {
+    key: 'bigLoadEventsPerSec',
+    label: 'Yinchuan ×N load rate (HTTP batch path)',
+    unit: 'ev/s',
+    better: 'higher',
+  },
+  { key: 'bigAnalystP50Ms', label: 'analyst queries p50, Yinchuan ×N', unit: 'ms', better: 'lower' },
+  {
+    key: 'bigAnalystP99Ms',
+    label: 'analyst queries p99, Yinchuan ×N',
+    unit: 'ms',
+    better: 'lower',
+    target: 20,
+  },
+  {
+    key: 'bigCaseHistoryP50Ms',
+    label: 'case history over HTTP p50, Yinchuan ×N',
+    unit: 'ms',
+    better: 'lower',
+  },
+  {
+    key: 'bigCaseHistoryP99Ms',
+    label: 'case history over HTTP p99, Yinchuan ×N',
+    unit: 'ms',
+    better: 'lower',
+    target: 5,
+  },
+  { key: 'ingestPeakRssMb', label: 'peak RSS, ingest-api process', unit: 'MB', better: 'lower', target: 200 },
+  {
+    key: 'projectorPeakRssMb',
+    label: 'peak RSS, projector process',
+    unit: 'MB',
+    better: 'lower',
+    target: 200,
+  },
+  { key: 'queryPeakRssMb', label: 'peak RSS, query-api process', unit: 'MB', better: 'lower', target: 200 },
+];
+
+export type Figures = Record<string, number>;
+
+const number = (value: number, unit: string) => {
+  if (!Number.isFinite(value)) return '—';
+  if (unit === 'ms' || unit === 's' || unit === 'MB')
+    return value < 10
+      ? value.toFixed(2)
+      : value < 100
+        ? value.toFixed(1)
+        : Math.round(value).toLocaleString('en-US');
+  return Math.round(value).toLocaleString('en-US');
+};
+
+/** The markdown table: figure | ours | target | peer | ours/peer (only rows with a figure). */
+export function markdownTable(figures: Figures, peer: Figures, labels: Record<string, string> = {}): string {
+  const lines = ['| figure | ours | target | peer (Message DB) | ours/peer |', '|---|---:|---:|---:|---:|'];
+  for (const spec of FIGURES) {
+    const ours = figures[spec.key];
+    if (ours === undefined) continue;
+    const peerValue = spec.peerKey ? peer[spec.peerKey] : undefined;
+    const target =
+      spec.target === undefined
+        ? ''
+        : `${spec.better === 'higher' ? '≥' : '≤'} ${number(spec.target, spec.unit)}`;
+    const met =
+      spec.target === undefined || !Number.isFinite(ours)
+        ? ''
+        : (spec.better === 'higher' ? ours >= spec.target : ours <= spec.target)
+          ? ' ✓'
+          : ' ✗';
+    const ratio =
+      peerValue !== undefined && Number.isFinite(peerValue) && peerValue > 0
+        ? `${(ours / peerValue).toFixed(2)}${spec.better === 'lower' ? ' (lower is better)' : ''}`
+        : '';
+    lines.push(
+      `| ${labels[spec.key] ?? spec.label} (${spec.unit}) | ${number(ours, spec.unit)}${met} | ${target} | ${
+        peerValue === undefined ? '' : number(peerValue, spec.unit)
+      } | ${ratio} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface Machine {
+  cpus: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  postgres: string;
+  platform: string;
+  loadAverageAtStart: number[];
+}
+
+export async function describeMachine(url: string): Promise<Machine> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let postgres = 'unknown';
+  try {
+    postgres = (await client.query<{ v: string }>('show server_version')).rows[0]?.v ?? postgres;
+  } finally {
+    await client.end();
+  }
+  const list = cpus();
+  return {
+    cpus: list[0]?.model ?? 'unknown',
+    cores: list.length,
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    postgres,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
+  };
+}
+
+export function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The issue's targets as recorded in the results file. */
+export function targets(): Record<string, { target: number; better: 'higher' | 'lower'; limit?: string }> {
+  const out: Record<string, { target: number; better: 'higher' | 'lower'; limit?: string }> = {};
+  for (const spec of FIGURES) {
+    if (spec.target !== undefined)
+      out[spec.key] = {
+        target: spec.target,
+        better: spec.better,
+        ...(spec.limit ? { limit: spec.limit } : {}),
+      };
+  }
+  return out;
+}
+
+export const README_START = '<!-- bench:start -->';
+export const README_END = '<!-- bench:end -->';
+
+/** Replaces what lies between the bench markers of the README (or appends them under the heading). */
+export function withBenchSection(readme: string, body: string): string {
+  const block = `${README_START}\n${body.trim()}\n${README_END}`;
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start >= 0 && end > start)
+    return `${readme.slice(0, start)}${block}${readme.slice(end + README_END.length)}`;
+  const heading = readme.includes('\n## Benchmarks') ? '' : '\n## Benchmarks\n\n';
+  return `${readme.trimEnd()}\n${heading}${block}\n`;
+}

@@ -1,0 +1,211 @@
+/**
+ * `npm run bench`: the benchmark suite of issue #6 on the machine's Postgres server.
+ * Sections: store (ours vs Message DB), ingest (HTTP, services as child processes), rebuild,
+ * analyst (Yinchuan ×1 and ×N over HTTP); peak RSS of each service comes from ingest and analyst.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pg from 'pg';
+import { runAnalystBench } from './analyst.bench';
+import { runEventStoreBench } from './event-store.bench';
+import { runIngestBench } from './ingest.bench';
+import { runMessageDbBench } from './message-db.bench';
+import { runRebuildBench } from './rebuild.bench';
+import { describeMachine, type Figures, gitCommit, markdownTable, targets, withBenchSection } from './report';
+import { REPO_ROOT } from './services';
+
+const SECTIONS = ['store', 'ingest', 'rebuild', 'analyst'] as const;
+type Section = (typeof SECTIONS)[number];
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+  return n;
+};
+const sectionList = (value: string): Section[] => {
+  const names = value.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name))
+      throw new InvalidArgumentError(`sections are ${SECTIONS.join(', ')}`);
+  }
+  return names as Section[];
+};
+
+interface Options {
+  quick: boolean;
+  only?: Section[];
+  scale: number;
+  runs?: number;
+  write?: boolean;
+}
+
+const program = new Command('bench')
+  .description(
+    `Fengcheng's benchmark suite (issue #6) on the Postgres server at DATABASE_URL (default ${DEFAULT_URL}). ` +
+      'Sections: store = the event store vs Message DB (five figures each, our/peer ratios); ' +
+      'ingest = HTTP single and batch ingest against the ingest API in a child process; ' +
+      'rebuild = all read models over 1 million events; ' +
+      'analyst = Yinchuan ×1 and ×N loaded over HTTP, analyst queries and case history. ' +
+      'Peak RSS of each service is read from /proc during ingest and analyst.',
+  )
+  .option('--quick', 'one run of each, small sizes (seconds, not minutes); Yinchuan ×1 only', false)
+  .addOption(
+    new Option('--only <sections>', `comma-separated subset of ${SECTIONS.join(',')}`).argParser(sectionList),
+  )
+  .option('--scale <n>', 'the larger Yinchuan scale for the analyst section (1 skips it)', positiveInt, 10)
+  .option('--runs <n>', 'runs per figure (default 3, quick 1); each figure is their median', positiveInt)
+  .option(
+    '--write',
+    'write bench/results and the README even for a quick or partial run (a full run always does)',
+  )
+  .showHelpAfterError();
+
+async function main() {
+  program.parse();
+  const options = program.opts<Options>();
+  const url = process.env.DATABASE_URL ?? DEFAULT_URL;
+  await checkReachable(url);
+  const sections = options.only ?? [...SECTIONS];
+  const quick = options.quick;
+  const runs = options.runs ?? (quick ? 1 : 3);
+  const say = (line: string) => process.stderr.write(`  ${line}\n`);
+  const started = performance.now();
+  const machine = await describeMachine(url);
+  process.stderr.write(
+    `bench on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB, node ${machine.node}, Postgres ${machine.postgres}; load average ${machine.loadAverageAtStart.join(' ')}\n`,
+  );
+
+  const figures: Figures = {};
+  const peer: Figures = {};
+  const notes: string[] = [];
+  const peaks: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    process.stderr.write(`[${name}]\n`);
+    const result = await fn();
+    say(`done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    return result;
+  };
+
+  if (sections.includes('store')) {
+    const ours = await timed('store: our PostgreSQL event store', () => runEventStoreBench({ url, quick }));
+    Object.assign(figures, ours);
+    const theirs = await timed('store: Message DB (peer), same server', () =>
+      runMessageDbBench({ url, quick }),
+    );
+    Object.assign(peer, theirs);
+  }
+  if (sections.includes('ingest')) {
+    const ingest = await timed('ingest: HTTP, ingest-api in a child process', () =>
+      runIngestBench({ url, quick, runs, onProgress: say }),
+    );
+    const { ingestPeakRssMb, projectorPeakRssMb, ...rest } = ingest;
+    Object.assign(figures, rest);
+    peaks.ingestPeakRssMb = Math.max(peaks.ingestPeakRssMb ?? 0, ingestPeakRssMb);
+    peaks.projectorPeakRssMb = Math.max(peaks.projectorPeakRssMb ?? 0, projectorPeakRssMb);
+  }
+  if (sections.includes('rebuild')) {
+    const rebuild = await timed(
+      `rebuild: all read models over ${quick ? '20,000' : '1 million'} events`,
+      () => runRebuildBench({ url, quick, runs, onProgress: say }),
+    );
+    Object.assign(figures, rebuild);
+  }
+  const labels: Record<string, string> = {};
+  if (sections.includes('analyst')) {
+    const scales = quick || options.scale === 1 ? [1] : [1, options.scale];
+    const analyst = await timed(`analyst: Yinchuan ×${scales.join(' and ×')} over HTTP`, () =>
+      runAnalystBench({ url, quick, runs, scales, onProgress: say }),
+    );
+    Object.assign(figures, analyst.figures);
+    notes.push(...analyst.notes);
+    for (const [key, value] of Object.entries(analyst.peaks)) peaks[key] = Math.max(peaks[key] ?? 0, value);
+    for (const key of Object.keys(analyst.figures).filter((k) => k.startsWith('big')))
+      labels[key] = labelFor(key, options.scale);
+  }
+  Object.assign(figures, peaks);
+  if (peaks.ingestPeakRssMb !== undefined)
+    notes.push(
+      'Peak RSS is VmHWM from /proc of each standalone service (ingest-api, projector, query-api as separate node processes started as `node --import tsx`, the way `npm run start:*` runs them) over the ingest and analyst loads.',
+    );
+
+  const table = markdownTable(figures, peer, labels);
+  const seconds = Math.round((performance.now() - started) / 1000);
+  process.stdout.write(`\n${table}\n\n`);
+  for (const note of notes) process.stdout.write(`- ${note}\n`);
+  process.stdout.write(`bench took ${seconds} s\n`);
+
+  const complete = !quick && options.only === undefined;
+  if (complete || options.write) {
+    const date = new Date().toISOString().slice(0, 10);
+    const commit = gitCommit();
+    const shared =
+      'The machine is shared: 2 cores, Postgres on the same box, other builds and tests running during the bench. Ratios measured in one run count for more than absolute figures.';
+    const results = {
+      date: new Date().toISOString(),
+      commit,
+      machine,
+      mode: quick ? 'quick' : 'full',
+      sections,
+      runsPerFigure: runs,
+      seconds,
+      note: shared,
+      notes,
+      figures,
+      peer: { name: 'Message DB (@eventide/message-db), same server, own database', figures: peer },
+      targets: targets(),
+    };
+    const dir = join(REPO_ROOT, 'bench/results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    const header = `Measured ${date} at commit ${commit} on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB RAM, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} on the same machine (${quick ? 'quick mode' : `each figure the median of ${runs} runs`}; ${sections.join(', ')}). ${shared}`;
+    const body = `${header}\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+    writeFileSync(join(dir, 'latest.md'), `# Latest benchmark\n\n${body}`);
+    const readmePath = join(REPO_ROOT, 'README.md');
+    writeFileSync(
+      readmePath,
+      withBenchSection(
+        readFileSync(readmePath, 'utf8'),
+        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` (\`--quick\` for a smoke run, \`--help\` for sections).`,
+      ),
+    );
+    process.stderr.write(`wrote bench/results/${date}.json, bench/results/latest.md and the README table\n`);
+  }
+}
+
+function labelFor(key: string, scale: number): string {
+  const base: Record<string, string> = {
+    bigLoadSeconds: `Yinchuan ×${scale} loaded and projected`,
+    bigLoadEventsPerSec: `Yinchuan ×${scale} load rate (HTTP batch path)`,
+    bigAnalystP50Ms: `analyst queries p50, Yinchuan ×${scale}`,
+    bigAnalystP99Ms: `analyst queries p99, Yinchuan ×${scale}`,
+    bigCaseHistoryP50Ms: `case history over HTTP p50, Yinchuan ×${scale}`,
+    bigCaseHistoryP99Ms: `case history over HTTP p99, Yinchuan ×${scale}`,
+  };
+  return base[key] ?? key;
+}
+
+async function checkReachable(url: string) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    process.stderr.write(
+      `bench: cannot reach Postgres at ${url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')} (${(error as Error).message}).\n` +
+        'Start the server or set DATABASE_URL=postgres://user@host:5432/db (the bench makes and drops its own schemas and databases there).\n',
+    );
+    process.exit(2);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,164 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** The repository root, whatever folder npm ran us from. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export type ServiceName = 'ingest-api' | 'projector' | 'query-api';
+
+export interface RunningService {
+  name: ServiceName;
+  /** The node process itself (no npm or tsx wrapper in between), so /proc/<pid> is the service. */
+  pid: number;
+  url: string;
+  logFile: string;
+  /** Peak resident set (VmHWM) so far, in MB. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** VmHWM of a live process in MB (Linux); NaN where /proc is not there. */
+export function peakRssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Starts one standalone service (`services/<name>/src/main.ts`) as a child node process with
+ * its logs in a file, and waits until it answers (HTTP services: /healthz; the projector: its
+ * first log line that says it started).
+ */
+export async function startService(
+  name: ServiceName,
+  env: Record<string, string>,
+  options: { logLevel?: string; timeoutMs?: number } = {},
+): Promise<RunningService> {
+  const port = name === 'projector' ? 0 : await freePort();
+  const logFile = join(tmpdir(), `fengcheng-bench-${name}-${randomBytes(3).toString('hex')}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'services', name, 'src', 'main.ts')],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: options.logLevel ?? 'info',
+        FENGCHENG_RATE_LIMIT: 'off',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const started = new Promise<void>((resolveStarted) => {
+    const watch = (chunk: Buffer) => {
+      log.write(chunk);
+      if (output.length < 20_000) output += chunk.toString();
+      if (name === 'projector' && output.includes('projector started')) resolveStarted();
+    };
+    child.stdout?.on('data', watch);
+    child.stderr?.on('data', watch);
+  });
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const ready = async () => {
+    if (name === 'projector') return started;
+    while (Date.now() < deadline) {
+      try {
+        const response = await fetch(`${url}/healthz`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const outcome = await Promise.race([
+    ready().then(() => 'ready' as const),
+    exited.then(() => 'exited' as const),
+    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), options.timeoutMs ?? 60_000).unref()),
+  ]);
+  if (outcome !== 'ready') {
+    child.kill('SIGKILL');
+    throw new Error(`${name} did not start (${outcome}); its output:\n${output.slice(-3000)}`);
+  }
+  return {
+    name,
+    pid: child.pid!,
+    url,
+    logFile,
+    peakRssMb: () => peakRssMb(child.pid!),
+    stop: () => stopChild(child, exited).finally(() => log.end()),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>) {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A database of its own on the server for one section, so the services run on their default
+ * `public` schema and nothing another session does is counted; `drop()` removes it.
+ */
+export async function createScratchDatabase(url: string, label: string) {
+  const name = `fengcheng_bench_${label}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return {
+    name,
+    url: target.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** A random admin key long enough for FENGCHENG_ADMIN_KEY. */
+export function benchAdminKey(): string {
+  return `bench-admin-${randomBytes(16).toString('hex')}`;
+}
