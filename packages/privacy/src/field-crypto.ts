@@ -27,32 +27,33 @@ export function isEncryptedField(value: unknown): value is EncryptedField {
   );
 }
 
-// The event id and field path are bound as associated data, so a ciphertext copied into
-// another event or field does not decrypt there.
-function associatedData(eventId: string, fieldPath: string): Buffer {
-  return Buffer.from(`fengcheng/field/v1\u0000${eventId}\u0000${fieldPath}`, 'utf8');
+// The event (its id, or its source record) and the field path are bound as associated
+// data, so a ciphertext copied into another event or field does not decrypt there.
+function associatedData(context: string, fieldPath: string): Buffer {
+  return Buffer.from(`fengcheng/field/v1\u0000${context}\u0000${fieldPath}`, 'utf8');
 }
 
 /**
- * Encrypts one field. The IV is synthetic — HMAC-SHA256(dataKey, eventId ‖ path ‖ plaintext),
+ * Encrypts one field. The IV is synthetic — HMAC-SHA256(dataKey, context ‖ path ‖ plaintext),
  * first 12 bytes — so a retried post encrypts to the same bytes (the store's idempotency
  * fingerprint holds) while a different plaintext gets a different IV (no IV reuse under GCM).
+ * `context` is the event id, or the sender's source record when there is one.
  * See docs/adr/0004-personal-data-encryption.md.
  */
 export function encryptField(
   dataKey: Buffer,
-  eventId: string,
+  context: string,
   fieldPath: string,
   plaintext: string,
 ): EncryptedField {
   if (dataKey.length !== KEY_BYTES) throw new Error('a data key is 32 bytes');
   const iv = createHmac('sha256', dataKey)
-    .update(`${eventId}\u0000${fieldPath}\u0000`, 'utf8')
+    .update(`${context}\u0000${fieldPath}\u0000`, 'utf8')
     .update(plaintext, 'utf8')
     .digest()
     .subarray(0, IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', dataKey, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(associatedData(eventId, fieldPath));
+  cipher.setAAD(associatedData(context, fieldPath));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return {
     enc: FIELD_SCHEME,
@@ -65,14 +66,14 @@ export function encryptField(
 /** Decrypts one field; throws when the key, event, path or bytes do not match. */
 export function decryptField(
   dataKey: Buffer,
-  eventId: string,
+  context: string,
   fieldPath: string,
   field: EncryptedField,
 ): string {
   const decipher = createDecipheriv('aes-256-gcm', dataKey, Buffer.from(field.iv, 'base64'), {
     authTagLength: TAG_BYTES,
   });
-  decipher.setAAD(associatedData(eventId, fieldPath));
+  decipher.setAAD(associatedData(context, fieldPath));
   decipher.setAuthTag(Buffer.from(field.tag, 'base64'));
   return Buffer.concat([decipher.update(Buffer.from(field.ct, 'base64')), decipher.final()]).toString('utf8');
 }

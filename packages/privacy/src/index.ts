@@ -29,6 +29,7 @@ export {
 export {
   clientOfCase,
   ERASED,
+  encryptionContext,
   encryptPersonalData,
   hasEncryptedPersonalData,
   hasPlainPersonalData,

@@ -56,8 +56,26 @@ export function hasEncryptedPersonalData(event: Pick<EventLike, 'type' | 'data'>
   return pathsOf(event.type).some((path) => isEncryptedField(parentOf(event.data, path)?.[path.at(-1)!]));
 }
 
-/** Returns the event with its personal fields encrypted under `dataKey`; the input is not changed. */
-export function encryptPersonalData<E extends EventLike>(event: E, dataKey: Buffer): E {
+/**
+ * What a ciphertext is bound to: the sender's source record when there is one (a re-sent
+ * export carries a new eventId but must encrypt to the same bytes), else the event id.
+ */
+export function encryptionContext(
+  eventId: string,
+  source?: { system: string; recordId: string } | null | undefined,
+): string {
+  return source ? `source:${source.system}\u0000${source.recordId}` : eventId;
+}
+
+/**
+ * Returns the event with its personal fields encrypted under `dataKey`, bound to `context`
+ * (see `encryptionContext`); the input is not changed.
+ */
+export function encryptPersonalData<E extends EventLike>(
+  event: E,
+  dataKey: Buffer,
+  context: string = event.eventId,
+): E {
   const paths = pathsOf(event.type);
   if (paths.length === 0) return event;
   const data = structuredClone(event.data);
@@ -66,7 +84,7 @@ export function encryptPersonalData<E extends EventLike>(event: E, dataKey: Buff
     const leaf = path.at(-1)!;
     const value = parent?.[leaf];
     if (parent && typeof value === 'string') {
-      parent[leaf] = encryptField(dataKey, event.eventId, path.join('.'), value);
+      parent[leaf] = encryptField(dataKey, context, path.join('.'), value);
     }
   }
   return { ...event, data };
@@ -79,6 +97,7 @@ export function encryptPersonalData<E extends EventLike>(event: E, dataKey: Buff
 export function revealPersonalData<E extends EventLike>(
   event: E,
   access: Buffer | typeof ERASED | typeof WITHHELD,
+  context: string = event.eventId,
 ): E {
   const paths = pathsOf(event.type);
   if (paths.length === 0) return event;
@@ -88,15 +107,14 @@ export function revealPersonalData<E extends EventLike>(
     data ??= structuredClone(event.data);
     const parent = parentOf(data, path)!;
     const leaf = path.at(-1)!;
-    parent[leaf] =
-      typeof access === 'string' ? access : tryDecrypt(access, event.eventId, path, parent[leaf]);
+    parent[leaf] = typeof access === 'string' ? access : tryDecrypt(access, context, path, parent[leaf]);
   }
   return data ? { ...event, data } : event;
 }
 
-function tryDecrypt(dataKey: Buffer, eventId: string, path: readonly string[], field: unknown): string {
+function tryDecrypt(dataKey: Buffer, context: string, path: readonly string[], field: unknown): string {
   try {
-    return decryptField(dataKey, eventId, path.join('.'), field as EncryptedField);
+    return decryptField(dataKey, context, path.join('.'), field as EncryptedField);
   } catch {
     return UNREADABLE;
   }

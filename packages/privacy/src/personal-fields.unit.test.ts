@@ -4,6 +4,7 @@ import { isEncryptedField } from './field-crypto';
 import {
   clientOfCase,
   ERASED,
+  encryptionContext,
   encryptPersonalData,
   hasEncryptedPersonalData,
   hasPlainPersonalData,
@@ -94,6 +95,19 @@ describe('personal fields of events', () => {
     expect((revealPersonalData(sealed, Buffer.alloc(32, 2)).data.client as { name: string }).name).toBe(
       UNREADABLE,
     );
+  });
+
+  it('binds a re-sent source record to the record, not to its new eventId', () => {
+    const source = { system: 'casebook', recordId: 'r-1' };
+    const context = encryptionContext(intake.eventId, source);
+    expect(context).toBe('source:casebook\u0000r-1');
+    expect(encryptionContext(intake.eventId, null)).toBe(intake.eventId);
+    const resent = { ...intake, eventId: '99999999-2222-4333-8444-555555555555' };
+    const a = encryptPersonalData(intake, key, context);
+    const b = encryptPersonalData(resent, key, encryptionContext(resent.eventId, source));
+    expect(b.data).toEqual(a.data);
+    expect(revealPersonalData(b, key, context).data).toEqual(intake.data);
+    expect((revealPersonalData(b, key).data.client as { name: string }).name).toBe(UNREADABLE);
   });
 
   it('finds the client of a case from its intake', () => {

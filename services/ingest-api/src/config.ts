@@ -1,8 +1,9 @@
 import { MIN_ENV_KEY_LENGTH, parseRateLimit, type RateLimit } from '@fengcheng/http';
+import { MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { z } from 'zod';
 
 /** The variables the standalone ingest service cannot start without. */
-export const REQUIRED_ENV: string[] = ['DATABASE_URL'];
+export const REQUIRED_ENV: string[] = ['DATABASE_URL', MASTER_KEY_ENV];
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -16,6 +17,9 @@ const EnvSchema = z.object({
     .regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\//, 'an esdb:// connection string')
     .optional(),
   FENGCHENG_ADMIN_KEY: z.string().min(MIN_ENV_KEY_LENGTH).optional(),
+  FENGCHENG_MASTER_KEY: z
+    .string()
+    .meta({ description: 'base64 of 32 random bytes; wraps the client data keys' }),
   FENGCHENG_RATE_LIMIT: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -26,6 +30,8 @@ export interface IngestConfig {
   readonly databaseUrl: string;
   readonly eventStoreUrl: string | undefined;
   readonly adminKey: string | undefined;
+  /** Wraps the per-client data keys. Never logged. */
+  readonly masterKey: Buffer;
   readonly rateLimit: RateLimit | false;
   readonly logLevel: string;
 }
@@ -40,6 +46,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     DATABASE_URL: blank(env.DATABASE_URL),
     EVENTSTORE_URL: blank(env.EVENTSTORE_URL),
     FENGCHENG_ADMIN_KEY: blank(env.FENGCHENG_ADMIN_KEY),
+    FENGCHENG_MASTER_KEY: blank(env.FENGCHENG_MASTER_KEY),
     FENGCHENG_RATE_LIMIT: blank(env.FENGCHENG_RATE_LIMIT),
     LOG_LEVEL: blank(env.LOG_LEVEL),
   };
@@ -55,8 +62,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   }
   const e = parsed.data;
   let rateLimit: RateLimit | false;
+  let masterKey: Buffer;
   try {
     rateLimit = parseRateLimit(e.FENGCHENG_RATE_LIMIT);
+    masterKey = parseMasterKey(e.FENGCHENG_MASTER_KEY);
   } catch (error) {
     throw new Error(`invalid configuration: ${(error as Error).message}`);
   }
@@ -66,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
     databaseUrl: e.DATABASE_URL,
     eventStoreUrl: e.EVENTSTORE_URL,
     adminKey: e.FENGCHENG_ADMIN_KEY,
+    masterKey,
     rateLimit,
     logLevel: e.LOG_LEVEL,
   });

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
 import { createHttpApp, type HttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
 import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { decryptField, isEncryptedField, KeyVault } from '@fengcheng/privacy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerIngestRoutes } from './events.routes';
 
 const ADMIN_KEY = 'ingest-test-admin-key-0123456789';
+const MASTER_KEY = Buffer.alloc(32, 42);
 const AT = '2026-03-01T07:30:00+08:00';
 const LATER = '2026-03-08T07:30:00+08:00';
 
@@ -42,6 +44,7 @@ describe('ingest routes', () => {
   let database: Awaited<ReturnType<typeof openTestDatabase>>;
   let store: EventStore;
   let app: HttpApp;
+  let vault: KeyVault;
   let agencyA: { keyId: string; key: string };
   let agencyB: { keyId: string; key: string };
 
@@ -64,10 +67,11 @@ describe('ingest routes', () => {
     store = await createPostgresEventStore(database);
     const keys = await KeyStore.open(database);
     await keys.ensureAdminKey(ADMIN_KEY);
-    const logger = createLogger({ name: 'ingest-test', level: 'silent' });
+    const logger = createLogger({ name: 'ingest-test', level: process.env.TEST_LOG ?? 'silent' });
+    vault = await KeyVault.open(database, MASTER_KEY);
     app = await createHttpApp({ logger, keys, rateLimit: false });
     registerAdminRoutes(app, { keys });
-    registerIngestRoutes(app, { store, logger });
+    registerIngestRoutes(app, { store, logger, vault });
     await app.ready();
 
     agencyA = await keys.issue('agency', 'org-a', 'agency A');
@@ -167,6 +171,79 @@ describe('ingest routes', () => {
     expect(retry.headers['idempotent-replay']).toBe('true');
     expect(await store.headPosition()).toBe(head);
     expect(await store.streamVersion(`case-${caseId}`)).toBe(2);
+  });
+
+  it('stores personal fields encrypted under the client key, so a retry stays byte-identical', async () => {
+    const caseId = randomUUID();
+    const envelope = intake(caseId, {});
+    const withPersonal = {
+      ...envelope,
+      data: {
+        ...(envelope.data as Body),
+        client: { clientRef: `client-${caseId.slice(0, 8)}`, name: '王奶奶', phone: '139 0000 1111' },
+      },
+    };
+    await expectCreated(agencyA.key, withPersonal);
+    const notes = visit(caseId);
+    (notes.data as Body).notes = '独居，情绪低落';
+    await expectCreated(agencyA.key, notes);
+    const [storedIntake, storedVisit] = await store.readStream(`case-${caseId}`);
+    const client = storedIntake?.data.client as Record<string, unknown>;
+    expect(client.clientRef).toBe(`client-${caseId.slice(0, 8)}`);
+    expect(isEncryptedField(client.name)).toBe(true);
+    expect(isEncryptedField(client.phone)).toBe(true);
+    expect(isEncryptedField(storedVisit?.data.notes)).toBe(true);
+    expect(JSON.stringify([storedIntake?.data, storedVisit?.data])).not.toMatch(
+      /王奶奶|139 0000 1111|情绪低落/,
+    );
+    const key = await vault.keyForReading({
+      organisationId: 'org-a',
+      clientRef: `client-${caseId.slice(0, 8)}`,
+    });
+    expect(Buffer.isBuffer(key)).toBe(true);
+    expect(
+      decryptField(key as Buffer, notes.eventId as string, 'notes', storedVisit?.data.notes as never),
+    ).toBe('独居，情绪低落');
+    const head = await store.headPosition();
+    const retry = await post(agencyA.key, notes);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replay']).toBe('true');
+    expect(await store.headPosition()).toBe(head);
+    const changed = await post(agencyA.key, { ...notes, data: { ...(notes.data as Body), notes: '别的' } });
+    expect(changed.statusCode).toBe(409);
+    expect(changed.json().code).toBe('EVENT_ID_CONFLICT');
+  });
+
+  it('erases a client: the key is destroyed after the event, and no personal field is taken for them again', async () => {
+    const caseId = randomUUID();
+    const clientRef = `client-${caseId.slice(0, 8)}`;
+    await expectCreated(agencyA.key, intake(caseId));
+    const erasure = {
+      eventId: randomUUID(),
+      type: 'PersonalDataErased',
+      occurredAt: LATER,
+      data: { organisationId: 'org-a', clientRef, legalBasis: 'PIPL art. 47 request of 2026-03-08' },
+    };
+    const refused = await post(agencyA.key, erasure);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('FORBIDDEN_ROLE');
+    expect(Buffer.isBuffer(await vault.keyForReading({ organisationId: 'org-a', clientRef }))).toBe(true);
+    const erased = await expectCreated(ADMIN_KEY, erasure);
+    expect(erased.streamId).toBe(`client-org-a.${clientRef}`);
+    expect(await vault.keyForReading({ organisationId: 'org-a', clientRef })).toBe('erased');
+
+    const head = await store.headPosition();
+    const withNotes = visit(caseId);
+    (withNotes.data as Body).notes = '不应再记录';
+    const noMore = await post(agencyA.key, withNotes);
+    expect(noMore.statusCode).toBe(409);
+    expect(noMore.json().code).toBe('PERSONAL_DATA_ERASED');
+    expect(await store.headPosition()).toBe(head);
+    expect((await expectCreated(agencyA.key, visit(caseId))).version).toBe(2);
+    // A retried erasure answers the first result (and erases again, which changes nothing).
+    const retried = await post(ADMIN_KEY, erasure);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.json()).toEqual(erased);
   });
 
   it('refuses the same eventId with a different body: 409 EVENT_ID_CONFLICT', async () => {
@@ -297,7 +374,7 @@ describe('ingest routes', () => {
     const keys = await KeyStore.open(database);
     const logger = createLogger({ name: 'ingest-test-2', level: 'silent' });
     const other = await createHttpApp({ logger, keys, rateLimit: false });
-    registerIngestRoutes(other, { store, logger });
+    registerIngestRoutes(other, { store, logger, vault: await KeyVault.open(database, MASTER_KEY) });
     try {
       const caseId = randomUUID();
       const envelope = intake(caseId);

@@ -11,6 +11,7 @@ import {
 import type { EventStore } from '@fengcheng/event-store';
 import { authOf, type HttpApp, metricCounter, problemResponses, requireRole } from '@fengcheng/http';
 import type { Logger } from '@fengcheng/platform';
+import type { KeyVault } from '@fengcheng/privacy';
 import type { FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
 import { errorOf, type ItemOutcome, type Refusal, recordStream, type Sender } from './ingest';
@@ -25,6 +26,8 @@ export const DEFAULT_BATCH_BODY_LIMIT = 10 * 1024 * 1024;
 export interface IngestRoutesDeps {
   store: EventStore;
   logger: Logger;
+  /** Client data keys (`KeyVault.open(database, masterKey)`): personal fields are encrypted before append. */
+  vault: KeyVault;
   clock?: () => Date;
   /** Streams of one batch decided and appended at once. Default 8. */
   batchConcurrency?: number;
@@ -166,6 +169,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
     registrations,
     streams: new StreamCache(deps.cachedEvents),
     clock: deps.clock ?? (() => new Date()),
+    vault: deps.vault,
   };
   const concurrency = deps.batchConcurrency ?? 8;
   const events = metricCounter('fengcheng_ingest_events_total', 'Events posted, by outcome', ['outcome']);

@@ -17,6 +17,14 @@ import {
   type RecordedEvent,
   WrongExpectedVersionError,
 } from '@fengcheng/event-store';
+import {
+  type ClientId,
+  clientOfCase,
+  encryptionContext,
+  encryptPersonalData,
+  hasPlainPersonalData,
+  type KeyVault,
+} from '@fengcheng/privacy';
 import type { Registrations } from './registrations';
 import { type StreamCache, type StreamView, sourceKey } from './stream-cache';
 
@@ -53,6 +61,49 @@ export interface IngestDeps {
   registrations: Registrations;
   streams: StreamCache;
   clock: () => Date;
+  /** Client data keys: personal fields are encrypted before they reach the store. */
+  vault: KeyVault;
+}
+
+/**
+ * Encrypts the personal fields of an event under its client's data key (the intake's
+ * organisation and clientRef — the event's own for an intake, else the case's). Events
+ * without personal data in the clear pass unchanged and cost no key lookup. A client whose
+ * data was erased gets no new personal data: 409 PERSONAL_DATA_ERASED.
+ */
+async function sealed(
+  vault: KeyVault,
+  event: DomainEvent,
+  history: readonly DomainEvent[],
+  source: NewEvent['source'],
+): Promise<DomainEvent> {
+  if (!hasPlainPersonalData(event)) return event;
+  const client: ClientId | null =
+    clientOfCase([event as { type: string; data: Record<string, unknown> }]) ??
+    clientOfCase(history as ReadonlyArray<{ type: string; data: Record<string, unknown> }>);
+  // The decider refuses every case event before intake, so a case always has its client here.
+  if (!client) throw new Error(`no client for ${event.type} ${event.eventId}: no intake in its stream`);
+  const key = await vault.keyForWriting(client);
+  if (key === 'erased') {
+    throw new DomainError(
+      'PERSONAL_DATA_ERASED',
+      `client ${client.clientRef} of ${client.organisationId} was erased; send the event without personal fields, or record the person under a new clientRef`,
+    );
+  }
+  return encryptPersonalData(
+    event as DomainEvent & { data: Record<string, unknown> },
+    key,
+    encryptionContext(event.eventId, source),
+  );
+}
+
+/** After a PersonalDataErased is in the ledger (first time or a retry), the client's key goes. */
+async function shredErased(vault: KeyVault, events: readonly DomainEvent[]): Promise<void> {
+  for (const event of events) {
+    if (event.type === 'PersonalDataErased') {
+      await vault.erase({ organisationId: event.data.organisationId, clientRef: event.data.clientRef });
+    }
+  }
 }
 
 /** A rule broken, an idempotency conflict or a stale version: the refusal to report; anything else is not ours. */
@@ -244,11 +295,19 @@ async function attempt(
     const { envelope } = items[slot]!;
     try {
       if (isInStream(envelope, view)) {
+        // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
+        const event = await sealed(
+          deps.vault,
+          asEvent(envelope),
+          [...view.events, ...decided],
+          sourceOf(envelope),
+        );
         const replayed = await deps.store.append(
           streamId,
-          [toNewEvent(asEvent(envelope), metadata, sourceOf(envelope))],
+          [toNewEvent(event, metadata, sourceOf(envelope))],
           { expectedVersion: 'any' },
         );
+        await shredErased(deps.vault, [event]);
         outcomes[slot] = {
           ok: true,
           recorded: recordedOf(replayed, envelope.eventId),
@@ -272,9 +331,10 @@ async function attempt(
         ...registrations,
       });
       const source = sourceOf(envelope);
-      for (const event of events) {
+      for (const plain of events) {
+        const own = plain.eventId === envelope.eventId ? source : undefined;
+        const event = await sealed(deps.vault, plain, history, own);
         decided.push(event);
-        const own = event.eventId === envelope.eventId ? source : undefined;
         appending.push(toNewEvent(event, metadata, own));
         if (own) appendingSources.push(sourceKey(own));
       }
@@ -296,6 +356,7 @@ async function attempt(
       }
       if (!result.duplicate) deps.streams.extend(streamId, view, decided, appendingSources, result.version);
       deps.registrations.learn(decided);
+      await shredErased(deps.vault, decided);
     } catch (error) {
       const refusal = refusalOf(error);
       if (!refusal) throw error;

@@ -1,6 +1,7 @@
 import { createPostgresEventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
 import { createLogger, openDatabase } from '@fengcheng/platform';
+import { KeyVault } from '@fengcheng/privacy';
 import { loadConfig } from './config';
 import { registerIngestRoutes } from './events.routes';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const database = await openDatabase({ url: config.databaseUrl, maxConnections: 20 });
   const store = await createPostgresEventStore(database, { logger });
   const keys = await KeyStore.open(database);
+  const vault = await KeyVault.open(database, config.masterKey);
   const { created } = await keys.ensureAdminKey(config.adminKey);
   if (created) {
     // Printed, not logged: logs redact keys, and this one is shown once only.
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     },
   });
   registerAdminRoutes(app, { keys });
-  registerIngestRoutes(app, { store, logger });
+  registerIngestRoutes(app, { store, logger, vault });
 
   let closing = false;
   const shutdown = async (signal: string) => {

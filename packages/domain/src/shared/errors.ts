@@ -25,6 +25,11 @@ export const ERRORS = {
   WORKER_OF_OTHER_ORGANISATION: { status: 403, title: 'The worker belongs to another organisation' },
   PURPOSE_REQUIRED: { status: 400, title: 'A reviewer must state the purpose of the read' },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this key' },
+  // Personal data
+  PERSONAL_DATA_ERASED: {
+    status: 409,
+    title: "This client's personal data was erased; personal fields cannot be recorded for them again",
+  },
   // Lookups
   NOT_FOUND: { status: 404, title: 'No such resource' },
   CASE_NOT_FOUND: { status: 404, title: 'No such case' },
