@@ -1,11 +1,37 @@
 import { createPostgresEventStore } from '@fengcheng/event-store';
-import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { createLogger, type Database, openTestDatabase } from '@fengcheng/platform';
 import { sql } from 'kysely';
 import { dropAllReadModels, readModelsFor, readPointer } from '../projector/generation';
 import { createProjector } from '../projector/projector';
 import { rebuildReadModels } from '../projector/rebuild';
 import { getServiceInstances } from '../queries/service-instances.query';
 import { appendSyntheticLog } from './synthetic-log';
+
+const TABLES = [
+  'organisation',
+  'worker',
+  'project',
+  'case_summary',
+  'counted_entry',
+  'case_activity_daily',
+  'supervision_daily',
+  'region_summary',
+];
+
+const stringify = (value: unknown) =>
+  JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+
+async function snapshot(database: Database): Promise<Record<string, unknown[]>> {
+  const pointer = await readPointer(database);
+  const tables: Record<string, unknown[]> = {};
+  for (const table of TABLES) {
+    const { rows } = await sql
+      .raw(`select * from ${pointer!.schema}.${table} t order by t::text`)
+      .execute(database.db);
+    tables[table] = rows;
+  }
+  return tables;
+}
 
 /**
  * Appends a synthetic log of `events` events to a fresh test database (the server when
@@ -32,6 +58,7 @@ export async function benchRebuild(options: {
       batchSize: options.batchSize ?? 5000,
       dropDelayMs: 0,
     });
+    const rebuilt = await snapshot(database);
     // The live projector catching up from zero, batch by batch through the subscription.
     await dropAllReadModels(database);
     const projector = createProjector({
@@ -45,6 +72,7 @@ export async function benchRebuild(options: {
     await projector.waitFor(await store.headPosition(), 600_000);
     const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
     await projector.stop();
+    const live = await snapshot(database);
     const total = (await getServiceInstances(await readModelsFor(database), {})).total;
     return {
       backend: database.kind,
@@ -56,6 +84,8 @@ export async function benchRebuild(options: {
       catchUpSeconds: Number(catchUpSeconds.toFixed(2)),
       catchUpEventsPerSecond: Math.round(appended / catchUpSeconds),
       serviceInstances: total,
+      // The rebuild's bulk path and the live projector must agree row for row.
+      sameRows: stringify(rebuilt) === stringify(live),
     };
   } finally {
     await store.close();

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@fengcheng/event-store';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../migrations';
-import { type AnalysedBatch, analysed, type ReadModelTrx } from './batch';
+import { analyseBatch, emptyStateCache, type ReadModelTrx } from './batch';
 import { caseSummariesProjection } from './case-summaries.projection';
 import { projectOutcomesProjection } from './project-outcomes.projection';
 import type { Projection } from './projection';
@@ -18,9 +18,6 @@ export const PROJECTIONS: readonly Projection[] = [
   workerWorkloadsProjection,
   regionSummariesProjection,
 ];
-
-const STATE = PROJECTIONS.filter((p) => p.role === 'state');
-const TOTALS = PROJECTIONS.filter((p) => p.role === 'totals');
 
 /** Points the transaction at one generation; commits need not wait for the disk (see below). */
 async function enter(trx: ReadModelTrx, schemaName: string): Promise<void> {
@@ -60,37 +57,33 @@ async function setCheckpoint(trx: ReadModelTrx, position: bigint, events: number
 }
 
 /**
- * Fills a generation nobody reads yet (a rebuild), faster than `applyEvents`: each batch's
- * state tables commit first, and its totals are written on a second connection while the
- * next batch is analysed. Batches are not atomic, so the generation is only usable once
- * `finish()` has set its checkpoint; a rebuild that dies is started over.
+ * Fills a generation nobody reads yet (a rebuild), faster than `applyEvents`: the state the
+ * next batch needs is kept in memory, so each batch is analysed while the previous one is
+ * still being written. Batches are not atomic and the checkpoint is set only by `finish()`:
+ * a rebuild that dies is started over, never resumed.
  */
 export function bulkApplier(db: Kysely<any>, schemaName: string) {
-  let totals: Promise<void> = Promise.resolve();
+  const cache = emptyStateCache();
+  let writing: Promise<void> = Promise.resolve();
   let applied = 0;
   let position = 0n;
   return {
     async apply(events: RecordedEvent[]): Promise<void> {
       const last = events.at(-1);
       if (!last) return;
-      const batch: AnalysedBatch = await db.transaction().execute(async (trx) => {
+      const batch = await analyseBatch(db, events, cache);
+      // One batch in flight at a time, written in order: a later state replaces an earlier one.
+      await writing;
+      writing = db.transaction().execute(async (trx) => {
         await enter(trx, schemaName);
-        const analysedBatch = await analysed(trx, events);
-        for (const projection of STATE) await projection.write(trx, analysedBatch);
-        return analysedBatch;
+        for (const projection of PROJECTIONS) await projection.write(trx, batch);
       });
-      // One batch of totals in flight at a time bounds memory and surfaces errors promptly.
-      await totals;
-      totals = db.transaction().execute(async (trx) => {
-        await enter(trx, schemaName);
-        for (const projection of TOTALS) await projection.write(trx, batch);
-      });
-      totals.catch(() => {});
+      writing.catch(() => {});
       applied += events.length;
       position = last.position;
     },
     async finish(): Promise<void> {
-      await totals;
+      await writing;
       await db.transaction().execute(async (trx) => {
         await enter(trx, schemaName);
         await setCheckpoint(trx, position, applied);

@@ -5,11 +5,6 @@ import { type AnalysedBatch, analysed, type ReadModelTrx } from './batch';
 export interface Projection {
   readonly name: string;
   /**
-   * `state`: tables the next batch's analysis reads back (cases, ledger, registry).
-   * `totals`: tables a batch only adds to, which a rebuild may write beside the next batch.
-   */
-  readonly role: 'state' | 'totals';
-  /**
    * Applies a batch of events, in position order, inside the caller's transaction (whose
    * search path starts with the generation's schema). Not idempotent by itself: the
    * projector's checkpoint guards against a batch applied twice.
@@ -21,8 +16,7 @@ export interface Projection {
 
 export function defineProjection(
   name: string,
-  role: Projection['role'],
   write: (trx: ReadModelTrx, batch: AnalysedBatch) => Promise<void>,
 ): Projection {
-  return { name, role, write, apply: async (trx, events) => write(trx, await analysed(trx, events)) };
+  return { name, write, apply: async (trx, events) => write(trx, await analysed(trx, events)) };
 }

@@ -7,16 +7,12 @@ import { upsertAdding } from './write';
  * service-instance rows (so "last 7/30 days" follows the query's clock), certification
  * from the registry.
  */
-export const workerWorkloadsProjection = defineProjection(
-  'worker-workloads',
-  'totals',
-  async (trx, batch) => {
-    await upsertAdding(
-      trx,
-      'supervision_daily',
-      ['day', 'supervisor_id', 'supervisee_id'],
-      ['minutes'],
-      [...batch.supervision.values()],
-    );
-  },
-);
+export const workerWorkloadsProjection = defineProjection('worker-workloads', async (trx, batch) => {
+  await upsertAdding(
+    trx,
+    'supervision_daily',
+    ['day', 'supervisor_id', 'supervisee_id'],
+    ['minutes'],
+    [...batch.supervision.values()],
+  );
+});
