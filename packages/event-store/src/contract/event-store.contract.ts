@@ -163,6 +163,12 @@ export function describeEventStoreContract(
       it('refuses an empty append', async () => {
         await expect(store.append(stream('case'), [])).rejects.toThrow(/at least one event/);
       });
+
+      it('refuses an eventId that is not a UUID, and appends nothing', async () => {
+        const id = stream('case');
+        await expect(store.append(id, [newEvent({ eventId: 'visit-1' })])).rejects.toThrow(/UUID/);
+        expect(await store.streamVersion(id)).toBe(0);
+      });
     });
 
     describe('expected version', () => {

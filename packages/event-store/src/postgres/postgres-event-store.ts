@@ -72,6 +72,7 @@ interface Head {
 const EXPECTED_CODE = { any: -1, stream_exists: -2, no_stream: 0 } as const;
 
 const noop = () => undefined;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number | string);
@@ -272,6 +273,9 @@ class PostgresEventStore implements EventStore {
     const ids = new Set<string>();
     const sources = new Set<string>();
     return events.map((event) => {
+      if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
+        throw new TypeError(`eventId must be a UUID: ${String(event.eventId)}`);
+      }
       if (ids.has(event.eventId))
         throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
       ids.add(event.eventId);
