@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
 import { registerIngestRoutes } from '@fengcheng/ingest-api';
 import { createLogger, type Database, type Logger, openDatabase } from '@fengcheng/platform';
+import { KeyVault, loadOrCreateMasterKeyFile, MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { registerQueryRoutes } from '@fengcheng/query-api';
 import { createProjector } from '@fengcheng/read-models';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +30,12 @@ export interface AllInOneOptions {
   demo?: boolean;
   /** The first admin key (default `FENGCHENG_ADMIN_KEY`); without it one is made on first run. */
   adminKey?: string;
+  /**
+   * Base64 of the 32-byte master key that wraps the client data keys (default
+   * `FENGCHENG_MASTER_KEY`). Without it the embedded mode keeps one in `<dataDir>/master.key`;
+   * on a server (DATABASE_URL) it is required.
+   */
+  masterKey?: string;
   logger?: Logger;
   /** Events per projector transaction (the projector's default when absent). */
   projectorBatchSize?: number;
@@ -41,6 +49,12 @@ export interface AllInOne {
   adminKey?: string;
   /** Where the data lives: the PGlite folder, or the server and schema. */
   dataLocation: string;
+  /** Where the master key came from: the environment/options, or the data folder's file (made now or before). */
+  masterKeySource:
+    | { kind: 'configured' }
+    | { kind: 'file'; path: string; created: boolean }
+    /** `memory://`: the key lives as long as the data, in this process only. */
+    | { kind: 'ephemeral' };
   demo?: DemoSummary;
   app: FastifyInstance;
   store: EventStore;
@@ -63,6 +77,11 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
   const dataDir =
     options.dataDir ?? env.FENGCHENG_DATA_DIR ?? resolve(env.INIT_CWD ?? process.cwd(), '.fengcheng/data');
 
+  const masterKey = resolveMasterKey(options.masterKey ?? env.FENGCHENG_MASTER_KEY, {
+    server: options.database ? options.database.kind === 'postgres' : databaseUrl !== undefined,
+    dataDir: options.database && options.dataDir === undefined ? undefined : dataDir,
+  });
+
   const database =
     options.database ??
     (await openDatabase(
@@ -84,6 +103,15 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     const keys = await KeyStore.open(database);
     const admin = await keys.ensureAdminKey(options.adminKey ?? env.FENGCHENG_ADMIN_KEY);
     if (admin.created) logger.warn('no admin key existed: one was made and is printed once on stdout');
+    const vault = await KeyVault.open(database, masterKey.key);
+    if (masterKey.source.kind === 'file') {
+      logger.warn(
+        { path: masterKey.source.path, created: masterKey.source.created },
+        masterKey.source.created
+          ? `no ${MASTER_KEY_ENV}: a master key was generated into the data folder (owner-only); back it up — without it no personal data can be read`
+          : `no ${MASTER_KEY_ENV}: using the master key in the data folder`,
+      );
+    }
 
     const projector = createProjector({
       store,
@@ -107,9 +135,10 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     });
     cleanups.push(() => app.close());
     registerAdminRoutes(app, { keys });
-    registerIngestRoutes(app, { store, logger });
+    registerIngestRoutes(app, { store, logger, vault });
     registerQueryRoutes(app, {
       store,
+      vault,
       readModels: () => projector.readModels(),
       waitForPosition: (position, timeoutMs) => projector.waitFor(position, timeoutMs),
       logger,
@@ -135,6 +164,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
       url,
       ...(admin.created ? { adminKey: admin.created } : {}),
       dataLocation,
+      masterKeySource: masterKey.source,
       ...(demo ? { demo } : {}),
       app,
       store,
@@ -152,6 +182,30 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     if (ownsDatabase) await database.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The master key: configured, else (embedded only) the data folder's `master.key`, made on
+ * the first run. A server without one is refused at boot, naming the variable: a generated
+ * key would live on one machine while the data it guards lives on another.
+ */
+function resolveMasterKey(
+  configured: string | undefined,
+  where: { server: boolean; dataDir: string | undefined },
+): { key: Buffer; source: AllInOne['masterKeySource'] } {
+  if (configured !== undefined && configured.trim() !== '') {
+    return { key: parseMasterKey(configured), source: { kind: 'configured' } };
+  }
+  if (where.dataDir === 'memory://' && !where.server) {
+    return { key: randomBytes(32), source: { kind: 'ephemeral' } };
+  }
+  if (where.server || where.dataDir === undefined) {
+    throw new Error(
+      `${MASTER_KEY_ENV} is required${where.server ? ' with DATABASE_URL' : ' without a data folder'}: base64 of 32 random bytes (openssl rand -base64 32)`,
+    );
+  }
+  const file = loadOrCreateMasterKeyFile(where.dataDir);
+  return { key: file.key, source: { kind: 'file', path: file.path, created: file.created } };
 }
 
 async function runCleanups(cleanups: Array<() => Promise<void>>) {

@@ -12,6 +12,18 @@ async function main() {
     `  URL          ${running.url}   (API docs: ${running.url}/docs)`,
     `  data         ${running.dataLocation}`,
   ];
+  const master = running.masterKeySource;
+  if (master.kind === 'file') {
+    lines.push(
+      `  master key   ${master.path}${master.created ? '   (generated now)' : ''}`,
+      '               encrypts personal data; back it up and keep it owner-only — lose it and the data is unreadable',
+      '               in production set FENGCHENG_MASTER_KEY instead',
+    );
+  } else if (master.kind === 'configured') {
+    lines.push('  master key   FENGCHENG_MASTER_KEY');
+  } else {
+    lines.push('  master key   in memory only, like the data (memory://)');
+  }
   if (running.adminKey) {
     lines.push(
       `  admin key    ${running.adminKey}`,

@@ -1,7 +1,8 @@
+import { MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { z } from 'zod';
 
 /** The variables the standalone query service cannot start without. */
-export const REQUIRED_ENV = ['DATABASE_URL'] as const;
+export const REQUIRED_ENV = ['DATABASE_URL', MASTER_KEY_ENV] as const;
 
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3002),
@@ -15,6 +16,18 @@ const ConfigSchema = z.object({
     .default('public'),
   EVENTSTORE_URL: z.string().optional(),
   FENGCHENG_ADMIN_KEY: z.string().min(20).optional(),
+  FENGCHENG_MASTER_KEY: z
+    .string({
+      error: 'FENGCHENG_MASTER_KEY is required: base64 of the 32-byte key that wraps the client data keys',
+    })
+    .transform((value, ctx) => {
+      try {
+        return parseMasterKey(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

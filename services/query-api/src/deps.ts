@@ -1,11 +1,14 @@
 import { DomainError } from '@fengcheng/domain';
 import type { EventStore } from '@fengcheng/event-store';
 import type { Logger } from '@fengcheng/platform';
+import type { KeyVault } from '@fengcheng/privacy';
 import type { Kysely } from 'kysely';
 
 /** What the query routes need; the all-in-one process and the standalone service supply it differently. */
 export interface QueryRoutesDeps {
   store: EventStore;
+  /** Client data keys: reviewers and the owning agency read personal fields decrypted. */
+  vault: KeyVault;
   /** The current read-model generation (a rebuild may swap it between two calls). */
   readModels: () => Promise<Kysely<any>> | Kysely<any>;
   /** Resolves true once the projections include `position`, false after `timeoutMs`. */

@@ -1,6 +1,7 @@
 import { createPostgresEventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore } from '@fengcheng/http';
 import { createLogger, openDatabase } from '@fengcheng/platform';
+import { KeyVault } from '@fengcheng/privacy';
 import { readModelsFor } from '@fengcheng/read-models';
 import { loadConfig } from './config';
 import { registerQueryRoutes } from './query.routes';
@@ -13,6 +14,7 @@ async function main() {
   const database = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
   const store = await createPostgresEventStore(database, { logger });
   const keys = await KeyStore.open(database);
+  const vault = await KeyVault.open(database, config.FENGCHENG_MASTER_KEY);
   const admin = await keys.ensureAdminKey(config.FENGCHENG_ADMIN_KEY);
   if (admin.created) {
     logger.warn('no admin key existed: one was created and printed once to stdout; keep it safe');
@@ -29,6 +31,7 @@ async function main() {
   });
   registerQueryRoutes(app, {
     store,
+    vault,
     readModels: () => readModelsFor(database),
     waitForPosition: checkpointWaiter(database),
     logger,

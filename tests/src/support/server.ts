@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { type AllInOne, startAllInOne } from '@fengcheng/all-in-one';
-import { createLogger, type Database, openTestDatabase } from '@fengcheng/platform';
+import { createLogger, type Database, type Logger, openTestDatabase } from '@fengcheng/platform';
 
 export interface TestServer {
   url: string;
   adminKey: string;
+  /** Base64 master key the server wraps client data keys with (kept across restarts). */
+  masterKey: string;
   running: AllInOne;
   /** Stops the process and starts it again on the same database (a restart after a crash or deploy). */
   restart(options?: { demo?: boolean }): Promise<void>;
@@ -20,10 +22,18 @@ export interface TestServer {
  * when DATABASE_URL is set, an in-memory PGlite otherwise. Logs are kept quiet.
  */
 export async function startTestServer(
-  options: { demo?: boolean; projectorBatchSize?: number } = {},
+  options: {
+    demo?: boolean;
+    projectorBatchSize?: number;
+    /** A logger of the test's own (e.g. one writing into memory); default a silent one. */
+    logger?: Logger;
+    /** The HTTP rate limit; default off. */
+    rateLimit?: { max: number; timeWindowMs: number } | false;
+  } = {},
 ): Promise<TestServer> {
   const database = await openTestDatabase();
   const adminKey = `fck_test_${randomBytes(18).toString('base64url')}`;
+  const masterKey = randomBytes(32).toString('base64');
   const start = (demo: boolean) =>
     startAllInOne({
       port: 0,
@@ -31,8 +41,9 @@ export async function startTestServer(
       demo,
       database,
       adminKey,
-      logger: createLogger({ name: 'e2e', level: process.env.E2E_LOG_LEVEL ?? 'silent' }),
-      http: { rateLimit: false },
+      masterKey,
+      logger: options.logger ?? createLogger({ name: 'e2e', level: process.env.E2E_LOG_LEVEL ?? 'silent' }),
+      http: { rateLimit: options.rateLimit ?? false },
       ...(options.projectorBatchSize ? { projectorBatchSize: options.projectorBatchSize } : {}),
     });
   let running: AllInOne;
@@ -47,6 +58,7 @@ export async function startTestServer(
       return running.url;
     },
     adminKey,
+    masterKey,
     get running() {
       return running;
     },

@@ -3,6 +3,7 @@ import { computeEventHash, type RecordedEvent } from '@fengcheng/event-store';
 import { authOf, type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { recordCaseRead, revealCase } from '../case-access';
 import { ensurePosition, type QueryRoutesDeps } from '../deps';
 import { ConsistencyQuery, PositionSchema } from '../filters';
 import { toJsonSafe } from '../json-safe';
@@ -10,9 +11,15 @@ import { verifyLedger } from '../ledger-verify';
 
 const CaseParams = z.strictObject({ caseId: z.uuid() });
 
-/** Why the read is made; issue #5 records it in the audit trail. Accepted (and logged) now. */
+/** Why the read is made: required of reviewers and admins, recorded in the case's audit trail. */
 const PurposeQuery = {
-  purpose: z.string().min(1).max(500).optional().describe('why this history is read (recorded)'),
+  purpose: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('why the case is read; required of reviewers and admins, recorded before the data is returned'),
 };
 
 const VerificationSchema = z.object({
@@ -92,7 +99,8 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
       schema: {
         tags: ['reviewer'],
         summary: "A case's full history with each event's metadata and the chain verification",
-        description: 'Reviewers and admins read any case; an agency only a case its organisation owns now.',
+        description:
+          'Reviewers and admins read any case and must state a `purpose` (400 PURPOSE_REQUIRED); an agency reads only a case its organisation owns now, and needs none. Every read is recorded in the audit trail (`GET /v1/admin/audit`) before the data is returned. Reviewers and the owning agency see personal fields in the clear, admins see them withheld; fields of an erased client read "[erased]".',
         params: CaseParams,
         querystring: z.strictObject({ ...PurposeQuery, ...ConsistencyQuery }),
         response: { 200: HistoryResponse, ...problemResponses(400, 401, 403, 404, 503) },
@@ -100,23 +108,21 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
     },
     async (request) => {
       const { caseId } = request.params;
+      const purpose = purposeOf(request, request.query.purpose);
       await ensurePosition(deps, request.query.minPosition);
       const { streamId, events, owner } = await loadCase(deps, request, caseId);
       const verification = await deps.store.verifyStream(streamId);
+      await recordCaseRead(deps, request, caseId, purpose);
+      const revealed = await revealCase(deps.vault, authOf(request).role, events);
       request.log.info(
-        {
-          caseId,
-          keyId: authOf(request).keyId,
-          role: authOf(request).role,
-          purpose: request.query.purpose ?? null,
-        },
+        { caseId, keyId: authOf(request).keyId, role: authOf(request).role, purpose },
         'case history read',
       );
       return {
         caseId,
         streamId,
         organisationId: owner,
-        events: events.map(historyEvent),
+        events: revealed.map(historyEvent),
         verification,
       };
     },
@@ -144,7 +150,8 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
     },
     async (request) => {
       const { caseId } = request.params;
-      const { asOf, knownAt, version, purpose, minPosition } = request.query;
+      const { asOf, knownAt, version, minPosition } = request.query;
+      const purpose = purposeOf(request, request.query.purpose);
       await ensurePosition(deps, minPosition);
       const { events } = await loadCase(deps, request, caseId);
       if (version !== undefined && version > events.length) {
@@ -161,17 +168,12 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
       }
       const options: { asOf?: Date; version: number } = { version: upTo };
       if (asOf !== undefined) options.asOf = new Date(asOf);
-      const state = stateAt(events.map(domainEvent), options);
+      await recordCaseRead(deps, request, caseId, purpose);
+      const revealed = await revealCase(deps.vault, authOf(request).role, events);
+      const state = stateAt(revealed.map(domainEvent), options);
       const last = lastApplied(events, options);
       request.log.info(
-        {
-          caseId,
-          keyId: authOf(request).keyId,
-          role: authOf(request).role,
-          purpose: purpose ?? null,
-          asOf,
-          version,
-        },
+        { caseId, keyId: authOf(request).keyId, role: authOf(request).role, purpose, asOf, version },
         'case state read',
       );
       return {
@@ -232,6 +234,18 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
       };
     },
   );
+}
+
+/**
+ * The purpose a read states: reviewers and admins must give one (400 PURPOSE_REQUIRED); the
+ * owning agency may, and otherwise reads with none (null). Checked before anything is read.
+ */
+function purposeOf(request: FastifyRequest, purpose: string | undefined): string | null {
+  const { role } = authOf(request);
+  if (purpose === undefined && role !== 'agency') {
+    throw new DomainError('PURPOSE_REQUIRED', `a ${role} states why the case is read: ?purpose=…`);
+  }
+  return purpose ?? null;
 }
 
 /** Reads a case's stream and enforces who may see it: 404 unknown, 403 another agency's. */
