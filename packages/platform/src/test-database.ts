@@ -4,7 +4,8 @@ import { type Database, openDatabase } from './database';
 
 /**
  * A fresh, isolated database for one test file: a new schema on the Postgres server when
- * DATABASE_URL is set, a new in-memory PGlite otherwise. `drop()` removes the schema.
+ * DATABASE_URL is set, a new in-memory PGlite otherwise. `drop()` removes the schema and the
+ * read-model generation schemas made beside it.
  */
 export async function openTestDatabase(
   options: { maxConnections?: number; forceEmbedded?: boolean } = {},
@@ -22,7 +23,12 @@ export async function openTestDatabase(
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        await client.query(`drop schema if exists ${schema} cascade`);
+        // Read-model generations live beside the base schema as `<schema>_rm_<n>`.
+        const { rows } = await client.query<{ name: string }>(
+          `select nspname as name from pg_namespace where nspname = $1 or nspname like $2`,
+          [schema, `${schema}\\_rm\\_%`],
+        );
+        for (const { name } of rows) await client.query(`drop schema if exists ${name} cascade`);
       } finally {
         await client.end();
       }
