@@ -88,11 +88,18 @@ const PUBLIC = { public: true, rateLimit: false } as const;
  * that answers RFC 9457 problem+json. It does not listen.
  */
 export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
+  const requestTimeout = deps.requestTimeoutMs ?? 30_000;
   const app: HttpApp = Fastify({
     // Widened so the instance type does not depend on which pino version a caller has.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    requestTimeout: deps.requestTimeoutMs ?? 30_000,
+    requestTimeout,
+    // Node checks request deadlines only every 30 s by default: a slow client (slowloris)
+    // would hold its socket up to 30 s past the deadline.
+    http: {
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(requestTimeout / 2))),
+      headersTimeout: Math.min(requestTimeout, 60_000),
+    },
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];

@@ -40,7 +40,12 @@ export interface AllInOneOptions {
   /** Events per projector transaction (the projector's default when absent). */
   projectorBatchSize?: number;
   /** Options for the HTTP app, e.g. `rateLimit: false` in load tests. */
-  http?: { rateLimit?: { max: number; timeWindowMs: number } | false; bodyLimit?: number };
+  http?: {
+    rateLimit?: { max: number; timeWindowMs: number } | false;
+    bodyLimit?: number;
+    /** Longest a request may take to arrive, in ms (default 30 s). */
+    requestTimeoutMs?: number;
+  };
 }
 
 export interface AllInOne {
@@ -132,6 +137,9 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
       },
       ...(options.http?.rateLimit !== undefined ? { rateLimit: options.http.rateLimit } : {}),
       ...(options.http?.bodyLimit !== undefined ? { bodyLimit: options.http.bodyLimit } : {}),
+      ...(options.http?.requestTimeoutMs !== undefined
+        ? { requestTimeoutMs: options.http.requestTimeoutMs }
+        : {}),
     });
     cleanups.push(() => app.close());
     registerAdminRoutes(app, { keys });

@@ -29,6 +29,8 @@ export async function startTestServer(
     logger?: Logger;
     /** The HTTP rate limit; default off. */
     rateLimit?: { max: number; timeWindowMs: number } | false;
+    /** Longest a request may take to arrive, in ms. */
+    requestTimeoutMs?: number;
   } = {},
 ): Promise<TestServer> {
   const database = await openTestDatabase();
@@ -43,7 +45,10 @@ export async function startTestServer(
       adminKey,
       masterKey,
       logger: options.logger ?? createLogger({ name: 'e2e', level: process.env.E2E_LOG_LEVEL ?? 'silent' }),
-      http: { rateLimit: options.rateLimit ?? false },
+      http: {
+        rateLimit: options.rateLimit ?? false,
+        ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      },
       ...(options.projectorBatchSize ? { projectorBatchSize: options.projectorBatchSize } : {}),
     });
   let running: AllInOne;
