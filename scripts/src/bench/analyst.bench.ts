@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { generateYinchuan, SERVICE_INSTANCES_PER_SCALE } from '../yinchuan/generate';
 import { httpPost, loadYinchuan } from '../yinchuan/load';
-import { benchAdminKey, createScratchDatabase, type RunningService, startService } from './services';
+import { benchEnvironment, createScratchDatabase, type RunningService, startService } from './services';
 import { median, percentile } from './stats';
 
 const SEED = 20_240_101;
@@ -102,8 +102,8 @@ async function oneScale(options: {
 }) {
   const { scale, quick, runs, say, peaks } = options;
   const database = await createScratchDatabase(options.url, `yinchuan${scale}`);
-  const adminKey = benchAdminKey();
-  const env = { DATABASE_URL: database.url, FENGCHENG_ADMIN_KEY: adminKey };
+  const env = benchEnvironment(database.url);
+  const adminKey = env.FENGCHENG_ADMIN_KEY;
   const services: RunningService[] = [];
   const peak = (key: string, service: RunningService) => {
     peaks[key] = Math.max(peaks[key] ?? 0, service.peakRssMb());
@@ -166,7 +166,8 @@ async function oneScale(options: {
     const iterations = quick ? 5 : 30;
     // One pass to warm caches and JIT before timing.
     for (const q of queries) await timedGet(`${query.url}${q.path}`, adminKey);
-    for (const c of cases.slice(0, 20)) await timedGet(`${query.url}/v1/cases/${c}/history`, adminKey);
+    for (const c of cases.slice(0, 20))
+      await timedGet(`${query.url}/v1/cases/${c}/history?purpose=benchmark`, adminKey);
 
     const perQuery = new Map<string, { samples: number[]; p50: number[]; p99: number[] }>();
     const allP50: number[] = [];

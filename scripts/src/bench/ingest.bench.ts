@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPostgresEventStore } from '@fengcheng/event-store';
 import { openDatabase } from '@fengcheng/platform';
 import autocannon from 'autocannon';
-import { benchAdminKey, createScratchDatabase, type RunningService, startService } from './services';
+import { benchEnvironment, createScratchDatabase, type RunningService, startService } from './services';
 import { median } from './stats';
 
 /**
@@ -40,7 +40,14 @@ function intake(caseId: string, occurredAt: string) {
       workerId: WORKER,
       communityCode: COMMUNITY,
       targetGroups: ['elderly'],
-      client: { clientRef: `ref-${caseId.slice(0, 8)}`, birthYear: 1948, gender: 'female' },
+      // Personal fields as an agency sends them: the ingest API encrypts them before the append.
+      client: {
+        clientRef: `ref-${caseId.slice(0, 8)}`,
+        name: '马桂兰',
+        phone: '139 9510 0117',
+        birthYear: 1948,
+        gender: 'female',
+      },
       needs: ['daily_living', 'health'],
       riskLevel: 'medium',
     },
@@ -202,8 +209,8 @@ export async function runIngestBench(options: {
   const seconds = quick ? 3 : 10;
   const say = options.onProgress ?? (() => {});
   const database = await createScratchDatabase(options.url, 'ingest');
-  const adminKey = benchAdminKey();
-  const env = { DATABASE_URL: database.url, FENGCHENG_ADMIN_KEY: adminKey };
+  const env = benchEnvironment(database.url);
+  const adminKey = env.FENGCHENG_ADMIN_KEY;
   const services: RunningService[] = [];
   try {
     const ingest = await startService('ingest-api', env);

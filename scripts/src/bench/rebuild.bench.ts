@@ -9,6 +9,10 @@ export interface RebuildFigures {
   rebuildSeconds: number;
   /** The synthetic log's service instances after the rebuild (a check that it counted). */
   rebuildServiceInstances: number;
+  /** The live projector catching up over the same log from zero, batch by batch. */
+  projectorLiveCatchUpEventsPerSec: number;
+  /** 1 when every run's rebuild and live projector agreed row for row, else 0. */
+  rebuildSameRows: number;
   rebuildPeakRssMb: number;
 }
 
@@ -17,6 +21,8 @@ interface BenchRebuildOutput {
   rebuildSeconds: number;
   eventsPerSecond: number;
   serviceInstances: number;
+  catchUpEventsPerSecond?: number;
+  sameRows?: boolean;
 }
 
 /**
@@ -48,6 +54,10 @@ export async function runRebuildBench(options: {
     rebuildEventsPerSec: Math.round(median(results.map((r) => r.eventsPerSecond))),
     rebuildSeconds: median(results.map((r) => r.rebuildSeconds)),
     rebuildServiceInstances: median(results.map((r) => r.serviceInstances)),
+    projectorLiveCatchUpEventsPerSec: Math.round(
+      median(results.map((r) => r.catchUpEventsPerSecond ?? Number.NaN)),
+    ),
+    rebuildSameRows: results.every((r) => r.sameRows !== false) ? 1 : 0,
     rebuildPeakRssMb: Math.round(Math.max(...results.map((r) => r.rss)) * 10) / 10,
   };
 }

@@ -228,7 +228,9 @@ export async function describeMachine(url: string): Promise<Machine> {
   await client.connect();
   let postgres = 'unknown';
   try {
-    postgres = (await client.query<{ v: string }>('show server_version')).rows[0]?.v ?? postgres;
+    postgres =
+      (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v ??
+      postgres;
   } finally {
     await client.end();
   }

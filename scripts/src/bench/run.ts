@@ -112,6 +112,11 @@ async function main() {
       () => runRebuildBench({ url, quick, runs, onProgress: say }),
     );
     Object.assign(figures, rebuild);
+    notes.push(
+      rebuild.rebuildSameRows === 1
+        ? 'Rebuild: the bulk rebuild and the live projector catching up over the same synthetic log left the same rows in every read model.'
+        : 'Rebuild: the bulk rebuild and the live projector DISAGREED on some read-model rows (see packages/read-models/src/bench/bench-rebuild.ts).',
+    );
   }
   const labels: Record<string, string> = {};
   if (sections.includes('analyst')) {

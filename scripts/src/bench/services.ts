@@ -158,7 +158,14 @@ export async function createScratchDatabase(url: string, label: string) {
   };
 }
 
-/** A random admin key long enough for FENGCHENG_ADMIN_KEY. */
-export function benchAdminKey(): string {
-  return `bench-admin-${randomBytes(16).toString('hex')}`;
+/**
+ * What every standalone service needs to start on a scratch database: the database, a random
+ * admin key (long enough for FENGCHENG_ADMIN_KEY) and a random master key for client data keys.
+ */
+export function benchEnvironment(databaseUrl: string) {
+  return {
+    DATABASE_URL: databaseUrl,
+    FENGCHENG_ADMIN_KEY: `bench-admin-${randomBytes(16).toString('hex')}`,
+    FENGCHENG_MASTER_KEY: randomBytes(32).toString('base64'),
+  };
 }
