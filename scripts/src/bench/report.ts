@@ -109,6 +109,18 @@ export const FIGURES: FigureSpec[] = [
     limit: '114,000 (one trivial counter)',
   },
   {
+    key: 'projectorLiveCatchUpEventsPerSec',
+    label: 'live projector catching up from zero, same synthetic log',
+    unit: 'ev/s',
+    better: 'higher',
+  },
+  {
+    key: 'projectorCatchUpEventsPerSec',
+    label: 'projector process catching up with the HTTP-ingested log',
+    unit: 'ev/s',
+    better: 'higher',
+  },
+  {
     key: 'yinchuanLoadSeconds',
     label: 'Yinchuan ×1 loaded and projected',
     unit: 's',
