@@ -132,6 +132,13 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     );
   });
 
+  // Before authentication: a refused request (401) carries the security headers too.
+  await app.register(fastifyHelmet, {
+    global: true,
+    // The embedded mode serves plain http on localhost; upgrading would break /docs there.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+
   const authenticate = authenticateHook(deps.keys);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -147,12 +154,6 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
       { method: request.method, route, status: reply.statusCode, ms: reply.elapsedTime },
       'request done',
     );
-  });
-
-  await app.register(fastifyHelmet, {
-    global: true,
-    // The embedded mode serves plain http on localhost; upgrading would break /docs there.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
 
   const rateLimit =
