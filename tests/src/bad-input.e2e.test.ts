@@ -969,7 +969,7 @@ describe('bad input', () => {
         fc.property(valid, (envelope) => {
           const parsed = parseEnvelope(envelope);
           expect(parsed.success, JSON.stringify(parsed)).toBe(true);
-          const idNumber = ((envelope.data as { client?: { idNumber?: string } }).client ?? {}).idNumber;
+          const idNumber = (envelope.data as { client?: { idNumber?: string } }).client?.idNumber;
           if (idNumber !== undefined) expect(isValidResidentId(idNumber)).toBe(true);
         }),
         { numRuns: 300 },

@@ -113,7 +113,7 @@ describe('personal data, end to end', () => {
   });
 
   it('shows a reviewer the plaintext with a stated purpose, after recording the read', async () => {
-    const response = await history(world.reviewer, '?purpose=' + encodeURIComponent('季度督导抽查'));
+    const response = await history(world.reviewer, `?purpose=${encodeURIComponent('季度督导抽查')}`);
     expect(response.status).toBe(200);
     const [intake, visit, closed] = response.body.events;
     expect(intake.data.client).toEqual(CLIENT);
