@@ -1,4 +1,4 @@
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /**
  * Paths redacted from every log line: credentials and a client's personal data.
@@ -59,11 +59,18 @@ export const REDACT_PATHS = [
 
 export type { Logger };
 
-/** The one way services make a logger. */
-export function createLogger(options: { name: string; level?: string } & LoggerOptions): Logger {
-  return pino({
+/**
+ * The one way services make a logger. `destination` defaults to stdout; tests hand in a
+ * stream to read what would have been written.
+ */
+export function createLogger(
+  options: { name: string; level?: string } & LoggerOptions,
+  destination?: DestinationStream,
+): Logger {
+  const config: LoggerOptions = {
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     ...options,
-  });
+  };
+  return destination ? pino(config, destination) : pino(config);
 }
