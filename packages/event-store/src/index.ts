@@ -1,4 +1,5 @@
 export { IdempotencyConflictError, WrongExpectedVersionError } from './errors';
+export { createEventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb/eventstoredb.adapter';
 export {
   canonicalJson,
   chainEvent,
@@ -12,6 +13,7 @@ export {
   prepareEvent,
   verifyChain,
 } from './hash-chain';
+export { type EventStoreKind, isEventStoreDbUrl, openEventStore } from './open-event-store';
 export type {
   AppendedEvent,
   AppendResult,

@@ -1,0 +1,42 @@
+import type { Database, Logger } from '@fengcheng/platform';
+import { createEventStoreDbEventStore } from './eventstoredb/eventstoredb.adapter';
+import type { EventStore } from './port';
+import { createPostgresEventStore } from './postgres/postgres-event-store';
+
+export type EventStoreKind = 'eventstoredb' | 'postgres';
+
+/**
+ * The one place a service chooses its event store: EventStoreDB when `eventstoreUrl`
+ * (EVENTSTORE_URL, `esdb://…`) is given, otherwise the PostgreSQL store in `database`
+ * (a Postgres server or embedded PGlite).
+ */
+export async function openEventStore(options: {
+  eventstoreUrl?: string | undefined;
+  database: Database;
+  logger: Logger;
+  clock?: () => Date;
+  /** The projector's checkpoint, read again on every resubscription (EventStoreDB only). */
+  checkpointStore?: { load(): Promise<bigint | null> };
+}): Promise<{ store: EventStore; kind: EventStoreKind }> {
+  if (options.eventstoreUrl) {
+    const store = createEventStoreDbEventStore({
+      connectionString: options.eventstoreUrl,
+      logger: options.logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.checkpointStore ? { checkpointStore: options.checkpointStore } : {}),
+    });
+    options.logger.info({ eventStore: 'eventstoredb' }, 'event store: EventStoreDB');
+    return { store, kind: 'eventstoredb' };
+  }
+  const store = await createPostgresEventStore(options.database, {
+    logger: options.logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  options.logger.info({ eventStore: 'postgres', backend: options.database.kind }, 'event store: PostgreSQL');
+  return { store, kind: 'postgres' };
+}
+
+/** Validates an EVENTSTORE_URL at boot: an esdb:// or esdb+discover:// connection string. */
+export function isEventStoreDbUrl(value: string): boolean {
+  return /^esdb(\+discover)?:\/\/[^\s]+$/.test(value);
+}
