@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The variables the standalone projector cannot start without. */
+export const REQUIRED_ENV: string[] = ['DATABASE_URL'];
+
 const ConfigSchema = z.object({
   DATABASE_URL: z
     .string({
@@ -10,8 +13,14 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a lower-case Postgres identifier')
     .default('public'),
-  /** Accepted so one environment serves every service; the projector reads the Postgres store for now. */
-  EVENTSTORE_URL: z.string().optional(),
+  /** EventStoreDB holds the events when set; the read models and the checkpoint stay in DATABASE_URL. */
+  EVENTSTORE_URL: z
+    .string()
+    .regex(/^esdb(\+discover)?:\/\//, 'EVENTSTORE_URL must be an esdb:// connection string')
+    .optional(),
+  /** Health endpoint for orchestrators: GET /healthz, /readyz. 0 picks a free port. */
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
   PROJECTOR_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

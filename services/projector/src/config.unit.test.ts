@@ -6,14 +6,22 @@ describe('projector config', () => {
     expect(() => loadConfig({})).toThrow(/DATABASE_URL/);
   });
 
-  it('takes defaults for the rest and ignores EVENTSTORE_URL', () => {
+  it('takes defaults for the rest and keeps EVENTSTORE_URL', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', EVENTSTORE_URL: 'esdb://x' })).toEqual({
       DATABASE_URL: 'postgres://u@h:5432/db',
       DATABASE_SCHEMA: 'public',
       EVENTSTORE_URL: 'esdb://x',
+      PORT: 3000,
+      HOST: '0.0.0.0',
       PROJECTOR_BATCH_SIZE: 2000,
       LOG_LEVEL: 'info',
     });
+  });
+
+  it('refuses an EVENTSTORE_URL that is not an esdb:// connection string, naming it', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', EVENTSTORE_URL: 'http://x' })).toThrow(
+      /EVENTSTORE_URL/,
+    );
   });
 
   it('refuses a batch size out of range', () => {

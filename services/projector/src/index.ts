@@ -1,1 +1,1 @@
-export { loadConfig, type ProjectorConfig } from './config';
+export { loadConfig, type ProjectorConfig, REQUIRED_ENV } from './config';

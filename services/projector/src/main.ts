@@ -1,19 +1,21 @@
-import { createPostgresEventStore } from '@fengcheng/event-store';
+import { createServer } from 'node:http';
+import { openEventStore } from '@fengcheng/event-store';
 import { createLogger, openDatabase } from '@fengcheng/platform';
-import { createProjector } from '@fengcheng/read-models';
+import { createProjector, readCheckpoint } from '@fengcheng/read-models';
 import { loadConfig } from './config';
 
 /** The projector on its own: follows the event log into the read models until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'projector', level: config.LOG_LEVEL });
-  if (config.EVENTSTORE_URL) {
-    logger.warn(
-      'EVENTSTORE_URL is set but ignored: the projector reads the Postgres event store at DATABASE_URL',
-    );
-  }
   const database = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
-  const store = await createPostgresEventStore(database, { logger });
+  const { store } = await openEventStore({
+    eventstoreUrl: config.EVENTSTORE_URL,
+    database,
+    logger,
+    // After a dropped EventStoreDB subscription, resume from what the read models committed.
+    checkpointStore: { load: () => readCheckpoint(database) },
+  });
   const projector = createProjector({ store, database, logger, batchSize: config.PROJECTOR_BATCH_SIZE });
   await projector.start();
   logger.info(
@@ -21,12 +23,25 @@ async function main(): Promise<void> {
     'projector started',
   );
 
+  // Liveness and readiness for orchestrators; the projector serves no other HTTP.
+  let ready = true;
+  const health = createServer((request, response) => {
+    const ok = request.url === '/healthz' || (request.url === '/readyz' && ready);
+    response.writeHead(ok ? 200 : request.url === '/readyz' ? 503 : 404, {
+      'content-type': 'application/json',
+    });
+    response.end(JSON.stringify({ ok, position: projector.position.toString() }));
+  });
+  await new Promise<void>((resolve) => health.listen(config.PORT, config.HOST, resolve));
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'projector stopping');
+    ready = false;
     try {
+      await new Promise<void>((resolve) => health.close(() => resolve()));
       await projector.stop();
       await store.close();
       await database.close();
