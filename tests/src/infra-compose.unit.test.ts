@@ -40,23 +40,17 @@ function environmentsOf(yaml: string): Map<string, Map<string, string>> {
   return result;
 }
 
-/**
- * What each service's config module requires. A package that does not export REQUIRED_ENV
- * yet is held to the variables its service cannot run without under this compose file.
- */
+/** What each service's config module requires: every service package exports REQUIRED_ENV. */
 const SERVICES = [
-  { compose: 'ingest-api', pkg: '@fengcheng/ingest-api', fallback: ['DATABASE_URL'] },
-  { compose: 'projector', pkg: '@fengcheng/projector', fallback: ['DATABASE_URL'] },
-  { compose: 'query-api', pkg: '@fengcheng/query-api', fallback: ['DATABASE_URL'] },
+  { compose: 'ingest-api', pkg: '@fengcheng/ingest-api' },
+  { compose: 'projector', pkg: '@fengcheng/projector' },
+  { compose: 'query-api', pkg: '@fengcheng/query-api' },
 ] as const;
 
-async function requiredEnv(pkg: string, fallback: readonly string[]): Promise<readonly string[]> {
-  try {
-    const module = (await import(/* @vite-ignore */ pkg)) as { REQUIRED_ENV?: readonly string[] };
-    return module.REQUIRED_ENV ?? fallback;
-  } catch {
-    return fallback;
-  }
+async function requiredEnv(pkg: string): Promise<readonly string[]> {
+  const module = (await import(/* @vite-ignore */ pkg)) as { REQUIRED_ENV?: readonly string[] };
+  if (!module.REQUIRED_ENV) throw new Error(`${pkg} does not export REQUIRED_ENV`);
+  return module.REQUIRED_ENV;
 }
 
 const environments = environmentsOf(composeText);
@@ -77,9 +71,9 @@ describe('infra/docker-compose.yml', () => {
     expect(environments.get('ingest-api')?.get('PORT')).toBe('3000');
   });
 
-  for (const { compose, pkg, fallback } of SERVICES) {
+  for (const { compose, pkg } of SERVICES) {
     it(`gives ${compose} every variable its config requires`, async () => {
-      const required = await requiredEnv(pkg, fallback);
+      const required = await requiredEnv(pkg);
       expect(required.length).toBeGreaterThan(0);
       const provided = environments.get(compose);
       expect(provided, `${compose} is missing from the compose file`).toBeDefined();
