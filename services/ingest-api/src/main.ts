@@ -1,4 +1,4 @@
-import { createPostgresEventStore } from '@fengcheng/event-store';
+import { openEventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
 import { createLogger, openDatabase } from '@fengcheng/platform';
 import { KeyVault } from '@fengcheng/privacy';
@@ -15,12 +15,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger({ name: 'ingest-api', level: config.logLevel });
-  if (config.eventStoreUrl) {
-    logger.warn('EVENTSTORE_URL is set, but this build appends to the PostgreSQL store at DATABASE_URL');
-  }
 
+  // DATABASE_URL holds the API keys and client keys always, and the events unless EVENTSTORE_URL is set.
   const database = await openDatabase({ url: config.databaseUrl, maxConnections: 20 });
-  const store = await createPostgresEventStore(database, { logger });
+  const { store } = await openEventStore({ eventstoreUrl: config.eventStoreUrl, database, logger });
   const keys = await KeyStore.open(database);
   const vault = await KeyVault.open(database, config.masterKey);
   const { created } = await keys.ensureAdminKey(config.adminKey);

@@ -14,7 +14,11 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('public'),
-  EVENTSTORE_URL: z.string().optional(),
+  /** EventStoreDB holds the events when set (histories are read from it); read models stay in DATABASE_URL. */
+  EVENTSTORE_URL: z
+    .string()
+    .regex(/^esdb(\+discover)?:\/\//, 'EVENTSTORE_URL must be an esdb:// connection string')
+    .optional(),
   FENGCHENG_ADMIN_KEY: z.string().min(20).optional(),
   FENGCHENG_MASTER_KEY: z
     .string({

@@ -1,4 +1,4 @@
-import { createPostgresEventStore } from '@fengcheng/event-store';
+import { openEventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore } from '@fengcheng/http';
 import { createLogger, openDatabase } from '@fengcheng/platform';
 import { KeyVault } from '@fengcheng/privacy';
@@ -12,7 +12,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger({ name: 'query-api', level: config.LOG_LEVEL });
   const database = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
-  const store = await createPostgresEventStore(database, { logger });
+  const { store } = await openEventStore({ eventstoreUrl: config.EVENTSTORE_URL, database, logger });
   const keys = await KeyStore.open(database);
   const vault = await KeyVault.open(database, config.FENGCHENG_MASTER_KEY);
   const admin = await keys.ensureAdminKey(config.FENGCHENG_ADMIN_KEY);
