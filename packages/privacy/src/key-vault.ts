@@ -73,10 +73,15 @@ export async function ensureClientKeysTable(db: Kysely<any>): Promise<void> {
 
 export interface KeyVaultOptions {
   /**
-   * How long an unwrapped key is reused before the row is read again. Another process's
-   * erasure is seen after at most this long; this process's own erasure at once. Default 1 s.
+   * How long an unwrapped key is used for decrypting before the row is read again: another
+   * process's erasure shows within this long (this process's own at once). Default 1 s.
    */
   cacheTtlMs?: number;
+  /**
+   * The same for encrypting. Longer is safe: data encrypted under a key that another
+   * process has just shredded is unreadable, i.e. erased too. Default 60 s.
+   */
+  writeCacheTtlMs?: number;
 }
 
 /**
@@ -85,15 +90,17 @@ export interface KeyVaultOptions {
  * while the events and their hash chain stay as they were.
  */
 export class KeyVault {
-  private readonly cache = new Map<string, { key: DataKey; expiresAt: number }>();
-  private readonly ttlMs: number;
+  private readonly cache = new Map<string, { key: DataKey; fetchedAt: number }>();
+  private readonly readTtlMs: number;
+  private readonly writeTtlMs: number;
 
   private constructor(
     private readonly database: Database,
     private readonly masterKey: Buffer,
     options: KeyVaultOptions,
   ) {
-    this.ttlMs = options.cacheTtlMs ?? 1_000;
+    this.readTtlMs = options.cacheTtlMs ?? 1_000;
+    this.writeTtlMs = Math.max(this.readTtlMs, options.writeCacheTtlMs ?? 60_000);
   }
 
   /**
@@ -120,28 +127,49 @@ export class KeyVault {
     return new KeyVault(database, masterKey, options);
   }
 
-  /** The client's data key for encrypting, made on first use; `'erased'` once the client was erased. */
+  /**
+   * The client's data key for encrypting, made on first use; `'erased'` once the client was
+   * erased. One round trip for a new client and for a known one alike.
+   */
   async keyForWriting(client: ClientId): Promise<Buffer | 'erased'> {
-    const known = await this.keyForReading(client);
-    if (known !== null) return known;
+    const cached = this.cached(client, this.writeTtlMs);
+    if (cached !== undefined && cached !== null) return cached;
     const fresh = randomBytes(KEY_BYTES);
-    // Two writers making the first key at once: one insert wins and both use its key.
-    await sql`
-      insert into client_keys (organisation_id, client_ref, wrapped_key)
-      values (${client.organisationId}, ${client.clientRef}, ${wrapDataKey(this.masterKey, client, fresh)})
-      on conflict (organisation_id, client_ref) do nothing`.execute(this.database.db);
-    this.cache.delete(cacheKey(client));
-    const stored = await this.keyForReading(client);
-    if (stored === null) throw new Error('a data key was inserted but cannot be read back');
-    return stored;
+    const wrapped = wrapDataKey(this.masterKey, client, fresh);
+    // Insert the new key unless the client has a row; either way answer the row in one statement.
+    const { rows } = await sql<KeyRow>`
+      with inserted as (
+        insert into client_keys (organisation_id, client_ref, wrapped_key)
+        values (${client.organisationId}, ${client.clientRef}, ${wrapped})
+        on conflict (organisation_id, client_ref) do nothing
+        returning organisation_id, client_ref, wrapped_key
+      )
+      select organisation_id, client_ref, wrapped_key from inserted
+      union all
+      select organisation_id, client_ref, wrapped_key from client_keys
+      where organisation_id = ${client.organisationId} and client_ref = ${client.clientRef}
+        and not exists (select 1 from inserted)`.execute(this.database.db);
+    const row = rows[0];
+    if (!row) {
+      // Another writer's first key committed while this statement ran (its snapshot missed it).
+      const stored = await this.keyForReading(client);
+      if (stored === null) throw new Error('a data key was inserted but cannot be read back');
+      return stored;
+    }
+    const key: Buffer | 'erased' =
+      row.wrapped_key === null
+        ? 'erased'
+        : Buffer.from(row.wrapped_key).equals(wrapped)
+          ? fresh
+          : this.unwrap(row);
+    this.remember(client, key);
+    return key;
   }
 
   /** The client's data key for decrypting: `'erased'` after erasure, null when none was ever made. */
   async keyForReading(client: ClientId): Promise<DataKey> {
-    const id = cacheKey(client);
-    const now = Date.now();
-    const cached = this.cache.get(id);
-    if (cached && cached.expiresAt > now) return cached.key;
+    const cached = this.cached(client, this.readTtlMs);
+    if (cached !== undefined) return cached;
     const { rows } = await sql<KeyRow>`
       select organisation_id, client_ref, wrapped_key from client_keys
       where organisation_id = ${client.organisationId} and client_ref = ${client.clientRef}`.execute(
@@ -150,11 +178,21 @@ export class KeyVault {
     const row = rows[0];
     const key: DataKey = !row ? null : row.wrapped_key === null ? 'erased' : this.unwrap(row);
     // An unknown client is not cached: its key may be made by another process any moment.
-    if (key !== null) {
-      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
-      this.cache.set(id, { key, expiresAt: now + this.ttlMs });
-    }
+    if (key !== null) this.remember(client, key);
     return key;
+  }
+
+  private cached(client: ClientId, ttlMs: number): DataKey | undefined {
+    const entry = this.cache.get(cacheKey(client));
+    if (!entry) return undefined;
+    // An erasure is final: no need to read the row again.
+    if (entry.key === 'erased' || Date.now() - entry.fetchedAt < ttlMs) return entry.key;
+    return undefined;
+  }
+
+  private remember(client: ClientId, key: DataKey): void {
+    if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
+    this.cache.set(cacheKey(client), { key, fetchedAt: Date.now() });
   }
 
   /**
@@ -168,7 +206,7 @@ export class KeyVault {
       on conflict (organisation_id, client_ref) do update
         set wrapped_key = null, erased_at = coalesce(client_keys.erased_at, now())
       returning erased_at`.execute(this.database.db);
-    this.cache.set(cacheKey(client), { key: 'erased', expiresAt: Number.POSITIVE_INFINITY });
+    this.remember(client, 'erased');
     const erasedAt = rows[0]?.erased_at;
     return { erasedAt: erasedAt instanceof Date ? erasedAt.toISOString() : String(erasedAt) };
   }
