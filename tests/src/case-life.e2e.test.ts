@@ -234,7 +234,7 @@ describe('a case from intake to closure, end to end', () => {
   it('shows the state at a past moment and at a past version', async () => {
     // Eleven days ago: intake, consents, assessment and plan had happened, no visit yet.
     const before = await world.reviewer.get(
-      `/v1/cases/${caseId}/state?asOf=${encodeURIComponent(daysAgo(11))}`,
+      `/v1/cases/${caseId}/state?asOf=${encodeURIComponent(daysAgo(11))}&purpose=e2e%20audit`,
     );
     expect(before.status).toBe(200);
     expect(before.body.version).toBe(5);
@@ -242,18 +242,22 @@ describe('a case from intake to closure, end to end', () => {
     expect(before.body.state.counts.visits).toBe(0);
     expect(before.body.state.riskLevel).toBe('high');
 
-    const afterFirstVisit = await world.reviewer.get(`/v1/cases/${caseId}/state?version=6`);
+    const afterFirstVisit = await world.reviewer.get(
+      `/v1/cases/${caseId}/state?version=6&purpose=e2e%20audit`,
+    );
     expect(afterFirstVisit.body.version).toBe(6);
     expect(afterFirstVisit.body.lastEvent.eventId).toBe(posted[5]!.eventId);
     expect(afterFirstVisit.body.state.counts).toMatchObject({ visits: 1, serviceInstances: 1 });
 
-    const now = await world.reviewer.get(`/v1/cases/${caseId}/state`);
+    const now = await world.reviewer.get(`/v1/cases/${caseId}/state?purpose=e2e%20audit`);
     expect(now.body.version).toBe(posted.length);
     expect(now.body.state.status).toBe('closed');
     expect(now.body.state.counts.serviceInstances).toBe(3);
     expect(now.body.state.referrals.r1.state).toBe('completed');
 
-    const ahead = await world.reviewer.get(`/v1/cases/${caseId}/state?version=${posted.length + 1}`);
+    const ahead = await world.reviewer.get(
+      `/v1/cases/${caseId}/state?version=${posted.length + 1}&purpose=e2e%20audit`,
+    );
     expect(ahead.status).toBe(400);
     expect(ahead.body.code).toBe('INVALID_QUERY');
   });
@@ -294,7 +298,7 @@ describe('a case from intake to closure, end to end', () => {
   });
 
   it('answers 404 CASE_NOT_FOUND for a case that does not exist', async () => {
-    const response = await world.reviewer.get(`/v1/cases/${randomUUID()}/history`);
+    const response = await world.reviewer.get(`/v1/cases/${randomUUID()}/history?purpose=e2e%20audit`);
     expect(response.status).toBe(404);
     expect(response.body.code).toBe('CASE_NOT_FOUND');
   });
@@ -321,7 +325,7 @@ describe('a case from intake to closure, end to end', () => {
   });
 
   it('appends nothing for a retried post and refuses a stale expectedVersion', async () => {
-    const before = await world.reviewer.get(`/v1/cases/${caseId}/history`);
+    const before = await world.reviewer.get(`/v1/cases/${caseId}/history?purpose=e2e%20audit`);
     const version = before.body.events.length as number;
     const reopen = envelope('CaseReopened', { reason: '复发' }, { caseId, expectedVersion: version });
     const first = await world.agencyA.post('/v1/events', reopen);
@@ -330,9 +334,10 @@ describe('a case from intake to closure, end to end', () => {
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
 
-    const ledger = await world.reviewer.get('/v1/ledger/verify');
-    const afterRetry = await world.reviewer.get(`/v1/cases/${caseId}/history`);
+    // Reading the history records the read (audit-<caseId>), so the ledger is measured after it.
+    const afterRetry = await world.reviewer.get(`/v1/cases/${caseId}/history?purpose=e2e%20audit`);
     expect(afterRetry.body.events).toHaveLength(version + 1);
+    const ledger = await world.reviewer.get('/v1/ledger/verify');
 
     const stale = await world.agencyA.post(
       '/v1/events',
