@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
+import { type EventStore, openEventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
 import { registerIngestRoutes } from '@fengcheng/ingest-api';
 import { createLogger, type Database, type Logger, openDatabase } from '@fengcheng/platform';
 import { KeyVault, loadOrCreateMasterKeyFile, MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { registerQueryRoutes } from '@fengcheng/query-api';
-import { createProjector } from '@fengcheng/read-models';
+import { createProjector, readCheckpoint } from '@fengcheng/read-models';
 import type { FastifyInstance } from 'fastify';
 import { type DemoSummary, loadDemo } from './demo';
 
@@ -24,6 +24,8 @@ export interface AllInOneOptions {
   databaseUrl?: string;
   /** Schema on the server (default `public`). */
   schema?: string;
+  /** esdb://… — keep the events in EventStoreDB (default `EVENTSTORE_URL`); read models stay in the database. */
+  eventstoreUrl?: string;
   /** An already-open database (tests); it is not closed by `stop()`. */
   database?: Database;
   /** Load the demo when the ledger is empty. Default true. */
@@ -103,7 +105,12 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
 
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    const store = await createPostgresEventStore(database, { logger });
+    const { store } = await openEventStore({
+      eventstoreUrl: options.eventstoreUrl ?? env.EVENTSTORE_URL,
+      database,
+      logger,
+      checkpointStore: { load: () => readCheckpoint(database) },
+    });
     cleanups.push(() => store.close());
     const keys = await KeyStore.open(database);
     const admin = await keys.ensureAdminKey(options.adminKey ?? env.FENGCHENG_ADMIN_KEY);
