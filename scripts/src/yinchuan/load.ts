@@ -22,6 +22,8 @@ export interface LoadProgress {
 }
 
 export interface LoadResult {
+  /** The agency keys the loader issued (one per organisation), for the caller to revoke. */
+  issuedKeyIds: string[];
   events: number;
   rejected: number;
   seconds: number;
@@ -87,6 +89,7 @@ export async function loadYinchuan(options: {
   );
 
   const keys = new Map<string, string>();
+  const issuedKeyIds: string[] = [];
   for (const org of dataset.organisations) {
     const response = await options.post(
       '/v1/admin/keys',
@@ -95,7 +98,9 @@ export async function loadYinchuan(options: {
     );
     if (response.status !== 201)
       throw new Error(`could not issue a key for ${org.organisationId}: ${response.status}`);
-    keys.set(org.organisationId, (response.body as { key: string }).key);
+    const issued = response.body as { keyId: string; key: string };
+    keys.set(org.organisationId, issued.key);
+    issuedKeyIds.push(issued.keyId);
   }
 
   const queue = dataset.organisations.map((o) => o.organisationId);
@@ -116,6 +121,7 @@ export async function loadYinchuan(options: {
   await Promise.all(lanes);
 
   return {
+    issuedKeyIds,
     events: progress.events,
     rejected: progress.rejected,
     seconds: (performance.now() - started) / 1000,

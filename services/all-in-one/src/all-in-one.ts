@@ -64,6 +64,7 @@ export interface AllInOne {
     | { kind: 'ephemeral' };
   demo?: DemoSummary;
   app: FastifyInstance;
+  keys: KeyStore;
   store: EventStore;
   projector: ReturnType<typeof createProjector>;
   database: Database;
@@ -182,6 +183,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
       masterKeySource: masterKey.source,
       ...(demo ? { demo } : {}),
       app,
+      keys,
       store,
       projector,
       database,

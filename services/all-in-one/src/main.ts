@@ -1,11 +1,57 @@
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
 import { startAllInOne } from './all-in-one';
+import { loadYinchuanInto } from './yinchuan';
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+  return n;
+};
+
+const cli = new Command('fengcheng')
+  .description(
+    'Fengcheng in one process: event store, projector, ingest and query APIs. With no configuration it runs on embedded Postgres (PGlite) in ./.fengcheng/data and loads a small demo on the first run.',
+  )
+  .addHelpText(
+    'after',
+    `
+Environment:
+  PORT                  listen port (3000)
+  HOST                  bind address (127.0.0.1 embedded, 0.0.0.0 on a server)
+  FENGCHENG_DATA_DIR    PGlite data folder (./.fengcheng/data)
+  DATABASE_URL          a Postgres server instead of PGlite
+  EVENTSTORE_URL        keep the events in EventStoreDB (esdb://…)
+  FENGCHENG_ADMIN_KEY   the first admin key (else one is made and printed once)
+  FENGCHENG_MASTER_KEY  wraps the client data keys (embedded: <data>/master.key)
+  LOG_LEVEL             info
+
+Example: npm start -- --yinchuan   (the full Yinchuan dataset, loaded and projected)`,
+  )
+  .option(
+    '--yinchuan',
+    'load the full Yinchuan dataset (140,000 service instances per scale) through the write path',
+  )
+  .option(
+    '--scale <n>',
+    'with --yinchuan: multiply the dataset (10 = 1.4 million service instances)',
+    positiveInt,
+    1,
+  )
+  .option('--seed <n>', 'with --yinchuan: the generator seed', positiveInt)
+  .option('--no-demo', 'do not load the small demo on the first run')
+  .showHelpAfterError();
 
 /**
  * `npm start`: the whole of Fengcheng in one process, no configuration needed. Pino writes
  * its lines as usual; the banner below is for the person at the terminal.
  */
 async function main() {
-  const running = await startAllInOne();
+  const options = cli
+    .parse(process.argv)
+    .opts<{ yinchuan?: boolean; scale: number; seed?: number; demo: boolean }>();
+  // The Yinchuan dataset replaces the demo, so the analyst total is exactly the dataset's.
+  const running = await startAllInOne({ demo: options.demo && !options.yinchuan });
   const lines = [
     '',
     '  凤城 Fengcheng is running',
@@ -40,6 +86,31 @@ async function main() {
   }
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
+
+  if (options.yinchuan) {
+    const bar = new SingleBar({
+      format: '  yinchuan |{bar}| {percentage}% {value}/{total} events | {rate} ev/s | {rejected} rejected',
+    });
+    let started = 0;
+    const summary = await loadYinchuanInto(running.app, running.keys, running.projector, {
+      scale: options.scale,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      onProgress: (p) => {
+        if (!started) {
+          started = performance.now();
+          bar.start(p.totalEvents, 0, { rate: 0, rejected: 0 });
+        }
+        const rate = Math.round(p.events / ((performance.now() - started) / 1000 || 1));
+        bar.update(p.events, { rate, rejected: p.rejected });
+      },
+    });
+    bar.stop();
+    process.stdout.write(
+      `  yinchuan   ${summary.events} events posted in ${summary.loadSeconds.toFixed(1)} s, ${summary.rejected} rejected; ` +
+        `loaded and projected in ${summary.totalSeconds.toFixed(1)} s\n` +
+        `             analyst total: ${summary.serviceInstances} service instances (the dataset has ${summary.expectedServiceInstances})\n\n`,
+    );
+  }
 
   let stopping = false;
   const stop = async () => {

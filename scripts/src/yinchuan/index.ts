@@ -1,0 +1,7 @@
+export {
+  generateYinchuan,
+  SERVICE_INSTANCES_PER_SCALE,
+  WORKERS,
+  type YinchuanDataset,
+} from './generate';
+export { httpPost, type LoadProgress, type LoadResult, loadYinchuan, type Post } from './load';

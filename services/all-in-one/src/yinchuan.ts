@@ -1,0 +1,64 @@
+import type { KeyStore } from '@fengcheng/http';
+import type { createProjector } from '@fengcheng/read-models';
+import { getServiceInstances } from '@fengcheng/read-models';
+import { type LoadProgress, loadYinchuan, type Post } from '@fengcheng/scripts/yinchuan';
+import type { FastifyInstance } from 'fastify';
+
+export interface YinchuanLoadSummary {
+  events: number;
+  rejected: number;
+  loadSeconds: number;
+  /** From the first post until the read models had every event. */
+  totalSeconds: number;
+  serviceInstances: number;
+  expectedServiceInstances: number;
+}
+
+/**
+ * Loads the Yinchuan dataset into this process through its own HTTP routes (`inject`: the
+ * same validation, auth, decider and store as a remote agency), then waits for the read models.
+ * The keys it issues for itself are revoked when it is done. Loading twice appends nothing new:
+ * the dataset's event ids are deterministic, so a second run is answered as replays.
+ */
+export async function loadYinchuanInto(
+  app: FastifyInstance,
+  keys: KeyStore,
+  projector: ReturnType<typeof createProjector>,
+  options: { scale: number; seed?: number; onProgress?: (progress: LoadProgress) => void },
+): Promise<YinchuanLoadSummary> {
+  const started = performance.now();
+  const admin = await keys.issue('admin', undefined, 'yinchuan loader');
+  const post: Post = async (path, body, key) => {
+    const response = await app.inject({
+      method: 'POST',
+      url: path,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: body as object,
+    });
+    return { status: response.statusCode, body: response.json() as unknown };
+  };
+  try {
+    const result = await loadYinchuan({
+      post,
+      adminKey: admin.key,
+      scale: options.scale,
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      batchSize: 1000,
+      concurrency: 4,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    for (const keyId of result.issuedKeyIds) await keys.revoke(keyId);
+    await projector.waitFor(result.lastPosition, 30 * 60_000);
+    const { total } = await getServiceInstances(await projector.readModels(), {});
+    return {
+      events: result.events,
+      rejected: result.rejected,
+      loadSeconds: result.seconds,
+      totalSeconds: (performance.now() - started) / 1000,
+      serviceInstances: total,
+      expectedServiceInstances: result.expectedServiceInstances,
+    };
+  } finally {
+    await keys.revoke(admin.keyId);
+  }
+}
