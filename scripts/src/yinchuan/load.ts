@@ -45,6 +45,8 @@ export async function loadYinchuan(options: {
   adminKey: string;
   seed?: number;
   scale?: number;
+  /** Load only these organisations' own events (all registrations still go first). Default: all. */
+  organisations?: string[];
   batchSize?: number;
   concurrency?: number;
   onProgress?: (progress: LoadProgress) => void;
@@ -53,7 +55,10 @@ export async function loadYinchuan(options: {
   const dataset = generateYinchuan({ seed: options.seed, scale: options.scale });
   const batchSize = options.batchSize ?? 500;
   const started = performance.now();
-  const totalEvents = dataset.registrations.length + countEvents(dataset);
+  const loaded = dataset.organisations.filter(
+    (o) => !options.organisations || options.organisations.includes(o.organisationId),
+  );
+  const totalEvents = dataset.registrations.length + countEvents(dataset, loaded);
   const progress: LoadProgress = { events: 0, totalEvents, rejected: 0 };
   let lastPosition = 0n;
 
@@ -90,7 +95,7 @@ export async function loadYinchuan(options: {
 
   const keys = new Map<string, string>();
   const issuedKeyIds: string[] = [];
-  for (const org of dataset.organisations) {
+  for (const org of loaded) {
     const response = await options.post(
       '/v1/admin/keys',
       { role: 'agency', organisationId: org.organisationId, label: `yinchuan loader ${org.organisationId}` },
@@ -103,7 +108,7 @@ export async function loadYinchuan(options: {
     issuedKeyIds.push(issued.keyId);
   }
 
-  const queue = dataset.organisations.map((o) => o.organisationId);
+  const queue = loaded.map((o) => o.organisationId);
   const lanes = Array.from({ length: options.concurrency ?? 4 }, async () => {
     for (let organisationId = queue.shift(); organisationId; organisationId = queue.shift()) {
       const key = keys.get(organisationId)!;
@@ -126,13 +131,13 @@ export async function loadYinchuan(options: {
     rejected: progress.rejected,
     seconds: (performance.now() - started) / 1000,
     lastPosition,
-    expectedServiceInstances: 140_000 * dataset.scale,
+    expectedServiceInstances: loaded.reduce((sum, o) => sum + (dataset.quotas.get(o.organisationId) ?? 0), 0),
   };
 }
 
-function countEvents(dataset: YinchuanDataset): number {
+function countEvents(dataset: YinchuanDataset, organisations: YinchuanDataset['organisations']): number {
   let n = 0;
-  for (const org of dataset.organisations) for (const _ of dataset.eventsFor(org.organisationId)) n++;
+  for (const org of organisations) for (const _ of dataset.eventsFor(org.organisationId)) n++;
   return n;
 }
 
