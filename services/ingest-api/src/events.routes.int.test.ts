@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
+import { readableUpTo } from '@fengcheng/event-store/contract';
 import { createHttpApp, type HttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
 import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { decryptField, isEncryptedField, KeyVault } from '@fengcheng/privacy';
@@ -59,7 +60,11 @@ describe('ingest routes', () => {
   async function expectCreated(key: string, payload: Body) {
     const response = await post(key, payload);
     expect(response.statusCode, response.body).toBe(201);
-    return response.json<{ eventId: string; streamId: string; version: number; position: string }>();
+    const created = response.json<{ eventId: string; streamId: string; version: number; position: string }>();
+    // Tests compare headPosition before and after: wait until this event is readable, since on a
+    // shared server another session's open transaction can hold readers back for a moment.
+    await readableUpTo(store, BigInt(created.position));
+    return created;
   }
 
   beforeAll(async () => {
