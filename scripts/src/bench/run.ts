@@ -173,7 +173,7 @@ async function main() {
       readmePath,
       withBenchSection(
         readFileSync(readmePath, 'utf8'),
-        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options go to the workspace script: \`npm run bench -w @fengcheng/scripts -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`).`,
+        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`).`,
       ),
     );
     process.stderr.write(`wrote bench/results/${date}.json, bench/results/latest.md and the README table\n`);
