@@ -163,3 +163,45 @@ describe('the rotate-master-key command', () => {
     expect(parseMasterKey(Buffer.alloc(32, 5).toString('base64'))).toEqual(Buffer.alloc(32, 5));
   });
 });
+
+describe('the key vault under concurrent writers', () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('makes the keys of clients asked for at the same moment together: one per client, each stored, erasures kept', async () => {
+    const vault = await KeyVault.open(database, master);
+    const known = { organisationId: 'org-c', clientRef: 'known' };
+    const gone = { organisationId: 'org-c', clientRef: 'gone' };
+    const knownKey = await vault.keyForWriting(known);
+    await vault.erase(gone);
+    const clients = Array.from({ length: 60 }, (_, i) => ({
+      organisationId: i % 2 === 0 ? 'org-c' : 'org-d',
+      clientRef: `client-${i}`,
+    }));
+    const other = await KeyVault.open(database, master);
+    // Each new client twice, the known and the erased one among them, and the same clients from a second vault.
+    const [mine, theirs] = await Promise.all([
+      Promise.all([...clients, ...clients, known, gone].map((client) => vault.keyForWriting(client))),
+      Promise.all(clients.map((client) => other.keyForWriting(client))),
+    ]);
+    expect(mine.at(-2)).toEqual(knownKey);
+    expect(mine.at(-1)).toBe('erased');
+    const keys = mine.slice(0, 60) as Buffer[];
+    expect(keys.every((key) => Buffer.isBuffer(key) && key.length === 32)).toBe(true);
+    expect(new Set(keys.map((key) => key.toString('hex'))).size).toBe(60);
+    expect(mine.slice(60, 120)).toEqual(keys);
+    expect(theirs).toEqual(keys);
+    const fresh = await KeyVault.open(database, master);
+    expect(await Promise.all(clients.map((client) => fresh.keyForReading(client)))).toEqual(keys);
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from client_keys where organisation_id in ('org-c', 'org-d')`.execute(
+      database.db,
+    );
+    expect(rows[0]?.n).toBe(62);
+  });
+});

@@ -15,6 +15,9 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const CACHE_MAX_ENTRIES = 10_000;
+/** Key-making statements out at once; the callers arriving meanwhile wait for the next one. */
+const MAX_WRITES_IN_FLIGHT = 2;
+const MAX_KEYS_PER_WRITE = 500;
 
 // The wrapped key is bound to its client, so a row's key copied to another client's row does not unwrap.
 function wrapAad(client: ClientId): Buffer {
@@ -43,6 +46,12 @@ export function unwrapDataKey(masterKey: Buffer, client: ClientId, wrapped: Uint
   decipher.setAAD(wrapAad(client));
   decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
   return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+interface PendingWrite {
+  client: ClientId;
+  resolve: (key: Buffer | 'erased') => void;
+  reject: (error: unknown) => void;
 }
 
 interface KeyRow {
@@ -91,6 +100,9 @@ export interface KeyVaultOptions {
  */
 export class KeyVault {
   private readonly cache = new Map<string, { key: DataKey; fetchedAt: number }>();
+  private readonly writing = new Map<string, Promise<Buffer | 'erased'>>();
+  private readonly writeQueue: PendingWrite[] = [];
+  private writesInFlight = 0;
   private readonly readTtlMs: number;
   private readonly writeTtlMs: number;
 
@@ -129,41 +141,109 @@ export class KeyVault {
 
   /**
    * The client's data key for encrypting, made on first use; `'erased'` once the client was
-   * erased. One round trip for a new client and for a known one alike.
+   * erased. Callers waiting at the same moment share one round trip (and one commit): every
+   * new client's key costs a statement otherwise, as much as the append it precedes.
    */
   async keyForWriting(client: ClientId): Promise<Buffer | 'erased'> {
     const cached = this.cached(client, this.writeTtlMs);
     if (cached !== undefined && cached !== null) return cached;
-    const fresh = randomBytes(KEY_BYTES);
-    const wrapped = wrapDataKey(this.masterKey, client, fresh);
-    // Insert the new key unless the client has a row; either way answer the row in one statement.
-    const { rows } = await sql<KeyRow>`
-      with inserted as (
-        insert into client_keys (organisation_id, client_ref, wrapped_key)
-        values (${client.organisationId}, ${client.clientRef}, ${wrapped})
-        on conflict (organisation_id, client_ref) do nothing
-        returning organisation_id, client_ref, wrapped_key
-      )
-      select organisation_id, client_ref, wrapped_key from inserted
-      union all
-      select organisation_id, client_ref, wrapped_key from client_keys
-      where organisation_id = ${client.organisationId} and client_ref = ${client.clientRef}
-        and not exists (select 1 from inserted)`.execute(this.database.db);
-    const row = rows[0];
-    if (!row) {
-      // Another writer's first key committed while this statement ran (its snapshot missed it).
-      const stored = await this.keyForReading(client);
-      if (stored === null) throw new Error('a data key was inserted but cannot be read back');
-      return stored;
+    const id = cacheKey(client);
+    let pending = this.writing.get(id);
+    if (!pending) {
+      pending = new Promise<Buffer | 'erased'>((resolve, reject) => {
+        this.writeQueue.push({ client, resolve, reject });
+      });
+      this.writing.set(id, pending);
+      const settled = () => {
+        if (this.writing.get(id) === pending) this.writing.delete(id);
+      };
+      pending.then(settled, settled);
+      this.pumpWrites();
     }
-    const key: Buffer | 'erased' =
-      row.wrapped_key === null
-        ? 'erased'
-        : Buffer.from(row.wrapped_key).equals(wrapped)
-          ? fresh
-          : this.unwrap(row);
-    this.remember(client, key);
-    return key;
+    return pending;
+  }
+
+  private pumpWrites(): void {
+    while (this.writesInFlight < MAX_WRITES_IN_FLIGHT && this.writeQueue.length > 0) {
+      const group = this.writeQueue.splice(0, MAX_KEYS_PER_WRITE);
+      this.writesInFlight++;
+      void this.writeKeys(group).finally(() => {
+        this.writesInFlight--;
+        this.pumpWrites();
+      });
+    }
+  }
+
+  private async writeKeys(group: PendingWrite[]): Promise<void> {
+    // One order for every writer, so two processes making overlapping sets of keys cannot deadlock.
+    group.sort((a, b) => compareClients(a.client, b.client));
+    const fresh = group.map(({ client }) => {
+      const key = randomBytes(KEY_BYTES);
+      return { key, wrapped: wrapDataKey(this.masterKey, client, key) };
+    });
+    let rows: KeyRow[];
+    try {
+      // Insert the new keys of clients without a row; either way answer every row in one statement.
+      ({ rows } = await sql<KeyRow>`
+        with input as (
+          select * from unnest(
+            ${group.map((p) => p.client.organisationId)}::text[],
+            ${group.map((p) => p.client.clientRef)}::text[],
+            ${fresh.map((f) => f.wrapped.toString('hex'))}::text[]
+          ) as t(organisation_id, client_ref, wrapped_hex)
+        ),
+        inserted as (
+          insert into client_keys (organisation_id, client_ref, wrapped_key)
+          select organisation_id, client_ref, decode(wrapped_hex, 'hex') from input
+          on conflict (organisation_id, client_ref) do nothing
+          returning organisation_id, client_ref, wrapped_key
+        )
+        select organisation_id, client_ref, wrapped_key from inserted
+        union all
+        select k.organisation_id, k.client_ref, k.wrapped_key
+        from client_keys k
+        join input i on i.organisation_id = k.organisation_id and i.client_ref = k.client_ref
+        where not exists (
+          select 1 from inserted x
+          where x.organisation_id = k.organisation_id and x.client_ref = k.client_ref
+        )`.execute(this.database.db));
+    } catch (error) {
+      for (const pending of group) pending.reject(error);
+      return;
+    }
+    const byClient = new Map<string, KeyRow>();
+    for (const row of rows) byClient.set(cacheKey(clientOfRow(row)), row);
+    await Promise.all(
+      group.map(async (pending, i) => {
+        try {
+          const row = byClient.get(cacheKey(pending.client));
+          if (!row) {
+            // Another writer's first key committed while this statement ran (its snapshot missed it).
+            const stored = await this.keyForReading(pending.client);
+            if (stored === null) throw new Error('a data key was inserted but cannot be read back');
+            pending.resolve(stored);
+            return;
+          }
+          const mine = fresh[i]!;
+          const key: Buffer | 'erased' =
+            row.wrapped_key === null
+              ? 'erased'
+              : Buffer.from(row.wrapped_key).equals(mine.wrapped)
+                ? mine.key
+                : this.unwrap(row);
+          // An erasure this process made while the statement ran stands.
+          const now = this.cache.get(cacheKey(pending.client));
+          if (now?.key === 'erased') {
+            pending.resolve('erased');
+            return;
+          }
+          this.remember(pending.client, key);
+          pending.resolve(key);
+        } catch (error) {
+          pending.reject(error);
+        }
+      }),
+    );
   }
 
   /** The client's data key for decrypting: `'erased'` after erasure, null when none was ever made. */
@@ -183,16 +263,27 @@ export class KeyVault {
   }
 
   private cached(client: ClientId, ttlMs: number): DataKey | undefined {
-    const entry = this.cache.get(cacheKey(client));
+    const id = cacheKey(client);
+    const entry = this.cache.get(id);
     if (!entry) return undefined;
     // An erasure is final: no need to read the row again.
-    if (entry.key === 'erased' || Date.now() - entry.fetchedAt < ttlMs) return entry.key;
+    if (entry.key === 'erased' || Date.now() - entry.fetchedAt < ttlMs) {
+      // Least recently used goes first: a Map keeps insertion order, so a hit moves to the end.
+      this.cache.delete(id);
+      this.cache.set(id, entry);
+      return entry.key;
+    }
     return undefined;
   }
 
   private remember(client: ClientId, key: DataKey): void {
-    if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
-    this.cache.set(cacheKey(client), { key, fetchedAt: Date.now() });
+    const id = cacheKey(client);
+    this.cache.delete(id);
+    if (this.cache.size >= CACHE_MAX_ENTRIES) {
+      const oldest = this.cache.keys().next();
+      if (!oldest.done) this.cache.delete(oldest.value);
+    }
+    this.cache.set(id, { key, fetchedAt: Date.now() });
   }
 
   /**
@@ -218,6 +309,11 @@ export class KeyVault {
 
 function clientOfRow(row: KeyRow): ClientId {
   return { organisationId: row.organisation_id, clientRef: row.client_ref };
+}
+
+function compareClients(a: ClientId, b: ClientId): number {
+  if (a.organisationId !== b.organisationId) return a.organisationId < b.organisationId ? -1 : 1;
+  return a.clientRef < b.clientRef ? -1 : a.clientRef > b.clientRef ? 1 : 0;
 }
 
 function cacheKey(client: ClientId): string {
