@@ -32,7 +32,7 @@ export interface IngestRoutesDeps {
   /** Streams of one batch decided and appended at once. Default 8. */
   batchConcurrency?: number;
   batchBodyLimit?: number;
-  /** Events of recently written streams kept in memory to decide without a read. Default 50,000. */
+  /** Events of recently written streams kept in memory to decide without a read. Default 10,000. */
   cachedEvents?: number;
 }
 

@@ -15,6 +15,18 @@ export interface RegistrationContext {
 
 type Entry<T> = { value: T; expiresAt: number };
 
+/** Registrations of each kind kept in memory; the oldest learnt goes first (a miss is one stream read). */
+export const MAX_CACHED_REGISTRATIONS = 20_000;
+
+function remember<T>(map: Map<string, Entry<T>>, id: string, entry: Entry<T>): void {
+  map.delete(id);
+  map.set(id, entry);
+  if (map.size > MAX_CACHED_REGISTRATIONS) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+}
+
 /**
  * The registrations (organisations, workers, projects) commands name, read from their
  * streams and kept in memory. Registrations never change, so they are cached; only a
@@ -82,10 +94,10 @@ export class Registrations {
     for (const event of events) {
       switch (event.type) {
         case 'OrganisationRegistered':
-          this.organisations.set(event.data.organisationId, { value: true, expiresAt });
+          remember(this.organisations, event.data.organisationId, { value: true, expiresAt });
           break;
         case 'WorkerRegistered':
-          this.workers.set(event.data.workerId, {
+          remember(this.workers, event.data.workerId, {
             value: {
               organisationId: event.data.organisationId,
               role: event.data.role,
@@ -97,7 +109,7 @@ export class Registrations {
         case 'WorkerCertified': {
           const known = this.workers.get(event.data.workerId);
           if (known) {
-            this.workers.set(event.data.workerId, {
+            remember(this.workers, event.data.workerId, {
               value: { ...known.value, certification: event.data.certification },
               expiresAt,
             });
@@ -105,7 +117,7 @@ export class Registrations {
           break;
         }
         case 'ProjectRegistered':
-          this.projects.set(event.data.projectId, {
+          remember(this.projects, event.data.projectId, {
             value: { organisationId: event.data.organisationId },
             expiresAt,
           });
@@ -150,7 +162,7 @@ export class Registrations {
         };
       }
     }
-    if (worker) this.workers.set(id, { value: worker, expiresAt: Date.now() + this.ttlMs });
+    if (worker) remember(this.workers, id, { value: worker, expiresAt: Date.now() + this.ttlMs });
     return worker;
   }
 
@@ -158,13 +170,13 @@ export class Registrations {
     const registered = events.find((event) => event.type === 'ProjectRegistered');
     if (!registered) return undefined;
     const value = { organisationId: (registered.data as { organisationId: string }).organisationId };
-    this.projects.set(id, { value, expiresAt: Date.now() + this.ttlMs });
+    remember(this.projects, id, { value, expiresAt: Date.now() + this.ttlMs });
     return value;
   }
 
   private foldOrganisation(id: string, events: RecordedEvent[]): boolean {
     const known = events.some((event) => event.type === 'OrganisationRegistered');
-    if (known) this.organisations.set(id, { value: true, expiresAt: Date.now() + this.ttlMs });
+    if (known) remember(this.organisations, id, { value: true, expiresAt: Date.now() + this.ttlMs });
     return known;
   }
 }
