@@ -54,6 +54,9 @@ export type {
   ProjectTable,
   ReadModelDatabase,
   RegionSummaryTable,
+  ServiceInstanceDailyTable,
+  ServiceInstanceMonthlyTable,
+  ServiceInstanceRegionMonthlyTable,
   SupervisionDailyTable,
   WorkerTable,
 } from './schema';

@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 3;
+export const READ_MODEL_VERSION = 4;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -95,6 +95,36 @@ function tables(s: string): string[] {
       value_yuan double precision not null,
       voided boolean not null
     )`,
+    // Edge days of a period that does not start or end on a month boundary, and visit windows.
+    `create index on ${s}.counted_entry (day)`,
+    `create table ${s}.service_instance_monthly (
+      month date not null,
+      county_code text not null,
+      target_mask integer not null,
+      service_mask integer not null,
+      project_id text not null,
+      organisation_id text not null,
+      service_instances integer not null,
+      primary key (month, county_code, target_mask, service_mask, project_id, organisation_id)
+    )`,
+    `create table ${s}.service_instance_daily (
+      organisation_id text not null,
+      day date not null,
+      project_id text not null,
+      service_instances integer not null,
+      primary key (organisation_id, day, project_id)
+    )`,
+    `create index on ${s}.service_instance_daily (project_id)`,
+    `create index on ${s}.service_instance_monthly (organisation_id)`,
+    `create index on ${s}.service_instance_monthly (project_id)`,
+    `create table ${s}.service_instance_region_monthly (
+      month date not null,
+      township_code text not null,
+      target_mask integer not null,
+      service_mask integer not null,
+      service_instances integer not null,
+      primary key (month, township_code, target_mask, service_mask)
+    )`,
     `create table ${s}.case_activity_daily (
       day date not null,
       community_code text not null,
@@ -141,6 +171,16 @@ export interface CreateSchemaOptions {
    * the rebuild starts over anyway.
    */
   unlogged?: boolean;
+  /** Leave out the secondary indexes (a rebuild fills faster without them); `createReadModelIndexes` adds them. */
+  deferIndexes?: boolean;
+}
+
+const isIndex = (statement: string) => statement.startsWith('create index ');
+
+/** Adds the secondary indexes a generation created with `deferIndexes` left out. */
+export async function createReadModelIndexes(db: Kysely<any>, schemaName: string): Promise<void> {
+  assertSchemaName(schemaName);
+  for (const statement of tables(schemaName).filter(isIndex)) await sql.raw(statement).execute(db);
 }
 
 /** Creates the schema `schemaName` holding one empty generation of every read-model table. */
@@ -161,6 +201,7 @@ export async function createReadModelTables(
   assertSchemaName(schemaName);
   await sql.raw(`create schema ${schemaName}`).execute(trx);
   for (const statement of tables(schemaName)) {
+    if (options.deferIndexes && isIndex(statement)) continue;
     const ddl = options.unlogged ? statement.replace(/^create table /, 'create unlogged table ') : statement;
     await sql.raw(ddl).execute(trx);
   }

@@ -108,6 +108,42 @@ export type EntryKind =
   | 'referral_accepted'
   | 'referral_completed';
 
+/**
+ * Standing service instances summed by month × county × target groups × services ×
+ * project × organisation (a void subtracts from the key it was counted under). Analysts'
+ * queries read these sums instead of the per-entry ledger; only a period that starts or
+ * ends mid-month reads its edge days from `counted_entry`.
+ */
+export interface ServiceInstanceMonthlyTable {
+  /** First day of the CST month. */
+  month: Day;
+  /** The first 6 digits of the community code. */
+  county_code: string;
+  target_mask: number;
+  service_mask: number;
+  project_id: string;
+  organisation_id: string;
+  service_instances: number;
+}
+
+/** Per day, organisation and project, for a day-by-day series of one organisation or project. */
+export interface ServiceInstanceDailyTable {
+  organisation_id: string;
+  day: Day;
+  project_id: string;
+  service_instances: number;
+}
+
+/** Month × township × groups × services, without project and organisation: region, group and service roll-ups. */
+export interface ServiceInstanceRegionMonthlyTable {
+  month: Day;
+  /** The first 9 digits of the community code. */
+  township_code: string;
+  target_mask: number;
+  service_mask: number;
+  service_instances: number;
+}
+
 /** Referral and resource figures of cases by day, for per-project outcomes over a period. */
 export interface CaseActivityDailyTable {
   day: Day;
@@ -153,6 +189,9 @@ export interface ReadModelDatabase {
   project: ProjectTable;
   case_summary: CaseSummaryTable;
   counted_entry: CountedEntryTable;
+  service_instance_monthly: ServiceInstanceMonthlyTable;
+  service_instance_region_monthly: ServiceInstanceRegionMonthlyTable;
+  service_instance_daily: ServiceInstanceDailyTable;
   case_activity_daily: CaseActivityDailyTable;
   supervision_daily: SupervisionDailyTable;
   region_summary: RegionSummaryTable;

@@ -126,6 +126,28 @@ export interface AnalysedBatch {
   caseActivity: Map<string, CaseActivityDelta>;
   supervision: Map<string, { day: string; supervisor_id: string; supervisee_id: string; minutes: number }>;
   regions: Map<string, RegionDelta>;
+  monthly: Map<string, MonthlyDelta>;
+  regionMonthly: Map<
+    string,
+    {
+      month: string;
+      township_code: string;
+      target_mask: number;
+      service_mask: number;
+      service_instances: number;
+    }
+  >;
+  daily: Map<string, { organisation_id: string; day: string; project_id: string; service_instances: number }>;
+}
+
+export interface MonthlyDelta {
+  month: string;
+  county_code: string;
+  target_mask: number;
+  service_mask: number;
+  project_id: string;
+  organisation_id: string;
+  service_instances: number;
 }
 
 /** Rows whose `column` is one of `ids`, the ids sent as one JSON parameter. */
@@ -300,6 +322,50 @@ export async function analyseBatch(
     caseActivity: new Map(),
     supervision: new Map(),
     regions: new Map(),
+    monthly: new Map(),
+    regionMonthly: new Map(),
+    daily: new Map(),
+  };
+
+  const monthly = (entry: Entry, n: number) => {
+    const month = `${entry.day.slice(0, 8)}01`;
+    const township = entry.community_code.slice(0, 9);
+    const county = entry.community_code.slice(0, 6);
+    const masks = `${entry.target_mask}|${entry.service_mask}`;
+    const regionKey = `${month}|${township}|${masks}`;
+    const key = `${month}|${county}|${masks}|${entry.project_id}|${entry.organisation_id}`;
+    const row = batch.monthly.get(key);
+    if (row) row.service_instances += n;
+    else
+      batch.monthly.set(key, {
+        month,
+        county_code: county,
+        target_mask: entry.target_mask,
+        service_mask: entry.service_mask,
+        project_id: entry.project_id,
+        organisation_id: entry.organisation_id,
+        service_instances: n,
+      });
+    const regionRow = batch.regionMonthly.get(regionKey);
+    if (regionRow) regionRow.service_instances += n;
+    else
+      batch.regionMonthly.set(regionKey, {
+        month,
+        township_code: township,
+        target_mask: entry.target_mask,
+        service_mask: entry.service_mask,
+        service_instances: n,
+      });
+    const dayKey = `${entry.organisation_id}|${entry.day}|${entry.project_id}`;
+    const dayRow = batch.daily.get(dayKey);
+    if (dayRow) dayRow.service_instances += n;
+    else
+      batch.daily.set(dayKey, {
+        organisation_id: entry.organisation_id,
+        day: entry.day,
+        project_id: entry.project_id,
+        service_instances: n,
+      });
   };
 
   const region = (code: string, change: Partial<Omit<RegionDelta, 'region_code' | 'level'>>) => {
@@ -351,6 +417,7 @@ export async function analyseBatch(
     const n = entry.service_instances * sign;
     if (n !== 0) {
       region(entry.community_code, { service_instances: n });
+      monthly(entry, n);
       if (state) state.service_instances += n;
     }
     switch (entry.kind) {

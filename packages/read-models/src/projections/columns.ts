@@ -74,6 +74,28 @@ export const COLUMN_TYPES = {
     value_yuan: 'double precision',
     voided: 'boolean',
   },
+  service_instance_monthly: {
+    month: 'date',
+    county_code: 'text',
+    target_mask: 'integer',
+    service_mask: 'integer',
+    project_id: 'text',
+    organisation_id: 'text',
+    service_instances: 'integer',
+  },
+  service_instance_region_monthly: {
+    month: 'date',
+    township_code: 'text',
+    target_mask: 'integer',
+    service_mask: 'integer',
+    service_instances: 'integer',
+  },
+  service_instance_daily: {
+    organisation_id: 'text',
+    day: 'date',
+    project_id: 'text',
+    service_instances: 'integer',
+  },
   case_activity_daily: {
     day: 'date',
     community_code: 'text',

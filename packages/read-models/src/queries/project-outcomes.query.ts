@@ -3,7 +3,6 @@ import {
   type AnalystFilters,
   and,
   equals,
-  hasService,
   hasTargetGroup,
   inPeriod,
   inRegion,
@@ -11,6 +10,7 @@ import {
   num,
   numOrNull,
 } from './filters';
+import { getServiceInstances } from './service-instances.query';
 
 export const CLOSURE_REASONS = [
   'goals_achieved',
@@ -107,21 +107,14 @@ export async function getProjectOutcomes(
       .select(['project_id', 'closure_reason', 'goal_attainment', sql<number>`count(*)::int`.as('n')])
       .groupBy(['project_id', 'closure_reason', 'goal_attainment'])
       .execute(),
-    db
-      .selectFrom('counted_entry')
-      .where('voided', '=', false)
-      .where('project_id', 'in', ids)
-      .where(
-        and([
-          inPeriod('day', filters),
-          inRegion('community_code', filters.region),
-          hasTargetGroup('target_mask', filters.targetGroup),
-          hasService('service_mask', filters.service),
-        ]),
-      )
-      .select(['project_id', sql<number>`sum(service_instances)::float8`.as('n')])
-      .groupBy('project_id')
-      .execute(),
+    getServiceInstances(db, {
+      from: filters.from,
+      to: filters.to,
+      region: filters.region,
+      targetGroup: filters.targetGroup,
+      service: filters.service,
+      groupBy: 'project',
+    }),
     db
       .selectFrom('case_activity_daily')
       .where('project_id', 'in', ids)
@@ -145,7 +138,7 @@ export async function getProjectOutcomes(
   ]);
 
   const caseBy = new Map(cases.map((row) => [row.project_id as string, row]));
-  const factBy = new Map(facts.map((row) => [row.project_id as string, num(row.n)]));
+  const factBy = new Map(facts.rows.map((row) => [row.key, row.serviceInstances]));
   const activityBy = new Map(activity.map((row) => [row.project_id as string, row]));
 
   return projects.map((project) => {

@@ -11,7 +11,7 @@ import {
   notAfterPeriod,
   num,
 } from './filters';
-import { serviceInstanceConditions } from './service-instances.query';
+import { sumServiceInstances } from './service-instances.query';
 
 export interface RegionSummary {
   code: string;
@@ -80,12 +80,7 @@ export async function getRegionSummary(
         ),
       ])
       .executeTakeFirst(),
-    db
-      .selectFrom('counted_entry')
-      .where('voided', '=', false)
-      .where(serviceInstanceConditions({ ...filters, region: prefix }))
-      .select(sql<number>`coalesce(sum(service_instances), 0)::float8`.as('n'))
-      .executeTakeFirst(),
+    sumServiceInstances(db, { ...filters, region: prefix }),
     db
       .selectFrom('worker')
       .innerJoin('organisation', 'organisation.organisation_id', 'worker.organisation_id')
@@ -108,7 +103,7 @@ export async function getRegionSummary(
     level,
     casesOpen: num(cases?.open),
     casesClosed: num(cases?.closed),
-    serviceInstances: num(facts?.n),
+    serviceInstances: facts,
     workers: num(workers?.n),
     organisations: num(organisations?.n),
   };

@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
-import { servicesOf, targetGroupsOf } from '../dimensions';
+import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
+import { regionPrefix, servicesOf, targetGroupsOf } from '../dimensions';
 import {
   type AnalystFilters,
   and,
@@ -52,53 +51,167 @@ const KEY_SQL = {
   organisation: sql<string>`organisation_id`,
 } as const;
 
+/** Keys over `service_instance_region_monthly` (townships) and `service_instance_monthly` (counties). */
+const REGION_MONTHLY_KEY_SQL = {
+  month: sql<string>`to_char(month, 'YYYY-MM')`,
+  county: sql<string>`rpad(left(township_code, 6), 12, '0')`,
+  township: sql<string>`rpad(township_code, 12, '0')`,
+} as const;
+const MONTHLY_KEY_SQL = {
+  month: sql<string>`to_char(month, 'YYYY-MM')`,
+  county: sql<string>`rpad(county_code, 12, '0')`,
+  project: sql<string>`project_id`,
+  organisation: sql<string>`organisation_id`,
+} as const;
+
+const MASK_COLUMN = { targetGroup: 'target_mask', service: 'service_mask' } as const;
+
+type Grouping = Exclude<ServiceInstanceGroupBy, 'targetGroup' | 'service'>;
+
+/** The whole months inside the period, as first days `[from, to]`; open ends stay open. */
+function wholeMonths(filters: AnalystFilters): { from?: string; to?: string } {
+  const months: { from?: string; to?: string } = {};
+  if (filters.from) {
+    const first = `${filters.from.slice(0, 8)}01`;
+    months.from = first === filters.from ? first : addMonths(first, 1);
+  }
+  if (filters.to) {
+    const first = `${filters.to.slice(0, 8)}01`;
+    months.to = addMonths(first, 1) === dayAfter(filters.to) ? first : addMonths(first, -1);
+  }
+  return months;
+}
+
+function addMonths(firstDay: string, months: number): string {
+  const date = new Date(`${firstDay}T00:00:00Z`);
+  date.setUTCMonth(date.getUTCMonth() + months);
+  return date.toISOString().slice(0, 10);
+}
+
+function dayAfter(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Sums per key (a grouping key or a mask) of the standing entries that match the filters. */
+async function sums(
+  db: Kysely<any>,
+  filters: AnalystFilters,
+  groupBy: ServiceInstanceGroupBy | undefined,
+): Promise<Array<{ key: unknown; n: unknown }>> {
+  const keyOf = (keys: Partial<Record<Grouping, RawBuilder<string>>>) => {
+    if (groupBy === undefined) return sql<string>`''`;
+    if (groupBy === 'targetGroup' || groupBy === 'service')
+      return sql<string>`${sql.ref(MASK_COLUMN[groupBy])}`;
+    return keys[groupBy];
+  };
+  const prefix = filters.region === undefined ? '' : regionPrefix(filters.region);
+  const byProject =
+    filters.projectId !== undefined ||
+    filters.organisationId !== undefined ||
+    groupBy === 'project' ||
+    groupBy === 'organisation';
+  const [table, region, monthlyKey] = byProject
+    ? (['service_instance_monthly', 'county_code', keyOf(MONTHLY_KEY_SQL)] as const)
+    : (['service_instance_region_monthly', 'township_code', keyOf(REGION_MONTHLY_KEY_SQL)] as const);
+  if (groupBy === 'day' && prefix === '' && !filters.targetGroup && !filters.service) {
+    return db
+      .selectFrom('service_instance_daily')
+      .where(
+        and([
+          inPeriod('day', filters),
+          equals('project_id', filters.projectId),
+          equals('organisation_id', filters.organisationId),
+        ]),
+      )
+      .select([KEY_SQL.day.as('key'), sql<number>`sum(service_instances)::float8`.as('n')])
+      .groupBy(sql`1`)
+      .execute() as Promise<Array<{ key: unknown; n: unknown }>>;
+  }
+  // The ledger alone answers what the monthly sums cannot: days, and regions finer than they keep.
+  if (monthlyKey === undefined || prefix.length > (byProject ? 6 : 9))
+    return ledgerSums(db, filters, keyOf(KEY_SQL)!);
+
+  const months = wholeMonths(filters);
+  const monthly = db
+    .selectFrom(table)
+    .where(
+      and([
+        months.from ? sql<SqlBool>`month >= ${months.from}::date` : undefined,
+        months.to ? sql<SqlBool>`month <= ${months.to}::date` : undefined,
+        inRegion(region, filters.region),
+        hasTargetGroup('target_mask', filters.targetGroup),
+        hasService('service_mask', filters.service),
+        equals('project_id', filters.projectId),
+        equals('organisation_id', filters.organisationId),
+      ]),
+    )
+    .select([monthlyKey.as('key'), sql<number>`sum(service_instances)::float8`.as('n')])
+    .groupBy(sql`1`)
+    .execute() as Promise<Array<{ key: unknown; n: unknown }>>;
+
+  // A period that starts or ends mid-month takes its edge days from the ledger.
+  const edges: Array<RawBuilder<SqlBool>> = [];
+  if (months.from && months.to && months.from > months.to) edges.push(sql<SqlBool>`true`);
+  else {
+    if (months.from && filters.from !== months.from) edges.push(sql<SqlBool>`day < ${months.from}::date`);
+    if (months.to && filters.to && addMonths(months.to, 1) !== dayAfter(filters.to))
+      edges.push(sql<SqlBool>`day >= ${addMonths(months.to, 1)}::date`);
+  }
+  const edge =
+    edges.length === 0
+      ? Promise.resolve([])
+      : ledgerSums(db, filters, keyOf(KEY_SQL)!, sql<SqlBool>`(${sql.join(edges, sql` or `)})`);
+  const [a, b] = await Promise.all([monthly, edge]);
+  return [...a, ...b];
+}
+
+function ledgerSums(
+  db: Kysely<any>,
+  filters: AnalystFilters,
+  key: RawBuilder<string>,
+  extra?: RawBuilder<SqlBool>,
+): Promise<Array<{ key: unknown; n: unknown }>> {
+  return db
+    .selectFrom('counted_entry')
+    .where('voided', '=', false)
+    .where(and([serviceInstanceConditions(filters), extra]))
+    .select([key.as('key'), sql<number>`sum(service_instances)::float8`.as('n')])
+    .groupBy(sql`1`)
+    .execute();
+}
+
+/** Standing service instances matching the filters (what the unfiltered region row holds, narrowed). */
+export async function sumServiceInstances(db: Kysely<any>, filters: AnalystFilters): Promise<number> {
+  let total = 0;
+  for (const { n } of await sums(db, filters, undefined)) total += num(n);
+  return total;
+}
+
 /**
  * Service instances (人次) in total and, optionally, grouped. Grouped by target group or
  * service, an entry that serves several counts under each, so rows may sum past the total.
+ * Read from the monthly sums; only days, communities and mid-month period edges need the ledger.
  */
 export async function getServiceInstances(
   db: Kysely<any>,
   filters: AnalystFilters & { groupBy?: ServiceInstanceGroupBy | undefined },
 ): Promise<{ total: number; rows: ServiceInstanceRow[] }> {
-  const where = serviceInstanceConditions(filters);
-  const base = db.selectFrom('counted_entry').where('voided', '=', false).where(where);
   const groupBy = filters.groupBy;
+  const rows = await sums(db, filters, groupBy);
+  if (groupBy === undefined) return { total: rows.reduce((t, r) => t + num(r.n), 0), rows: [] };
 
-  if (groupBy === undefined) {
-    const row = await base
-      .select(sql<number>`coalesce(sum(service_instances), 0)::float8`.as('n'))
-      .executeTakeFirst();
-    return { total: num(row?.n), rows: [] };
-  }
-
-  if (groupBy === 'targetGroup' || groupBy === 'service') {
-    const column = groupBy === 'targetGroup' ? 'target_mask' : 'service_mask';
-    const masks = await base
-      .select([sql.ref(column).as('mask'), sql<number>`sum(service_instances)::float8`.as('n')])
-      .groupBy(column)
-      .execute();
-    const byKey = new Map<string, number>();
-    let total = 0;
-    for (const { mask, n } of masks) {
-      const count = num(n);
-      total += count;
-      const keys = groupBy === 'targetGroup' ? targetGroupsOf(Number(mask)) : servicesOf(Number(mask));
-      for (const key of keys.length ? keys : [UNATTRIBUTED]) byKey.set(key, (byKey.get(key) ?? 0) + count);
-    }
-    return { total, rows: toRows(byKey) };
-  }
-
-  const rows = await base
-    .select([KEY_SQL[groupBy].as('key'), sql<number>`sum(service_instances)::float8`.as('n')])
-    .groupBy(sql`1`)
-    .execute();
   const byKey = new Map<string, number>();
   let total = 0;
   for (const { key, n } of rows) {
     const count = num(n);
     total += count;
-    const k = key === '' ? UNATTRIBUTED : String(key);
-    byKey.set(k, (byKey.get(k) ?? 0) + count);
+    if (groupBy === 'targetGroup' || groupBy === 'service') {
+      const keys = groupBy === 'targetGroup' ? targetGroupsOf(Number(key)) : servicesOf(Number(key));
+      for (const k of keys.length ? keys : [UNATTRIBUTED]) byKey.set(k, (byKey.get(k) ?? 0) + count);
+    } else {
+      const k = key === '' ? UNATTRIBUTED : String(key);
+      byKey.set(k, (byKey.get(k) ?? 0) + count);
+    }
   }
   return { total, rows: toRows(byKey) };
 }
