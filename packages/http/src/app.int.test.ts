@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { registerAdminRoutes } from './admin.routes';
-import { createHttpApp, type HttpApp } from './app';
+import { createHttpApp, type HttpApp, SECURITY_HEADERS } from './app';
 import { requireRole } from './auth/authenticate';
 import { KeyStore } from './auth/key-store';
 
@@ -72,6 +72,20 @@ describe('http platform', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok' });
     expect(response.headers['x-request-id']).toBe('abc-123');
+  });
+
+  it('sends every security header on answers, refusals, unknown routes and the docs', async () => {
+    for (const [method, url, status] of [
+      ['GET', '/healthz', 200],
+      ['POST', '/v1/echo', 401],
+      ['GET', '/nowhere', 404],
+      ['GET', '/docs', 200],
+    ] as const) {
+      const response = await app.inject({ method, url });
+      expect(response.statusCode).toBe(status);
+      for (const [name, value] of SECURITY_HEADERS)
+        expect([url, name, response.headers[name]]).toEqual([url, name, value]);
+    }
   });
 
   it('generates a request id when none (or an unsafe one) is given', async () => {

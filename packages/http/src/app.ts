@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -81,6 +80,35 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const PUBLIC = { public: true, rateLimit: false } as const;
 
+/** What helmet's plugin would send with `HELMET_OPTIONS`: no route asks for another policy. */
+export const HELMET_OPTIONS = {
+  // The embedded mode serves plain http on localhost; upgrading would break /docs there.
+  contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+} as const;
+
+/**
+ * The headers helmet sets for `HELMET_OPTIONS`, written once here: @fastify/helmet rebuilds
+ * its middleware (and re-parses the CSP) on every request, a few percent of a small POST.
+ * A test compares them with the plugin's own output, so a helmet upgrade cannot drift past us.
+ */
+export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  [
+    'content-security-policy',
+    "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline'",
+  ],
+  ['cross-origin-opener-policy', 'same-origin'],
+  ['cross-origin-resource-policy', 'same-origin'],
+  ['origin-agent-cluster', '?1'],
+  ['referrer-policy', 'no-referrer'],
+  ['strict-transport-security', 'max-age=31536000; includeSubDomains'],
+  ['x-content-type-options', 'nosniff'],
+  ['x-dns-prefetch-control', 'off'],
+  ['x-download-options', 'noopen'],
+  ['x-frame-options', 'SAMEORIGIN'],
+  ['x-permitted-cross-domain-policies', 'none'],
+  ['x-xss-protection', '0'],
+];
+
 /**
  * Builds the HTTP platform every service shares: validation and serialisation by zod,
  * OpenAPI at `/openapi.json` and `/docs`, helmet, per-key rate limit, request ids,
@@ -132,15 +160,10 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     );
   });
 
-  // Before authentication: a refused request (401) carries the security headers too.
-  await app.register(fastifyHelmet, {
-    global: true,
-    // The embedded mode serves plain http on localhost; upgrading would break /docs there.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-  });
-
   const authenticate = authenticateHook(deps.keys);
   app.addHook('onRequest', async (request, reply) => {
+    // Before authentication: a refused request (401) carries the security headers too.
+    for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
     reply.header('x-request-id', request.id);
     await authenticate(request, reply);
   });

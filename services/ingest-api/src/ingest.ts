@@ -287,6 +287,9 @@ async function attempt(
 ): Promise<Attempt> {
   const outcomes: Array<ItemOutcome | undefined> = new Array(items.length);
   const decided: DomainEvent[] = [];
+  // The stream's past and what this attempt decided so far, grown in place: a copy per item
+  // made a batch of n events to one stream cost n² element copies. The cached view is never written.
+  let history: DomainEvent[] = view.events;
   const appending: NewEvent[] = [];
   const appendingSlots: Array<{ slot: number; eventId: string }> = [];
   const appendingSources: string[] = [];
@@ -296,12 +299,7 @@ async function attempt(
     try {
       if (isInStream(envelope, view)) {
         // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
-        const event = await sealed(
-          deps.vault,
-          asEvent(envelope),
-          [...view.events, ...decided],
-          sourceOf(envelope),
-        );
+        const event = await sealed(deps.vault, asEvent(envelope), history, sourceOf(envelope));
         const replayed = await deps.store.append(
           streamId,
           [toNewEvent(event, metadata, sourceOf(envelope))],
@@ -323,7 +321,6 @@ async function attempt(
           { streamId, expectedVersion: envelope.expectedVersion, actualVersion: expected },
         );
       }
-      const history = decided.length > 0 ? [...view.events, ...decided] : view.events;
       const registrations = await deps.registrations.contextFor(referencedIds(envelope, history));
       const events = decideEnvelope(envelope, history, {
         now: deps.clock(),
@@ -331,12 +328,20 @@ async function attempt(
         ...registrations,
       });
       const source = sourceOf(envelope);
+      const sealedEvents: DomainEvent[] = [];
       for (const plain of events) {
         const own = plain.eventId === envelope.eventId ? source : undefined;
         const event = await sealed(deps.vault, plain, history, own);
-        decided.push(event);
+        sealedEvents.push(event);
         appending.push(toNewEvent(event, metadata, own));
         if (own) appendingSources.push(sourceKey(own));
+      }
+      if (sealedEvents.length > 0) {
+        if (history === view.events) history = view.events.slice();
+        for (const event of sealedEvents) {
+          decided.push(event);
+          history.push(event);
+        }
       }
       appendingSlots.push({ slot, eventId: envelope.eventId });
     } catch (error) {
