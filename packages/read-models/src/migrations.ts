@@ -110,11 +110,9 @@ function tables(s: string): string[] {
     `create table ${s}.service_instance_daily (
       organisation_id text not null,
       day date not null,
-      project_id text not null,
       service_instances integer not null,
-      primary key (organisation_id, day, project_id)
+      primary key (organisation_id, day)
     )`,
-    `create index on ${s}.service_instance_daily (project_id)`,
     `create index on ${s}.service_instance_monthly (organisation_id)`,
     `create index on ${s}.service_instance_monthly (project_id)`,
     `create table ${s}.service_instance_region_monthly (

@@ -126,11 +126,10 @@ export interface ServiceInstanceMonthlyTable {
   service_instances: number;
 }
 
-/** Per day, organisation and project, for a day-by-day series of one organisation or project. */
+/** Per day and organisation, for a day-by-day series of one organisation. */
 export interface ServiceInstanceDailyTable {
   organisation_id: string;
   day: Day;
-  project_id: string;
   service_instances: number;
 }
 

@@ -137,7 +137,7 @@ export interface AnalysedBatch {
       service_instances: number;
     }
   >;
-  daily: Map<string, { organisation_id: string; day: string; project_id: string; service_instances: number }>;
+  daily: Map<string, { organisation_id: string; day: string; service_instances: number }>;
 }
 
 export interface MonthlyDelta {
@@ -356,14 +356,13 @@ export async function analyseBatch(
         service_mask: entry.service_mask,
         service_instances: n,
       });
-    const dayKey = `${entry.organisation_id}|${entry.day}|${entry.project_id}`;
+    const dayKey = `${entry.organisation_id}|${entry.day}`;
     const dayRow = batch.daily.get(dayKey);
     if (dayRow) dayRow.service_instances += n;
     else
       batch.daily.set(dayKey, {
         organisation_id: entry.organisation_id,
         day: entry.day,
-        project_id: entry.project_id,
         service_instances: n,
       });
   };

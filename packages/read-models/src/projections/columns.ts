@@ -93,7 +93,6 @@ export const COLUMN_TYPES = {
   service_instance_daily: {
     organisation_id: 'text',
     day: 'date',
-    project_id: 'text',
     service_instances: 'integer',
   },
   case_activity_daily: {

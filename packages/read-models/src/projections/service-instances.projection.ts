@@ -1,3 +1,4 @@
+import type { AnalysedBatch, ReadModelTrx } from './batch';
 import { defineProjection } from './projection';
 import { insertIgnoring, upsertAdding } from './write';
 
@@ -8,7 +9,7 @@ import { insertIgnoring, upsertAdding } from './write';
  * count back by exactly the dimensions it was counted under.
  *
  * Queries read the sums kept beside it: month × county × groups × services × project ×
- * organisation, month × township × groups × services, and day × organisation × project.
+ * organisation, month × township × groups × services, and day × organisation.
  * At day grain with every dimension almost every key is distinct; these fold the ledger
  * 8 to 40 times at Yinchuan ×10.
  * The per-entry ledger stays for voids and for the edge days of a mid-month period.
@@ -22,26 +23,30 @@ export const serviceInstancesProjection = defineProjection('service-instances', 
       .where('event_id', 'in', batch.voidedEntries)
       .execute();
   }
-  const masks = ['target_mask', 'service_mask'];
-  await upsertAdding(
-    trx,
-    'service_instance_monthly',
-    ['month', 'county_code', ...masks, 'project_id', 'organisation_id'],
-    ['service_instances'],
-    [...batch.monthly.values()],
-  );
-  await upsertAdding(
-    trx,
-    'service_instance_region_monthly',
-    ['month', 'township_code', ...masks],
-    ['service_instances'],
-    [...batch.regionMonthly.values()],
-  );
-  await upsertAdding(
-    trx,
-    'service_instance_daily',
-    ['organisation_id', 'day', 'project_id'],
-    ['service_instances'],
-    [...batch.daily.values()],
-  );
+  await writeServiceInstanceSums(trx, batch);
 });
+
+const CHUNK = 20_000;
+
+/** Adds the batch's (or a whole rebuild's) service-instance sums to the monthly and daily tables. */
+export async function writeServiceInstanceSums(
+  trx: ReadModelTrx,
+  sums: Partial<Pick<AnalysedBatch, 'monthly' | 'regionMonthly' | 'daily'>>,
+): Promise<void> {
+  const masks = ['target_mask', 'service_mask'];
+  const tables = [
+    [
+      'service_instance_monthly',
+      ['month', 'county_code', ...masks, 'project_id', 'organisation_id'],
+      sums.monthly,
+    ],
+    ['service_instance_region_monthly', ['month', 'township_code', ...masks], sums.regionMonthly],
+    ['service_instance_daily', ['organisation_id', 'day'], sums.daily],
+  ] as const;
+  for (const [table, keys, rows] of tables) {
+    if (!rows) continue;
+    const all = [...rows.values()];
+    for (let i = 0; i < all.length; i += CHUNK)
+      await upsertAdding(trx, table, keys, ['service_instances'], all.slice(i, i + CHUNK));
+  }
+}

@@ -103,6 +103,8 @@ const FILTERS: Filters[] = [
   { organisationId: 'org-3' },
   { organisationId: 'org-3', region: '640104003', from: '2025-04-05' },
   { projectId: 'p-2', targetGroup: 'child' },
+  { projectId: 'p-5', from: '2025-02-11' },
+  { organisationId: 'org-7', from: '2025-03-10', to: '2025-07-20' },
 ];
 
 describe('service instances from the monthly sums agree with the per-entry ledger', () => {

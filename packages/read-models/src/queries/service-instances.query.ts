@@ -113,16 +113,10 @@ async function sums(
   const [table, region, monthlyKey] = byProject
     ? (['service_instance_monthly', 'county_code', keyOf(MONTHLY_KEY_SQL)] as const)
     : (['service_instance_region_monthly', 'township_code', keyOf(REGION_MONTHLY_KEY_SQL)] as const);
-  if (groupBy === 'day' && prefix === '' && !filters.targetGroup && !filters.service) {
+  if (groupBy === 'day' && prefix === '' && !filters.targetGroup && !filters.service && !filters.projectId) {
     return db
       .selectFrom('service_instance_daily')
-      .where(
-        and([
-          inPeriod('day', filters),
-          equals('project_id', filters.projectId),
-          equals('organisation_id', filters.organisationId),
-        ]),
-      )
+      .where(and([inPeriod('day', filters), equals('organisation_id', filters.organisationId)]))
       .select([KEY_SQL.day.as('key'), sql<number>`sum(service_instances)::float8`.as('n')])
       .groupBy(sql`1`)
       .execute() as Promise<Array<{ key: unknown; n: unknown }>>;
