@@ -176,6 +176,19 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
     vault: deps.vault,
   };
   const concurrency = deps.batchConcurrency ?? 32;
+  // A client that hangs up does not stop its request's append: closing waits for those too,
+  // so the store and the database are not closed under an append still on its way.
+  const inFlight = new Set<Promise<unknown>>();
+  const record: typeof recordStream = (...args) => {
+    const recording = recordStream(...args);
+    inFlight.add(recording);
+    const done = () => inFlight.delete(recording);
+    recording.then(done, done);
+    return recording;
+  };
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...inFlight]);
+  });
   const events = metricCounter('fengcheng_ingest_events_total', 'Events posted, by outcome', ['outcome']);
   const writers = requireRole('agency', 'admin');
 
@@ -197,12 +210,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
       const auth = authOf(request);
       const envelope = request.body;
       const streamId = streamIdFor(envelope);
-      const [outcome] = await recordStream(
-        ingest,
-        streamId,
-        [{ index: 0, envelope }],
-        senderOf(request, auth),
-      );
+      const [outcome] = await record(ingest, streamId, [{ index: 0, envelope }], senderOf(request, auth));
       if (!outcome) throw new Error('no outcome for a single event');
       if (!outcome.ok) {
         events.inc({ outcome: 'refused' });
@@ -310,7 +318,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
       for (const phase of phases) {
         await inPool(
           phase.map(([streamId, group]) => async () => {
-            const outcomes = await recordStream(ingest, streamId, group, sender);
+            const outcomes = await record(ingest, streamId, group, sender);
             outcomes.forEach((outcome, slot) => {
               const { index, envelope } = group[slot]!;
               results[index] = resultOf(index, envelope.eventId, outcome);
