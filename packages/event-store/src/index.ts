@@ -1,5 +1,5 @@
 export { IdempotencyConflictError, WrongExpectedVersionError } from './errors';
-export { createEventStoreDbEventStore, type EventStoreDbOptions } from './eventstoredb/eventstoredb.adapter';
+export type { EventStoreDbOptions } from './eventstoredb/eventstoredb.adapter';
 export {
   canonicalJson,
   chainEvent,

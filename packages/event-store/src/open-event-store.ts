@@ -1,5 +1,4 @@
 import type { Database, Logger } from '@fengcheng/platform';
-import { createEventStoreDbEventStore } from './eventstoredb/eventstoredb.adapter';
 import type { EventStore } from './port';
 import { createPostgresEventStore } from './postgres/postgres-event-store';
 
@@ -19,6 +18,8 @@ export async function openEventStore(options: {
   checkpointStore?: { load(): Promise<bigint | null> };
 }): Promise<{ store: EventStore; kind: EventStoreKind }> {
   if (options.eventstoreUrl) {
+    // Loaded only when asked for: the gRPC client costs memory and start-up time in every process.
+    const { createEventStoreDbEventStore } = await import('./eventstoredb/eventstoredb.adapter');
     const store = createEventStoreDbEventStore({
       connectionString: options.eventstoreUrl,
       logger: options.logger,
