@@ -62,7 +62,7 @@ export async function startService(
   const log = createWriteStream(logFile);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'services', name, 'src', 'main.ts')],
+    [...nodeFlagsOf(name), join(REPO_ROOT, 'services', name, 'src', 'main.ts')],
     {
       cwd: REPO_ROOT,
       env: {
@@ -168,4 +168,21 @@ export function benchEnvironment(databaseUrl: string) {
     FENGCHENG_ADMIN_KEY: `bench-admin-${randomBytes(16).toString('hex')}`,
     FENGCHENG_MASTER_KEY: randomBytes(32).toString('base64'),
   };
+}
+
+/**
+ * The node flags a service's own `npm start` uses (heap caps, the tsx loader), read from its
+ * package.json so the bench measures the process the way it is run.
+ */
+function nodeFlagsOf(name: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'services', name, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = manifest.scripts.start.split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'src/main.ts') {
+    throw new Error(
+      `services/${name}: start script is not "node <flags> src/main.ts": ${manifest.scripts.start}`,
+    );
+  }
+  return words.slice(1, -1);
 }
