@@ -22,6 +22,24 @@ export type DomainEvent = {
   [T in EventType]: { type: T; eventId: string; occurredAt: string; data: EventData<T> };
 }[EventType];
 
+/**
+ * The domain's view of anything carrying an event's four fields (a recorded event, an envelope):
+ * the store and the wire keep more, the decider and `evolve` need only these.
+ */
+export function toDomainEvent(event: {
+  type: string;
+  eventId: string;
+  occurredAt: string;
+  data: unknown;
+}): DomainEvent {
+  return {
+    type: event.type,
+    eventId: event.eventId,
+    occurredAt: event.occurredAt,
+    data: event.data,
+  } as DomainEvent;
+}
+
 export function isCaseEventType(type: string): type is CaseEventType {
   return Object.hasOwn(CASE_EVENT_SCHEMAS, type);
 }

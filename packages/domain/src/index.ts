@@ -47,6 +47,7 @@ export {
   isEventType,
   parseEnvelope,
   SCHEMA_VERSION,
+  toDomainEvent,
 } from './events';
 export { PRIVACY_EVENT_SCHEMAS } from './privacy/privacy.events';
 export {

@@ -8,13 +8,13 @@ import {
   type ErrorCode,
   referencedIds,
   SCHEMA_VERSION,
+  toDomainEvent,
 } from '@fengcheng/domain';
 import {
   type AppendResult,
   type EventStore,
   IdempotencyConflictError,
   type NewEvent,
-  type RecordedEvent,
   WrongExpectedVersionError,
 } from '@fengcheng/event-store';
 import {
@@ -134,15 +134,6 @@ export function refusalOf(error: unknown): Refusal | null {
 /** The error a refusal stands for, so the HTTP error handler can answer it. */
 export function errorOf(refusal: Refusal): DomainError {
   return new DomainError(refusal.code, refusal.detail, refusal.extra);
-}
-
-function toDomainEvent(event: RecordedEvent): DomainEvent {
-  return {
-    type: event.type,
-    eventId: event.eventId,
-    occurredAt: event.occurredAt,
-    data: event.data,
-  } as DomainEvent;
 }
 
 function sourceOf(envelope: Envelope): { system: string; recordId: string } | undefined {
@@ -299,7 +290,7 @@ async function attempt(
     try {
       if (isInStream(envelope, view)) {
         // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
-        const event = await sealed(deps.vault, asEvent(envelope), history, sourceOf(envelope));
+        const event = await sealed(deps.vault, toDomainEvent(envelope), history, sourceOf(envelope));
         const replayed = await deps.store.append(
           streamId,
           [toNewEvent(event, metadata, sourceOf(envelope))],
@@ -378,13 +369,4 @@ async function attempt(
     }
   }
   return { settled: true, outcomes: outcomes.map((outcome) => outcome!) };
-}
-
-function asEvent(envelope: Envelope): DomainEvent {
-  return {
-    type: envelope.type,
-    eventId: envelope.eventId,
-    occurredAt: envelope.occurredAt,
-    data: envelope.data,
-  } as DomainEvent;
 }

@@ -1,4 +1,4 @@
-import { caseStateOf, DomainError, type DomainEvent, stateAt, streamIds } from '@fengcheng/domain';
+import { caseStateOf, DomainError, stateAt, streamIds, toDomainEvent } from '@fengcheng/domain';
 import { computeEventHash, type RecordedEvent } from '@fengcheng/event-store';
 import { authOf, type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import type { FastifyRequest } from 'fastify';
@@ -170,7 +170,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
       if (asOf !== undefined) options.asOf = new Date(asOf);
       await recordCaseRead(deps, request, caseId, purpose);
       const revealed = await revealCase(deps.vault, authOf(request).role, events);
-      const state = stateAt(revealed.map(domainEvent), options);
+      const state = stateAt(revealed.map(toDomainEvent), options);
       const last = lastApplied(events, options);
       request.log.info(
         { caseId, keyId: authOf(request).keyId, role: authOf(request).role, purpose, asOf, version },
@@ -263,16 +263,7 @@ async function loadCase(deps: QueryRoutesDeps, request: FastifyRequest, caseId: 
 
 /** The organisation that owns the case now: the intake's, or the latest transfer's destination. */
 function ownerOf(events: readonly RecordedEvent[]): string | null {
-  return caseStateOf(events.map(domainEvent)).organisationId;
-}
-
-function domainEvent(event: RecordedEvent): DomainEvent {
-  return {
-    type: event.type,
-    eventId: event.eventId,
-    occurredAt: event.occurredAt,
-    data: event.data,
-  } as DomainEvent;
+  return caseStateOf(events.map(toDomainEvent)).organisationId;
 }
 
 /** The last event a replay with these options applies, mirroring `stateAt`'s rule. */
