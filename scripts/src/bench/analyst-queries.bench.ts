@@ -1,14 +1,17 @@
 import { type Envelope, streamIdFor } from '@fengcheng/domain';
 import { createPostgresEventStore, type EventStore, type NewEvent } from '@fengcheng/event-store';
 import { createLogger, openDatabase } from '@fengcheng/platform';
-import { generateYinchuan } from '@fengcheng/scripts/yinchuan';
+import {
+  dropAllReadModels,
+  getProjectOutcomes,
+  getRegionSummary,
+  getServiceInstances,
+  getWorkerWorkloads,
+  readModelsFor,
+  rebuildReadModels,
+} from '@fengcheng/read-models';
 import type { Kysely } from 'kysely';
-import { dropAllReadModels, readModelsFor } from '../projector/generation';
-import { rebuildReadModels } from '../projector/rebuild';
-import { getProjectOutcomes } from '../queries/project-outcomes.query';
-import { getRegionSummary } from '../queries/region-summary.query';
-import { getServiceInstances } from '../queries/service-instances.query';
-import { getWorkerWorkloads } from '../queries/worker-workloads.query';
+import { generateYinchuan } from '../yinchuan/generate';
 
 const SEED = 20_240_101;
 
@@ -91,7 +94,7 @@ const percentile = (sorted: number[], p: number) =>
  * Times the analyst queries on the Yinchuan dataset at `scale`, called directly (no HTTP).
  * The events are appended once into schema `bench_queries_<scale>` of DATABASE_URL and kept
  * for later runs; the read models are rebuilt unless `--no-rebuild`. Run:
- * `DATABASE_URL=… npx tsx packages/read-models/src/bench/bench-queries.ts [scale] [runs] [--no-rebuild]`.
+ * `DATABASE_URL=… npx tsx scripts/src/bench/analyst-queries.bench.ts [scale] [runs] [--no-rebuild]`.
  */
 async function main() {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
