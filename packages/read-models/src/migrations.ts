@@ -4,7 +4,7 @@ import { type Kysely, sql } from 'kysely';
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 4;
+export const READ_MODEL_VERSION = 5;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -97,6 +97,8 @@ function tables(s: string): string[] {
     )`,
     // Edge days of a period that does not start or end on a month boundary, and visit windows.
     `create index on ${s}.counted_entry (day)`,
+    // A worker's visits in the last 7/30 days, looked up per worker rather than by scanning the window.
+    `create index on ${s}.counted_entry (worker_id, day) where kind = 'visit' and not voided`,
     `create table ${s}.service_instance_monthly (
       month date not null,
       county_code text not null,

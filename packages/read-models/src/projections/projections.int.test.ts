@@ -69,6 +69,13 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       const later = await getWorkerWorkloads(db, { now: new Date('2026-03-09T12:00:00+08:00') });
       expect(later[0]?.overdueVisits).toEqual({ high: 1, medium: 0, low: 0, total: 1 });
       expect(later[0]?.visitsLast7Days).toBe(0);
+      // Narrowed by organisation or by the cases' region, each worker's figures stay the same.
+      const now = new Date('2026-03-08T12:00:00+08:00');
+      expect(await getWorkerWorkloads(db, { organisationId: ORG, now })).toEqual([w1, w2]);
+      expect(await getWorkerWorkloads(db, { organisationId: 'nobody', now })).toEqual([]);
+      expect(await getWorkerWorkloads(db, { region: '640104', now })).toEqual([w1]);
+      expect(await getWorkerWorkloads(db, { region: '640104', organisationId: ORG, now })).toEqual([w1]);
+      expect(await getWorkerWorkloads(db, { region: '640105', now })).toEqual([]);
     });
 
     it('counts service instances by the counting rule, on CST days, at every dimension', async () => {

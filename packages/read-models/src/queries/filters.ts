@@ -54,6 +54,14 @@ export function hasService(column: string, service: Service | undefined): RawBui
   return service ? sql<SqlBool>`(${sql.ref(column)} & ${serviceBit(service)}) <> 0` : undefined;
 }
 
+/** `column` is one of `values` (one array parameter, however long the list). */
+export function anyOf(
+  column: string,
+  values: readonly string[] | undefined,
+): RawBuilder<SqlBool> | undefined {
+  return values === undefined ? undefined : sql<SqlBool>`${sql.ref(column)} = any(${values}::text[])`;
+}
+
 export function equals(column: string, value: string | undefined): RawBuilder<SqlBool> | undefined {
   return value === undefined ? undefined : sql<SqlBool>`${sql.ref(column)} = ${value}`;
 }

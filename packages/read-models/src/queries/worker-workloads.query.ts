@@ -1,6 +1,6 @@
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import { cstDay, dayMinus } from '../dimensions';
-import { type AnalystFilters, and, equals, hasTargetGroup, inPeriod, inRegion, num } from './filters';
+import { type AnalystFilters, and, anyOf, equals, hasTargetGroup, inPeriod, inRegion, num } from './filters';
 
 export type CaseloadBand = '0-9' | '10-19' | '20-29' | '30+';
 
@@ -49,17 +49,12 @@ export async function getWorkerWorkloads(
   const overdue = (risk: keyof typeof VISIT_CADENCE_DAYS) =>
     sql<number>`count(*) filter (where status = 'open' and risk_level = ${risk} and coalesce(last_visit_at, opened_at) < ${now}::timestamptz - make_interval(days => ${VISIT_CADENCE_DAYS[risk]}))::int`;
 
-  const [workers, cases, visits, received, given] = await Promise.all([
-    db
-      .selectFrom('worker')
-      .selectAll()
-      .where(and([equals('organisation_id', filters.organisationId)]))
-      .orderBy('worker_id')
-      .execute(),
+  const caseCounts = (workerIds: readonly string[] | undefined) =>
     db
       .selectFrom('case_summary')
       .where(
         and([
+          anyOf('worker_id', workerIds),
           inRegion('community_code', filters.region),
           hasTargetGroup('target_mask', filters.targetGroup),
           equals('project_id', filters.projectId),
@@ -75,11 +70,41 @@ export async function getWorkerWorkloads(
         sql<number>`sum(referrals_open)::int`.as('open_referrals'),
       ])
       .groupBy('worker_id')
-      .execute(),
+      .execute();
+  const workersOf = (workerIds: readonly string[] | undefined) =>
+    db
+      .selectFrom('worker')
+      .selectAll()
+      .where(and([equals('organisation_id', filters.organisationId), anyOf('worker_id', workerIds)]))
+      .orderBy('worker_id')
+      .execute();
+
+  // Every other table is narrowed by a plain array of the listed workers' ids (an index
+  // lookup each): an `in (select …)` made the planner scan every case and took seconds at
+  // scale. Without an organisation, the cases in scope decide who is listed.
+  let workers: Awaited<ReturnType<typeof workersOf>>;
+  let cases: Awaited<ReturnType<typeof caseCounts>> | undefined;
+  if (filters.organisationId === undefined && caseScoped) {
+    cases = await caseCounts(undefined);
+    workers = cases.length === 0 ? [] : await workersOf(cases.map((row) => row.worker_id as string));
+  } else {
+    workers = await workersOf(undefined);
+  }
+  if (workers.length === 0) return [];
+  const ids =
+    filters.organisationId === undefined && !caseScoped
+      ? undefined
+      : workers.map((w) => w.worker_id as string);
+
+  const [caseRows, visits, received, given] = await Promise.all([
+    cases ?? caseCounts(ids),
     db
       .selectFrom('counted_entry')
       .where(
-        sql<SqlBool>`kind = 'visit' and not voided and day >= ${since30}::date and day <= ${today}::date`,
+        and([
+          sql<SqlBool>`kind = 'visit' and not voided and day >= ${since30}::date and day <= ${today}::date`,
+          anyOf('worker_id', ids),
+        ]),
       )
       .select([
         'worker_id',
@@ -90,19 +115,19 @@ export async function getWorkerWorkloads(
       .execute(),
     db
       .selectFrom('supervision_daily')
-      .where(inPeriod('day', filters))
+      .where(and([inPeriod('day', filters), anyOf('supervisee_id', ids)]))
       .select(['supervisee_id as worker_id', sql<number>`sum(minutes)::int`.as('minutes')])
       .groupBy('supervisee_id')
       .execute(),
     db
       .selectFrom('supervision_daily')
-      .where(inPeriod('day', filters))
+      .where(and([inPeriod('day', filters), anyOf('supervisor_id', ids)]))
       .select(['supervisor_id as worker_id', sql<number>`sum(minutes)::int`.as('minutes')])
       .groupBy('supervisor_id')
       .execute(),
   ]);
 
-  const caseBy = new Map(cases.map((row) => [row.worker_id as string, row]));
+  const caseBy = new Map(caseRows.map((row) => [row.worker_id as string, row]));
   const visitBy = new Map(visits.map((row) => [row.worker_id as string, row]));
   const receivedBy = new Map(received.map((row) => [row.worker_id as string, num(row.minutes)]));
   const givenBy = new Map(given.map((row) => [row.worker_id as string, num(row.minutes)]));
