@@ -76,7 +76,9 @@ function tables(s: string): string[] {
       chain_head text not null,
       last_position bigint not null
     )`,
-    `create index on ${s}.case_summary (project_id)`,
+    // Project outcomes read every case: in project order from this index alone, they skip a
+    // sort of the whole wide table that spilled to disk at scale.
+    `create index on ${s}.case_summary (project_id) include (status, opened_day, closed_day, opened_at, closed_at, closure_reason, goal_attainment, assessments, first_assessment_score, latest_assessment_score, community_code, target_mask)`,
     `create index on ${s}.case_summary (worker_id)`,
     `create index on ${s}.case_summary (community_code text_pattern_ops)`,
     `create table ${s}.counted_entry (
@@ -215,6 +217,19 @@ export async function setReadModelSchemaLogged(db: Kysely<any>, schemaName: stri
     where n.nspname = ${schemaName} and c.relkind = 'r' and c.relpersistence = 'u'`.execute(db);
   for (const { relname } of rows)
     await sql.raw(`alter table ${schemaName}.${relname} set logged`).execute(db);
+}
+
+/**
+ * Gives a freshly filled generation its planner statistics and visibility map before it goes
+ * live: without them the planner guessed a whole-table sort for project outcomes instead of
+ * reading the covering index alone.
+ */
+export async function vacuumReadModelSchema(db: Kysely<any>, schemaName: string): Promise<void> {
+  assertSchemaName(schemaName);
+  const { rows } = await sql<{ relname: string }>`
+    select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schemaName} and c.relkind = 'r'`.execute(db);
+  for (const { relname } of rows) await sql.raw(`vacuum (analyze) ${schemaName}.${relname}`).execute(db);
 }
 
 /** Drops one generation's schema and everything in it. */

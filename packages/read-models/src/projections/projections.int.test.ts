@@ -207,6 +207,11 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       const [april] = await getProjectOutcomes(db, { from: '2026-04-01' });
       expect(april).toMatchObject({ casesOpened: 0, casesClosed: 0, serviceInstances: 0 });
       expect(await getProjectOutcomes(db, { organisationId: 'someone-else' })).toEqual([]);
+      // Narrowed to the project or its organisation, the figures are those of the whole list.
+      const all = await getProjectOutcomes(db, {});
+      expect(await getProjectOutcomes(db, { projectId: PROJECT })).toEqual(all);
+      expect(await getProjectOutcomes(db, { organisationId: ORG })).toEqual(all);
+      expect(await getProjectOutcomes(db, { projectId: 'p-none' })).toEqual([]);
     });
 
     it('sums regions at the four levels, the same with and without filters', async () => {

@@ -7,6 +7,7 @@ import {
   dropReadModelSchema,
   READ_MODEL_VERSION,
   setReadModelSchemaLogged,
+  vacuumReadModelSchema,
 } from '../migrations';
 import { bulkApplier } from '../projections';
 import { ensureReadModels, generationSchemaName, notifySwapped, pointerTable } from './generation';
@@ -75,6 +76,7 @@ export async function rebuildReadModels(deps: RebuildDeps): Promise<{ events: nu
   await setReadModelSchemaLogged(database.db, schema);
   const indexesStarted = performance.now();
   await createReadModelIndexes(database.db, schema);
+  await vacuumReadModelSchema(database.db, schema);
   logger.debug(
     {
       schema,
