@@ -15,6 +15,7 @@ export {
   type CaseEvent,
   type CaseEventData,
   type CaseEventType,
+  CLOSURE_REASONS,
   PERSONAL_CLIENT_FIELDS,
 } from './case/case.events';
 export {
@@ -76,6 +77,7 @@ export { cstDay, FUTURE_TOLERANCE_MS } from './shared/decide-context';
 export { DomainError, ERRORS, type ErrorCode } from './shared/errors';
 export {
   type Certification,
+  IdSchema,
   type RiskLevel,
   SERVICES,
   type Service,

@@ -34,6 +34,7 @@ export {
 export { getRegionSummary, type RegionSummary } from './queries/region-summary.query';
 export {
   getServiceInstances,
+  SERVICE_INSTANCE_GROUPINGS,
   type ServiceInstanceGroupBy,
   type ServiceInstanceRow,
   UNATTRIBUTED,

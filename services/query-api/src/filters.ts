@@ -1,7 +1,7 @@
-import { levelOf, normaliseRegionCode, SERVICES, TARGET_GROUPS } from '@fengcheng/domain';
+import { IdSchema, levelOf, normaliseRegionCode, SERVICES, TARGET_GROUPS } from '@fengcheng/domain';
+import { SERVICE_INSTANCE_GROUPINGS } from '@fengcheng/read-models';
 import { z } from 'zod';
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const PREFIX_DIGITS = { city: 4, county: 6, township: 9, community: 12 } as const;
 
 /**
@@ -38,8 +38,8 @@ export const AnalystFilterQuery = {
   to: z.iso.date().optional().describe('last day, inclusive, China Standard Time'),
   region: RegionPrefixSchema.optional().describe('city, county, township or community code'),
   targetGroup: z.enum(TARGET_GROUPS).optional(),
-  projectId: z.string().regex(ID).optional(),
-  organisationId: z.string().regex(ID).optional(),
+  projectId: IdSchema.optional(),
+  organisationId: IdSchema.optional(),
   service: z.enum(SERVICES).optional(),
   format: FormatSchema.optional().describe(
     'csv for a spreadsheet; JSON by default (or send Accept: text/csv)',
@@ -47,17 +47,8 @@ export const AnalystFilterQuery = {
   ...ConsistencyQuery,
 };
 
-export const GROUP_BY = [
-  'day',
-  'month',
-  'county',
-  'township',
-  'community',
-  'targetGroup',
-  'service',
-  'project',
-  'organisation',
-] as const;
+/** The groupings the service-instance query supports. */
+export const GROUP_BY = SERVICE_INSTANCE_GROUPINGS;
 
 /** The filters as the read-model queries take them: only the ones given, no transport fields. */
 export function analystFilters(query: {

@@ -121,16 +121,19 @@ export const CaseTransferredSchema = z.strictObject({
   toOrganisationId: IdSchema.optional(),
 });
 
+/** Why a case closes; projections report closures by these. */
+export const CLOSURE_REASONS = [
+  'goals_achieved',
+  'client_declined',
+  'moved',
+  'transferred',
+  'deceased',
+  'ineligible',
+  'other',
+] as const;
+
 export const CaseClosedSchema = z.strictObject({
-  reason: z.enum([
-    'goals_achieved',
-    'client_declined',
-    'moved',
-    'transferred',
-    'deceased',
-    'ineligible',
-    'other',
-  ]),
+  reason: z.enum(CLOSURE_REASONS),
   goalAttainment: z.int().min(-2).max(2),
   summary: NotesSchema.optional(),
 });

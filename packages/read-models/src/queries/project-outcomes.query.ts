@@ -1,3 +1,4 @@
+import { CLOSURE_REASONS } from '@fengcheng/domain';
 import { type Kysely, sql } from 'kysely';
 import {
   type AnalystFilters,
@@ -14,15 +15,7 @@ import {
 } from './filters';
 import { getServiceInstances } from './service-instances.query';
 
-export const CLOSURE_REASONS = [
-  'goals_achieved',
-  'client_declined',
-  'moved',
-  'transferred',
-  'deceased',
-  'ineligible',
-  'other',
-] as const;
+export { CLOSURE_REASONS };
 export type ClosureReason = (typeof CLOSURE_REASONS)[number];
 const GOAL_SCORES = ['-2', '-1', '0', '1', '2'] as const;
 

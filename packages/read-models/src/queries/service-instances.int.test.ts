@@ -7,7 +7,11 @@ import { readModelsFor, readPointer } from '../projector/generation';
 import { rebuildReadModels } from '../projector/rebuild';
 import type { AnalystFilters } from './filters';
 import { getRegionSummary } from './region-summary.query';
-import { getServiceInstances, type ServiceInstanceGroupBy } from './service-instances.query';
+import {
+  getServiceInstances,
+  SERVICE_INSTANCE_GROUPINGS,
+  type ServiceInstanceGroupBy,
+} from './service-instances.query';
 
 type Filters = AnalystFilters & { groupBy?: ServiceInstanceGroupBy };
 
@@ -74,18 +78,7 @@ async function fromLedger(db: Kysely<any>, schema: string, filters: Filters) {
   return { total, rows: filters.groupBy ? sorted : [] };
 }
 
-const GROUPINGS: Array<ServiceInstanceGroupBy | undefined> = [
-  undefined,
-  'day',
-  'month',
-  'county',
-  'township',
-  'community',
-  'targetGroup',
-  'service',
-  'project',
-  'organisation',
-];
+const GROUPINGS: Array<ServiceInstanceGroupBy | undefined> = [undefined, ...SERVICE_INSTANCE_GROUPINGS];
 
 const FILTERS: Filters[] = [
   {},

@@ -11,16 +11,20 @@ import {
   num,
 } from './filters';
 
-export type ServiceInstanceGroupBy =
-  | 'day'
-  | 'month'
-  | 'county'
-  | 'township'
-  | 'community'
-  | 'targetGroup'
-  | 'service'
-  | 'project'
-  | 'organisation';
+/** The ways service instances can be grouped; the HTTP schema and the tests take this list. */
+export const SERVICE_INSTANCE_GROUPINGS = [
+  'day',
+  'month',
+  'county',
+  'township',
+  'community',
+  'targetGroup',
+  'service',
+  'project',
+  'organisation',
+] as const;
+
+export type ServiceInstanceGroupBy = (typeof SERVICE_INSTANCE_GROUPINGS)[number];
 
 export interface ServiceInstanceRow {
   key: string;
