@@ -119,15 +119,16 @@ export interface PreparedEvent {
   streamId: string;
   metadata: Record<string, unknown>;
   source: { system: string; recordId: string } | null;
-  fingerprint: string;
+  /** Computed on first use: only a retry or a conflict needs it. */
+  readonly fingerprint: string;
   /** Canonical JSON of the parts both the fingerprint and the hash cover. */
   readonly parts: { data: string; metadata: string; source: string };
 }
 
 /**
- * Validates a new event's shape and computes its fingerprint. The canonical text is
- * assembled from canonical parts with the keys already in RFC 8785 order, so the
- * (usually large) data object is serialised once, not once per digest.
+ * Validates a new event's shape and serialises its parts; the fingerprint follows on demand.
+ * The canonical text is assembled from canonical parts with the keys already in RFC 8785
+ * order, so the (usually large) data object is serialised once, not once per digest.
  */
 export function prepareEvent(streamId: string, event: NewEvent): PreparedEvent {
   for (const field of ['eventId', 'type', 'occurredAt'] as const) {
@@ -148,12 +149,22 @@ export function prepareEvent(streamId: string, event: NewEvent): PreparedEvent {
     metadata: canonicalJson(metadata),
     source: canonicalJson(source),
   };
-  // Keys in RFC 8785 order: data, occurredAt, source, streamId, type.
-  const fingerprint = sha256hex(
-    `{"data":${parts.data},"occurredAt":${serializeString(event.occurredAt)},"source":${parts.source},` +
-      `"streamId":${serializeString(streamId)},"type":${serializeString(event.type)}}`,
-  );
-  return { event, streamId, metadata, source, fingerprint, parts };
+  let fingerprint: string | undefined;
+  return {
+    event,
+    streamId,
+    metadata,
+    source,
+    parts,
+    get fingerprint() {
+      // Keys in RFC 8785 order: data, occurredAt, source, streamId, type.
+      fingerprint ??= sha256hex(
+        `{"data":${parts.data},"occurredAt":${serializeString(event.occurredAt)},"source":${parts.source},` +
+          `"streamId":${serializeString(streamId)},"type":${serializeString(event.type)}}`,
+      );
+      return fingerprint;
+    },
+  };
 }
 
 /**

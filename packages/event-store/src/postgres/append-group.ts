@@ -117,6 +117,7 @@ export function appendParameters(calls: AppendCall[]): unknown[] {
     flat('sourceSystems'),
     flat('sourceIds'),
     flat('hashes'),
-    flat('canonicals'),
+    // Canonical JSON texts joined into one JSON array: no per-element escaping (see es_append).
+    `[${calls.map((c) => c.canonicals.map((text) => text ?? 'null').join(',')).join(',')}]`,
   ];
 }

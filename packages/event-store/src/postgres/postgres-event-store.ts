@@ -96,6 +96,7 @@ class PostgresEventStore implements EventStore {
     streamVersion: string;
     lookup: string;
     appendEnd: string;
+    notify: string;
     digestPage: string;
   };
   private readonly group: AppendGroup;
@@ -142,6 +143,13 @@ class PostgresEventStore implements EventStore {
           from ${events} e
           join unnest($2::text[], $3::text[]) s (sys, rid) on e.source_system = s.sys and e.source_record_id = s.rid`,
       appendEnd: `select max(version) from ${events} where stream_id = $1 and position >= $2 and position < $3`,
+      // NOTIFY takes a transaction id, so its commit would wait for a WAL flush like an append's.
+      // A lost wake-up costs a subscriber one poll interval, so on a server it commits without
+      // waiting (one round trip, simple protocol). PGlite has no flush to skip, nor multi-statement queries.
+      notify:
+        database.kind === 'postgres'
+          ? `begin; set local synchronous_commit = off; notify "${this.n.channel}"; commit`
+          : `select pg_notify('${this.n.channel}', '')`,
       digestPage: `select position, hash from ${events}
         where position > $1 and position <= $2 and position < ${visible} order by position limit $3`,
     };
@@ -483,7 +491,7 @@ class PostgresEventStore implements EventStore {
       this.lastNotifyAt = Date.now();
       // Sent after the append committed, never inside it: a NOTIFY in the appending
       // transaction takes a database-wide lock until commit and serialises all writers.
-      this.client.query('select pg_notify($1, $2)', [this.n.channel, '']).catch((error) => {
+      this.client.query(this.sql.notify).catch((error) => {
         if (!this.closed) this.logger?.warn({ err: error }, 'event-store notify failed');
       });
     }, wait);

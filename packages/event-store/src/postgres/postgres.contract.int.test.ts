@@ -79,11 +79,12 @@ for (const backend of reachableBackends()) {
     });
 
     it('creates its tables once: opening a second store on the same schema migrates nothing twice', async () => {
+      const applied = async () =>
+        (await sql<{ id: number }>`select id from es_migrations order by id`.execute(database.db)).rows;
+      const before = await applied();
       const again = await createPostgresEventStore(database);
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from es_migrations`.execute(
-        database.db,
-      );
-      expect(rows[0]?.n).toBe(1);
+      expect(before.length).toBeGreaterThan(0);
+      expect(await applied()).toEqual(before);
       await again.close();
     });
 

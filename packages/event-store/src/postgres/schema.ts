@@ -53,71 +53,90 @@ const MIGRATIONS: Array<{ id: number; statements: (n: ReturnType<typeof names>) 
         for each row execute function ${n.refuse}()`,
       `create trigger es_events_no_truncate before truncate on ${n.events}
         for each statement execute function ${n.refuse}()`,
-      // One round trip for one append — or for several appends to different streams that
-      // were waiting at the same moment (the store groups them, see append-group.ts). Per
-      // append j: p_streams[j], p_expected[j] (>= 0 exact version, -1 any, -2 stream exists),
-      // p_base_*[j] (the head the caller hashed against: when it is not the real head the
-      // answer is 'stale' with the real one, and the caller re-hashes), and p_counts[j]
-      // events, laid end to end in the event arrays. A writer that inserts the same version
-      // first makes ours fail on the unique key, and the whole call with it.
-      `create function ${n.append}(
-        p_streams text[], p_expected integer[], p_base_versions integer[], p_base_hashes text[], p_counts integer[],
-        p_ids uuid[], p_types text[], p_source_systems text[], p_source_ids text[],
-        p_hashes text[], p_events text[]
-      ) returns table (r_append integer, r_kind text, r_version integer, r_position bigint, r_hash text)
-      language plpgsql as $$
-      declare
-        v_head integer;
-        v_head_hash text;
-        v_tx bigint;
-        v_next bigint := 0;
-        v_from integer := 1;
-        v_to integer;
-        v_expected integer;
-      begin
-        for j in 1 .. coalesce(array_length(p_streams, 1), 0) loop
-          v_to := v_from + p_counts[j] - 1;
-          v_expected := p_expected[j];
-          select e.version, e.hash into v_head, v_head_hash
-            from ${n.events} e where e.stream_id = p_streams[j] order by e.version desc limit 1;
-          if not found then
-            v_head := 0;
-            v_head_hash := repeat('0', 64);
-          end if;
-          if (v_expected >= 0 and v_head <> v_expected) or (v_expected = -2 and v_head = 0) then
-            -- A retry of an append that went through must be answered as a duplicate, not a conflict.
-            if exists (select 1 from ${n.events} e where e.event_id = any (p_ids[v_from:v_to]))
-               or exists (select 1 from ${n.events} e
-                            join unnest(p_source_systems[v_from:v_to], p_source_ids[v_from:v_to]) s (sys, rid)
-                              on e.source_system = s.sys and e.source_record_id = s.rid) then
-              return query select j, 'existing'::text, v_head, null::bigint, v_head_hash;
-            else
-              return query select j, 'wrong_version'::text, v_head, null::bigint, v_head_hash;
-            end if;
-          elsif p_base_versions[j] is distinct from v_head or p_base_hashes[j] is distinct from v_head_hash then
-            return query select j, 'stale'::text, v_head, null::bigint, v_head_hash;
-          else
-            v_tx := coalesce(v_tx, pg_current_xact_id()::text::bigint << 20);
-            return query
-              with inserted as (
-                insert into ${n.events} as e
-                  (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
-                select v_tx + v_next + u.ord - 1, p_streams[j], v_head + u.ord::integer,
-                       u.id, u.type, u.sys, u.rid, u.hash, u.ev::json
-                  from unnest(p_ids[v_from:v_to], p_types[v_from:v_to], p_source_systems[v_from:v_to],
-                              p_source_ids[v_from:v_to], p_hashes[v_from:v_to],
-                              p_events[v_from:v_to])
-                       with ordinality as u (id, type, sys, rid, hash, ev, ord)
-                returning e.version, e.position
-              )
-              select j, 'ok'::text, i.version, i.position, null::text from inserted i;
-            v_next := v_next + p_counts[j];
-          end if;
-          v_from := v_to + 1;
-        end loop;
-      end $$`,
     ],
   },
+  {
+    id: 2,
+    // es_append takes the events' JSON as one JSON array instead of a text[] (see ROUTINES).
+    statements: (n) => [
+      `drop function if exists ${n.append}(text[], integer[], integer[], text[], integer[], uuid[], text[], text[], text[], text[], text[])`,
+    ],
+  },
+];
+
+/**
+ * Functions are code, not data: each start (re)defines them with `create or replace`, under
+ * the migration lock, after the migrations, so there is one definition of each.
+ */
+const ROUTINES: Array<(n: ReturnType<typeof names>) => string> = [
+  (n) =>
+    // One round trip for one append — or for several appends to different streams that
+    // were waiting at the same moment (the store groups them, see append-group.ts). Per
+    // append j: p_streams[j], p_expected[j] (>= 0 exact version, -1 any, -2 stream exists),
+    // p_base_*[j] (the head the caller hashed against: when it is not the real head the
+    // answer is 'stale' with the real one, and the caller re-hashes), and p_counts[j]
+    // events, laid end to end in the event arrays. p_events holds their JSON texts as one
+    // JSON array: the client joins texts it already has instead of escaping each into a
+    // text[], and json keeps each element's text verbatim (what the hash covers). A writer
+    // that inserts the same version first makes ours fail on the unique key, and the whole
+    // call with it.
+    `create or replace function ${n.append}(
+          p_streams text[], p_expected integer[], p_base_versions integer[], p_base_hashes text[], p_counts integer[],
+          p_ids uuid[], p_types text[], p_source_systems text[], p_source_ids text[],
+          p_hashes text[], p_events json
+        ) returns table (r_append integer, r_kind text, r_version integer, r_position bigint, r_hash text)
+        language plpgsql as $$
+        declare
+          v_head integer;
+          v_head_hash text;
+          v_tx bigint;
+          v_next bigint := 0;
+          v_from integer := 1;
+          v_to integer;
+          v_expected integer;
+          v_events json[] := array(select json_array_elements(p_events));
+        begin
+          for j in 1 .. coalesce(array_length(p_streams, 1), 0) loop
+            v_to := v_from + p_counts[j] - 1;
+            v_expected := p_expected[j];
+            select e.version, e.hash into v_head, v_head_hash
+              from ${n.events} e where e.stream_id = p_streams[j] order by e.version desc limit 1;
+            if not found then
+              v_head := 0;
+              v_head_hash := repeat('0', 64);
+            end if;
+            if (v_expected >= 0 and v_head <> v_expected) or (v_expected = -2 and v_head = 0) then
+              -- A retry of an append that went through must be answered as a duplicate, not a conflict.
+              if exists (select 1 from ${n.events} e where e.event_id = any (p_ids[v_from:v_to]))
+                 or exists (select 1 from ${n.events} e
+                              join unnest(p_source_systems[v_from:v_to], p_source_ids[v_from:v_to]) s (sys, rid)
+                                on e.source_system = s.sys and e.source_record_id = s.rid) then
+                return query select j, 'existing'::text, v_head, null::bigint, v_head_hash;
+              else
+                return query select j, 'wrong_version'::text, v_head, null::bigint, v_head_hash;
+              end if;
+            elsif p_base_versions[j] is distinct from v_head or p_base_hashes[j] is distinct from v_head_hash then
+              return query select j, 'stale'::text, v_head, null::bigint, v_head_hash;
+            else
+              v_tx := coalesce(v_tx, pg_current_xact_id()::text::bigint << 20);
+              return query
+                with inserted as (
+                  insert into ${n.events} as e
+                    (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
+                  select v_tx + v_next + u.ord - 1, p_streams[j], v_head + u.ord::integer,
+                         u.id, u.type, u.sys, u.rid, u.hash, u.ev
+                    from unnest(p_ids[v_from:v_to], p_types[v_from:v_to], p_source_systems[v_from:v_to],
+                                p_source_ids[v_from:v_to], p_hashes[v_from:v_to],
+                                v_events[v_from:v_to])
+                         with ordinality as u (id, type, sys, rid, hash, ev, ord)
+                  returning e.version, e.position
+                )
+                select j, 'ok'::text, i.version, i.position, null::text from inserted i;
+              v_next := v_next + p_counts[j];
+            end if;
+            v_from := v_to + 1;
+          end loop;
+        end $$`,
 ];
 
 export async function migrate(sql: SqlClient, schema: string): Promise<void> {
@@ -133,5 +152,6 @@ export async function migrate(sql: SqlClient, schema: string): Promise<void> {
       for (const statement of migration.statements(n)) await query(statement);
       await query(`insert into ${n.migrations} (id) values ($1)`, [migration.id]);
     }
+    for (const routine of ROUTINES) await query(routine(n));
   });
 }
