@@ -213,6 +213,35 @@ describe('personal data, end to end', () => {
     expect(ledger.body).toMatchObject({ ok: true, brokenCount: 0 });
   });
 
+  it('shows nothing when the read cannot be put on record', async () => {
+    // A real fault in the real database: the ledger refuses CaseRecordRead events for a moment.
+    const { database } = server;
+    const exec = async (text: string) => {
+      if (database.kind === 'postgres') await database.pool.query(text);
+      else await database.pglite.exec(text);
+    };
+    const table = `"${database.schema}".es_events`;
+    const fn = `"${database.schema}".refuse_reads`;
+    await exec(
+      `create function ${fn}() returns trigger language plpgsql as $$
+       begin if new.type = 'CaseRecordRead' then raise exception 'audit store unavailable'; end if;
+       return new; end $$;
+       create trigger refuse_reads before insert on ${table} for each row execute function ${fn}()`,
+    );
+    const trailBefore = (await audit()).length;
+    try {
+      for (const path of [`/v1/cases/${caseId}/history`, `/v1/cases/${caseId}/state`]) {
+        const response = await world.reviewer.get(`${path}?purpose=audit%20outage`);
+        expect(response.status, path).toBe(500);
+        for (const secret of CASE_SECRETS) expect(response.text, path).not.toContain(secret);
+      }
+    } finally {
+      await exec(`drop trigger refuse_reads on ${table}; drop function ${fn}()`);
+    }
+    expect(await audit()).toHaveLength(trailBefore);
+    expect((await history(world.reviewer, '?purpose=after%20the%20outage')).status).toBe(200);
+  });
+
   it('keeps no plaintext personal data, key or credential in any table after the demo and a case life', async () => {
     const dump = await dumpDatabase(server.running.database);
     const everything = [...dump.values()].flat().join('\n');

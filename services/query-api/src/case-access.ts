@@ -25,7 +25,7 @@ const SEES_PLAINTEXT: ReadonlySet<Role> = new Set(['reviewer', 'agency']);
  * Records a read of a case in its audit stream, before anything is returned: if the record
  * cannot be written, the read fails (500) and nothing is shown.
  */
-export async function recordCaseRead(
+async function recordCaseRead(
   deps: Pick<QueryRoutesDeps, 'store' | 'clock'>,
   request: FastifyRequest,
   caseId: string,
@@ -67,7 +67,7 @@ export async function recordCaseRead(
  * owning agency, `"[withheld]"` for anyone else, `"[erased]"` once the client was erased.
  * The stored events (and so their hashes) are not changed.
  */
-export async function revealCase(
+async function revealCase(
   vault: KeyVault,
   role: Role,
   events: readonly RecordedEvent[],
@@ -83,4 +83,23 @@ export async function revealCase(
   return events.map((event) =>
     revealPersonalData(event, access, encryptionContext(event.eventId, event.source)),
   );
+}
+
+/**
+ * A case's events for this request's reader, once the read is on record: the audit append
+ * and the decryption run side by side, and both must settle before anything is returned —
+ * a failed audit append fails the read.
+ */
+export async function revealRecorded(
+  deps: Pick<QueryRoutesDeps, 'store' | 'clock' | 'vault'>,
+  request: FastifyRequest,
+  caseId: string,
+  purpose: string | null,
+  events: readonly RecordedEvent[],
+): Promise<RecordedEvent[]> {
+  const [, revealed] = await Promise.all([
+    recordCaseRead(deps, request, caseId, purpose),
+    revealCase(deps.vault, authOf(request).role, events),
+  ]);
+  return revealed;
 }

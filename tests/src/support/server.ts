@@ -8,6 +8,8 @@ export interface TestServer {
   /** Base64 master key the server wraps client data keys with (kept across restarts). */
   masterKey: string;
   running: AllInOne;
+  /** The database under the process (for fault injection; the process owns its connections). */
+  database: Database;
   /** Stops the process and starts it again on the same database (a restart after a crash or deploy). */
   restart(options?: { demo?: boolean }): Promise<void>;
   /** A client acting with `key`. */
@@ -64,6 +66,7 @@ export async function startTestServer(
     },
     adminKey,
     masterKey,
+    database,
     get running() {
       return running;
     },

@@ -1,4 +1,5 @@
 import { DomainError, streamIds } from '@fengcheng/domain';
+import { verifyChain } from '@fengcheng/event-store';
 import { type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import { auditStreamId, CASE_RECORD_READ } from '@fengcheng/privacy';
 import { z } from 'zod';
@@ -51,7 +52,7 @@ export function registerAuditRoutes(app: HttpApp, deps: QueryRoutesDeps): void {
       if (events.length === 0 && (await deps.store.streamVersion(streamIds.case(caseId))) === 0) {
         throw new DomainError('CASE_NOT_FOUND', `no case ${caseId}`);
       }
-      const verification = await deps.store.verifyStream(streamId);
+      const verification = verifyChain(events, streamId);
       return {
         caseId,
         streamId,
