@@ -115,26 +115,71 @@ async function fill(store: EventStore, total: number) {
 }
 
 /**
- * What this machine's Postgres does at best right now: durable single-row inserts on one
- * connection, with no event store in between. The append figures only mean something next to it.
+ * What this machine's Postgres does at best right now, with no event store in between: durable
+ * inserts of 400-byte rows, `rows` per statement (one transaction each), from `connections`
+ * concurrent clients. The append figures only mean something next to it (issue #6's "[limit]").
  */
-async function baselineInserts(url: string, schema: string, count: number): Promise<number> {
+async function plainInserts(
+  url: string,
+  schema: string,
+  options: { count: number; connections: number; rows: number },
+): Promise<number> {
+  const { count, connections, rows } = options;
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    await clients[0]!.query(
+      `create table if not exists ${schema}.baseline (id uuid primary key, body text not null)`,
+    );
+    const bodies = Array.from({ length: rows }, () => 'x'.repeat(400));
+    let next = 0;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < count) {
+          next += rows;
+          await client.query({
+            name: `baseline-${rows}`,
+            text: `insert into ${schema}.baseline select * from unnest($1::uuid[], $2::text[])`,
+            values: [bodies.map(() => randomUUID()), bodies],
+          });
+        }
+      }),
+    );
+    return next / seconds(start);
+  } finally {
+    await Promise.all(clients.map((client) => client.end()));
+  }
+}
+
+/** The same log read with plain keyset-paged SQL (rows as arrays, json parsed by pg): the read limit. */
+async function plainReadAll(url: string, schema: string, expected: number): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(
-      `create table if not exists ${schema}.baseline (id uuid primary key, body text not null)`,
-    );
-    const body = 'x'.repeat(400);
+    let after = '0';
+    let count = 0;
     const start = process.hrtime.bigint();
-    for (let i = 0; i < count; i++) {
-      await client.query({
-        name: 'baseline',
-        text: `insert into ${schema}.baseline values ($1, $2)`,
-        values: [randomUUID(), body],
+    for (;;) {
+      const { rows } = await client.query<unknown[]>({
+        name: 'plain-read',
+        text: `select position, event from ${schema}.es_events where position > $1 order by position limit 10000`,
+        values: [after],
+        rowMode: 'array',
       });
+      const last = rows.at(-1);
+      if (!last) break;
+      count += rows.length;
+      after = String(last[0]);
     }
-    return count / seconds(start);
+    const rate = count / seconds(start);
+    if (count !== expected) throw new Error(`read ${count} rows, expected ${expected}`);
+    return rate;
   } finally {
     await client.end();
   }
@@ -175,12 +220,21 @@ export async function runEventStoreBench(options: {
     const p50: number[] = [];
     const p99: number[] = [];
     const whole: number[] = [];
-    const baseline: number[] = [];
+    const limit1: number[] = [];
+    const limit8: number[] = [];
+    const limit100: number[] = [];
     for (let run = 0; run < RUNS; run++) {
-      baseline.push(await baselineInserts(url, schema, quick ? 1_000 : 3_000));
+      // Each figure next to its plain-SQL limit, measured in the same minute.
+      limit1.push(await plainInserts(url, schema, { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 }));
       single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
+      limit8.push(
+        await plainInserts(url, schema, { count: quick ? 2_000 : 10_000, connections: 8, rows: 1 }),
+      );
       single8.push(await singleAppends(eight.store, quick ? 2_000 : 10_000, 8));
       single8Ungrouped.push(await singleAppends(ungrouped.store, quick ? 2_000 : 10_000, 8));
+      limit100.push(
+        await plainInserts(url, schema, { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 }),
+      );
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
       const latency = await readStreamLatency(one.store, quick ? 300 : 1_000);
       p50.push(latency.p50);
@@ -189,7 +243,11 @@ export async function runEventStoreBench(options: {
     const logSize = quick ? 50_000 : 200_000;
     await fill(eight.store, logSize);
     const total = (await one.store.ledgerDigest()).events;
-    for (let run = 0; run < RUNS; run++) whole.push(await readWholeLog(one.store, total));
+    const limitRead: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      limitRead.push(await plainReadAll(url, schema, total));
+      whole.push(await readWholeLog(one.store, total));
+    }
     return {
       appendSingleEventsPerSec1Conn: Math.round(median(single1)),
       appendSingleEventsPerSec8Conn: Math.round(median(single8)),
@@ -199,7 +257,10 @@ export async function runEventStoreBench(options: {
       readStream200P99Ms: Number(median(p99).toFixed(3)),
       readAllEventsPerSec: Math.round(median(whole)),
       readAllEvents: total,
-      baselineDurableInsertsPerSec1Conn: Math.round(median(baseline)),
+      limitInsertsPerSec1Conn: Math.round(median(limit1)),
+      limitInsertsPerSec8Conn: Math.round(median(limit8)),
+      limitInsertsPerSec100Rows: Math.round(median(limit100)),
+      limitReadAllRowsPerSec: Math.round(median(limitRead)),
     };
   } finally {
     await closeAll(one, eight, ungrouped);

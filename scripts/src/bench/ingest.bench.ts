@@ -120,7 +120,7 @@ export async function registerBenchAgency(url: string, adminKey: string): Promis
   return key;
 }
 
-async function singlePosts(url: string, key: string, seconds: number) {
+export async function singlePosts(url: string, key: string, seconds: number) {
   const occurredAt = iso(Date.now() - 86_400_000);
   const result = await autocannon({
     url,
@@ -147,7 +147,7 @@ async function singlePosts(url: string, key: string, seconds: number) {
   };
 }
 
-async function batchPosts(url: string, key: string, seconds: number) {
+export async function batchPosts(url: string, key: string, seconds: number) {
   let refused = 0;
   let firstRefusal = '';
   const now = Date.now();

@@ -15,6 +15,10 @@ export interface FigureSpec {
   peerKey?: string;
   /** The physical limit on the reference machine, from the issue, for context. */
   limit?: string;
+  /** That limit as one number (a range's middle), so the target can be read as a share of it. */
+  referenceLimit?: number;
+  /** The key of the same figure measured with plain SQL and no ledger logic, in the same run. */
+  limitKey?: string;
 }
 
 /** The rows of the table, in the issue's order; targets are issue #6 item 4's. */
@@ -27,6 +31,8 @@ export const FIGURES: FigureSpec[] = [
     target: 4_500,
     peerKey: 'appendSingleEventsPerSec1Conn',
     limit: '5,100',
+    referenceLimit: 5_100,
+    limitKey: 'limitInsertsPerSec1Conn',
   },
   {
     key: 'appendSingleEventsPerSec8Conn',
@@ -36,6 +42,8 @@ export const FIGURES: FigureSpec[] = [
     target: 12_000,
     peerKey: 'appendSingleEventsPerSec8Conn',
     limit: '15,700',
+    referenceLimit: 15_700,
+    limitKey: 'limitInsertsPerSec8Conn',
   },
   {
     key: 'appendBatch100EventsPerSec',
@@ -45,6 +53,8 @@ export const FIGURES: FigureSpec[] = [
     target: 55_000,
     peerKey: 'appendBatch100EventsPerSec',
     limit: '70,000',
+    referenceLimit: 70_000,
+    limitKey: 'limitInsertsPerSec100Rows',
   },
   {
     key: 'readStream200P50Ms',
@@ -69,12 +79,8 @@ export const FIGURES: FigureSpec[] = [
     target: 200_000,
     peerKey: 'readAllEventsPerSec',
     limit: '200,000–300,000',
-  },
-  {
-    key: 'baselineDurableInsertsPerSec1Conn',
-    label: 'plain durable single-row inserts, 1 connection (this machine now)',
-    unit: 'rows/s',
-    better: 'higher',
+    referenceLimit: 250_000,
+    limitKey: 'limitReadAllRowsPerSec',
   },
   {
     key: 'httpSinglePostsPerSec',
@@ -83,6 +89,8 @@ export const FIGURES: FigureSpec[] = [
     better: 'higher',
     target: 6_000,
     limit: '12,000',
+    referenceLimit: 12_000,
+    limitKey: 'limitHttpSinglePostsPerSec',
   },
   {
     key: 'httpSinglePostP99Ms',
@@ -91,6 +99,8 @@ export const FIGURES: FigureSpec[] = [
     better: 'lower',
     target: 15,
     limit: '8',
+    referenceLimit: 8,
+    limitKey: 'limitHttpSinglePostP99Ms',
   },
   {
     key: 'httpBatchEventsPerSec',
@@ -99,6 +109,8 @@ export const FIGURES: FigureSpec[] = [
     better: 'higher',
     target: 30_000,
     limit: '55,000',
+    referenceLimit: 55_000,
+    limitKey: 'limitHttpBatchEventsPerSec',
   },
   {
     key: 'rebuildEventsPerSec',
@@ -195,32 +207,58 @@ const number = (value: number, unit: string) => {
   return Math.round(value).toLocaleString('en-US');
 };
 
-/** The markdown table: figure | ours | target | peer | ours/peer (only rows with a figure). */
+/**
+ * The markdown table. Besides the issue's absolute target, each figure with a limit is read as
+ * a share of the plain-SQL limit measured on this machine in the same run (ours/limit here),
+ * next to the share the target asks of the reference machine's limit (target/limit there): a
+ * slower or busier machine moves both figures of a pair alike, so that comparison holds where
+ * the absolute one cannot.
+ */
 export function markdownTable(figures: Figures, peer: Figures, labels: Record<string, string> = {}): string {
-  const lines = ['| figure | ours | target | peer (Message DB) | ours/peer |', '|---|---:|---:|---:|---:|'];
+  const lines = [
+    '| figure | ours | target | limit here | ours/limit here | target/limit (reference) | peer (Message DB) | ours/peer |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const higher = (spec: FigureSpec) => spec.better === 'higher';
   for (const spec of FIGURES) {
     const ours = figures[spec.key];
     if (ours === undefined) continue;
     const peerValue = spec.peerKey ? peer[spec.peerKey] : undefined;
     const target =
-      spec.target === undefined
-        ? ''
-        : `${spec.better === 'higher' ? '≥' : '≤'} ${number(spec.target, spec.unit)}`;
+      spec.target === undefined ? '' : `${higher(spec) ? '≥' : '≤'} ${number(spec.target, spec.unit)}`;
     const met =
       spec.target === undefined || !Number.isFinite(ours)
         ? ''
-        : (spec.better === 'higher' ? ours >= spec.target : ours <= spec.target)
+        : (higher(spec) ? ours >= spec.target : ours <= spec.target)
+          ? ' ✓'
+          : ' ✗';
+    const limitHere = spec.limitKey ? figures[spec.limitKey] : undefined;
+    const share = limitHere !== undefined && limitHere > 0 ? ours / limitHere : undefined;
+    const asked =
+      spec.target !== undefined && spec.referenceLimit !== undefined
+        ? spec.target / spec.referenceLimit
+        : undefined;
+    const shareMet =
+      share === undefined || asked === undefined
+        ? ''
+        : (higher(spec) ? share >= asked : share <= asked)
           ? ' ✓'
           : ' ✗';
     const ratio =
       peerValue !== undefined && Number.isFinite(peerValue) && peerValue > 0
-        ? `${(ours / peerValue).toFixed(2)}${spec.better === 'lower' ? ' (lower is better)' : ''}`
+        ? `${(ours / peerValue).toFixed(2)}${higher(spec) ? '' : ' (lower is better)'}`
         : '';
-    lines.push(
-      `| ${labels[spec.key] ?? spec.label} (${spec.unit}) | ${number(ours, spec.unit)}${met} | ${target} | ${
-        peerValue === undefined ? '' : number(peerValue, spec.unit)
-      } | ${ratio} |`,
-    );
+    const cells = [
+      `${labels[spec.key] ?? spec.label} (${spec.unit})`,
+      `${number(ours, spec.unit)}${met}`,
+      target,
+      limitHere === undefined ? '' : number(limitHere, spec.unit),
+      share === undefined ? '' : `${share.toFixed(2)}${shareMet}`,
+      asked === undefined ? '' : `${asked.toFixed(2)} (of ${spec.limit})`,
+      peerValue === undefined ? '' : number(peerValue, spec.unit),
+      ratio,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }

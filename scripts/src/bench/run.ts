@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { runAnalystBench } from './analyst.bench';
 import { runEventStoreBench } from './event-store.bench';
+import { runHttpLimitBench } from './http-limit.bench';
 import { runIngestBench } from './ingest.bench';
 import { runMessageDbBench } from './message-db.bench';
 import { runRebuildBench } from './rebuild.bench';
@@ -45,7 +46,7 @@ const program = new Command('bench')
   .description(
     `Fengcheng's benchmark suite (issue #6) on the Postgres server at DATABASE_URL (default ${DEFAULT_URL}). ` +
       'Sections: store = the event store vs Message DB (five figures each, our/peer ratios); ' +
-      'ingest = HTTP single and batch ingest against the ingest API in a child process; ' +
+      'ingest = HTTP single and batch ingest against the ingest API in a child process, then the same load on a bare server with plain inserts (the limit); ' +
       'rebuild = all read models over 1 million events; ' +
       'analyst = Yinchuan ×1 and ×N loaded over HTTP, analyst queries and case history. ' +
       'Peak RSS of each service is read from /proc during ingest and analyst.',
@@ -103,6 +104,10 @@ async function main() {
     );
     const { ingestPeakRssMb, projectorPeakRssMb, ...rest } = ingest;
     Object.assign(figures, rest);
+    const limit = await timed('ingest limit: the same load on a bare HTTP server with plain inserts', () =>
+      runHttpLimitBench({ url, quick, runs, onProgress: say }),
+    );
+    Object.assign(figures, limit);
     peaks.ingestPeakRssMb = Math.max(peaks.ingestPeakRssMb ?? 0, ingestPeakRssMb);
     peaks.projectorPeakRssMb = Math.max(peaks.projectorPeakRssMb ?? 0, projectorPeakRssMb);
   }

@@ -55,14 +55,19 @@ export function peakRssMb(pid: number): number {
 export async function startService(
   name: ServiceName,
   env: Record<string, string>,
-  options: { logLevel?: string; timeoutMs?: number } = {},
+  options: {
+    logLevel?: string;
+    timeoutMs?: number;
+    /** Another entry point (from the repository root) run with this service's node flags. */
+    script?: string;
+  } = {},
 ): Promise<RunningService> {
   const port = name === 'projector' ? 0 : await freePort();
   const logFile = join(tmpdir(), `fengcheng-bench-${name}-${randomBytes(3).toString('hex')}.log`);
   const log = createWriteStream(logFile);
   const child = spawn(
     process.execPath,
-    [...nodeFlagsOf(name), join(REPO_ROOT, 'services', name, 'src', 'main.ts')],
+    [...nodeFlagsOf(name), join(REPO_ROOT, options.script ?? join('services', name, 'src', 'main.ts'))],
     {
       cwd: REPO_ROOT,
       env: {
