@@ -19,6 +19,90 @@ export function isCaseCommand(command: Envelope): command is CaseCommand {
   return !(command.type === 'EntryVoided' && command.data.activityId !== undefined);
 }
 
+/** The events the case fold reads: case event types (an activity's EntryVoided too, to no effect). */
+function readsCase(event: DomainEvent): event is CaseEvent {
+  return isCaseEventType(event.type);
+}
+
+/** The events the other streams' fold reads: every other type, and EntryVoided. */
+function readsOther(event: DomainEvent): event is OtherEvent {
+  return !isCaseEventType(event.type) || event.type === 'EntryVoided';
+}
+
+/**
+ * A stream's past as the deciders see it: the case fold and the other streams' fold, each over
+ * the events it reads (so each event is in the `entries` of one of them at least). Treated as
+ * immutable: `StreamDraft` copies a view before it changes it.
+ */
+export interface StreamState {
+  readonly case: CaseState;
+  readonly other: OtherStreamState;
+}
+
+export function initialStreamState(): StreamState {
+  return { case: initialState(), other: initialOtherState() };
+}
+
+/** The state of a stream from its events, in one linear pass. */
+export function streamStateOf(events: readonly DomainEvent[]): StreamState {
+  const draft = new StreamDraft(initialStreamState());
+  for (const event of events) draft.apply(event);
+  return draft.state;
+}
+
+/** True when an event with this id is in the stream the state was folded from. */
+export function hasEvent(state: StreamState, eventId: string): boolean {
+  return Object.hasOwn(state.case.entries, eventId) || Object.hasOwn(state.other.entries, eventId);
+}
+
+/**
+ * A working copy of a stream's state for deciding commands one after the other (the items of a
+ * batch): decide each against `state`, then `apply` the events decided. Each view is copied
+ * once, when first changed, so the state the draft was made from is never written and stays
+ * valid whatever becomes of the draft. After `state` has been handed on (cached), stop applying.
+ */
+export class StreamDraft {
+  private caseView: CaseState;
+  private otherView: OtherStreamState;
+  private caseCopied = false;
+  private otherCopied = false;
+
+  constructor(from: StreamState) {
+    this.caseView = from.case;
+    this.otherView = from.other;
+  }
+
+  get state(): StreamState {
+    return { case: this.caseView, other: this.otherView };
+  }
+
+  apply(event: DomainEvent): void {
+    if (readsCase(event)) {
+      if (!this.caseCopied) {
+        this.caseView = draftOf(this.caseView);
+        this.caseCopied = true;
+      }
+      this.caseView = apply(this.caseView, event);
+    }
+    if (readsOther(event)) {
+      if (!this.otherCopied) {
+        this.otherView = draftOtherOf(this.otherView);
+        this.otherCopied = true;
+      }
+      this.otherView = applyOther(this.otherView, event);
+    }
+  }
+}
+
+/**
+ * Decides a command against a stream's folded past (see `StreamState`): the incremental form
+ * of `decideEnvelope`, for a writer that keeps the state rather than the events.
+ */
+export function decideOn(command: Envelope, state: StreamState, ctx: DecideContext): DomainEvent[] {
+  if (isCaseCommand(command)) return decide(command, state.case, ctx);
+  return decideOther(command as OtherCommand, state.other, ctx);
+}
+
 /**
  * The one entry point of the write side: folds the target stream's past events into its
  * state and decides the command against it. Returns the events to append; throws a
@@ -29,28 +113,23 @@ export function isCaseCommand(command: Envelope): command is CaseCommand {
  */
 export function decideEnvelope(
   command: Envelope,
-  pastEvents: DomainEvent[],
+  pastEvents: readonly DomainEvent[],
   ctx: DecideContext,
 ): DomainEvent[] {
-  if (isCaseCommand(command)) return decide(command, caseStateOf(pastEvents), ctx);
-  return decideOther(command as OtherCommand, otherStateOf(pastEvents), ctx);
+  return decideOn(command, streamStateOf(pastEvents), ctx);
 }
 
 /** The state of a case stream from its events. Events of other types are ignored. */
 export function caseStateOf(events: readonly DomainEvent[]): CaseState {
   let state = draftOf(initialState());
-  for (const event of events) if (isCaseEventType(event.type)) state = apply(state, event as CaseEvent);
+  for (const event of events) if (readsCase(event)) state = apply(state, event);
   return state;
 }
 
 /** The state of a non-case stream from its events. */
 export function otherStateOf(events: readonly DomainEvent[]): OtherStreamState {
   let state = draftOtherOf(initialOtherState());
-  for (const event of events) {
-    if (!isCaseEventType(event.type) || event.type === 'EntryVoided') {
-      state = applyOther(state, event as OtherEvent);
-    }
-  }
+  for (const event of events) if (readsOther(event)) state = applyOther(state, event);
   return state;
 }
 
@@ -66,9 +145,9 @@ export function stateAt(events: DomainEvent[], opts: { asOf?: Date; version?: nu
   let state = draftOf(initialState());
   for (let i = 0; i < events.length && i < limit; i++) {
     const event = events[i];
-    if (!event || !isCaseEventType(event.type)) continue;
+    if (!event || !readsCase(event)) continue;
     if (Date.parse(event.occurredAt) > until) continue;
-    state = apply(state, event as CaseEvent);
+    state = apply(state, event);
   }
   return state;
 }

@@ -34,7 +34,19 @@ export {
   replay,
 } from './case/case.state';
 export { serviceInstancesOf } from './counting';
-export { caseStateOf, decideEnvelope, isCaseCommand, otherStateOf, stateAt } from './decide';
+export {
+  caseStateOf,
+  decideEnvelope,
+  decideOn,
+  hasEvent,
+  initialStreamState,
+  isCaseCommand,
+  otherStateOf,
+  StreamDraft,
+  type StreamState,
+  stateAt,
+  streamStateOf,
+} from './decide';
 export {
   type DomainEvent,
   type Envelope,

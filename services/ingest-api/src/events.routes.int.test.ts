@@ -432,6 +432,38 @@ describe('ingest routes', () => {
       expect(appended.map((event) => event.eventId)).toEqual([events[0]?.eventId, events[2]?.eventId]);
     });
 
+    it('leaves no trace of a group it refused in what the next post to the case is decided on', async () => {
+      const caseId = randomUUID();
+      await expectCreated(agencyA.key, intake(caseId));
+      const referral = (type: string, data: Body): Body => ({
+        eventId: randomUUID(),
+        type,
+        caseId,
+        occurredAt: LATER,
+        data: { referralId: 'r-1', ...data },
+      });
+      const made = referral('ReferralMade', {
+        toOrganisation: 'org-a',
+        service: 'health',
+        reason: 'needs rehabilitation',
+        urgency: 'routine',
+      });
+      const refused = await post(
+        agencyA.key,
+        { events: [made, visit(caseId, {}, 'w-b1')] },
+        '/v1/events/batch',
+      );
+      expect(refused.json().results.map((r: Body) => r.code)).toEqual([
+        'BATCH_GROUP_REJECTED',
+        'WORKER_OF_OTHER_ORGANISATION',
+      ]);
+      // Had the referral stayed in the case's kept state, accepting it would pass.
+      const accepted = await post(agencyA.key, referral('ReferralAccepted', {}));
+      expect(accepted.statusCode, accepted.body).toBe(409);
+      expect(accepted.json().code).toBe('REFERRAL_NOT_FOUND');
+      expect((await expectCreated(agencyA.key, visit(caseId))).version).toBe(2);
+    });
+
     it('answers a retried batch with the same results and appends nothing', async () => {
       const caseId = randomUUID();
       const events = [intake(caseId), visit(caseId)];

@@ -2,12 +2,16 @@ import {
   type Actor,
   DomainError,
   type DomainEvent,
-  decideEnvelope,
+  decideOn,
   type Envelope,
   ERRORS,
   type ErrorCode,
+  hasEvent,
+  initialStreamState,
   referencedIds,
   SCHEMA_VERSION,
+  StreamDraft,
+  streamStateOf,
   toDomainEvent,
 } from '@fengcheng/domain';
 import {
@@ -65,22 +69,25 @@ export interface IngestDeps {
   vault: KeyVault;
 }
 
+/** The client an intake names, or null for any other event. */
+function clientOf(event: DomainEvent): ClientId | null {
+  return clientOfCase([event as { type: string; data: Record<string, unknown> }]);
+}
+
 /**
  * Encrypts the personal fields of an event under its client's data key (the intake's
- * organisation and clientRef — the event's own for an intake, else the case's). Events
- * without personal data in the clear pass unchanged and cost no key lookup. A client whose
- * data was erased gets no new personal data: 409 PERSONAL_DATA_ERASED.
+ * organisation and clientRef — the event's own for an intake, else the case's `client`).
+ * Events without personal data in the clear pass unchanged and cost no key lookup. A client
+ * whose data was erased gets no new personal data: 409 PERSONAL_DATA_ERASED.
  */
 async function sealed(
   vault: KeyVault,
   event: DomainEvent,
-  history: readonly DomainEvent[],
+  caseClient: ClientId | null,
   source: NewEvent['source'],
 ): Promise<DomainEvent> {
   if (!hasPlainPersonalData(event)) return event;
-  const client: ClientId | null =
-    clientOfCase([event as { type: string; data: Record<string, unknown> }]) ??
-    clientOfCase(history as ReadonlyArray<{ type: string; data: Record<string, unknown> }>);
+  const client = clientOf(event) ?? caseClient;
   // The decider refuses every case event before intake, so a case always has its client here.
   if (!client) throw new Error(`no client for ${event.type} ${event.eventId}: no intake in its stream`);
   const key = await vault.keyForWriting(client);
@@ -143,7 +150,7 @@ function sourceOf(envelope: Envelope): { system: string; recordId: string } | un
 }
 
 function isInStream(envelope: Envelope, view: StreamView): boolean {
-  if (view.eventIds.has(envelope.eventId)) return true;
+  if (hasEvent(view.state, envelope.eventId)) return true;
   const source = sourceOf(envelope);
   return source !== undefined && view.sources.has(sourceKey(source));
 }
@@ -152,15 +159,16 @@ async function readView(store: EventStore, streamId: string): Promise<StreamView
   const stream = await store.readStream(streamId);
   const sources = new Set<string>();
   for (const event of stream) if (event.source) sources.add(sourceKey(event.source));
+  const events = stream.map(toDomainEvent);
   return {
     version: stream.at(-1)?.version ?? 0,
-    events: stream.map(toDomainEvent),
-    eventIds: new Set(stream.map((event) => event.eventId)),
+    state: streamStateOf(events),
+    client: clientOfCase(events as ReadonlyArray<{ type: string; data: Record<string, unknown> }>),
     sources,
   };
 }
 
-const EMPTY: StreamView = { version: 0, events: [], eventIds: new Set(), sources: new Set() };
+const EMPTY: StreamView = { version: 0, state: initialStreamState(), client: null, sources: new Set() };
 
 function metadataOf(sender: Sender): Record<string, unknown> {
   const { actor } = sender;
@@ -278,9 +286,11 @@ async function attempt(
 ): Promise<Attempt> {
   const outcomes: Array<ItemOutcome | undefined> = new Array(items.length);
   const decided: DomainEvent[] = [];
-  // The stream's past and what this attempt decided so far, grown in place: a copy per item
-  // made a batch of n events to one stream cost n² element copies. The cached view is never written.
-  let history: DomainEvent[] = view.events;
+  // The stream's state with what this attempt decided so far: each item is decided on it and
+  // its events applied to it, so a batch of n items to one stream folds n events, not n². The
+  // draft copies what it changes: the view (maybe cached, maybe shared) is never written.
+  const draft = new StreamDraft(view.state);
+  let client = view.client;
   const appending: NewEvent[] = [];
   const appendingSlots: Array<{ slot: number; eventId: string }> = [];
   const appendingSources: string[] = [];
@@ -290,7 +300,7 @@ async function attempt(
     try {
       if (isInStream(envelope, view)) {
         // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
-        const event = await sealed(deps.vault, toDomainEvent(envelope), history, sourceOf(envelope));
+        const event = await sealed(deps.vault, toDomainEvent(envelope), client, sourceOf(envelope));
         const replayed = await deps.store.append(
           streamId,
           [toNewEvent(event, metadata, sourceOf(envelope))],
@@ -312,8 +322,8 @@ async function attempt(
           { streamId, expectedVersion: envelope.expectedVersion, actualVersion: expected },
         );
       }
-      const registrations = await deps.registrations.contextFor(referencedIds(envelope, history));
-      const events = decideEnvelope(envelope, history, {
+      const registrations = await deps.registrations.contextFor(referencedIds(envelope, draft.state));
+      const events = decideOn(envelope, draft.state, {
         now: deps.clock(),
         actor: sender.actor,
         ...registrations,
@@ -322,17 +332,15 @@ async function attempt(
       const sealedEvents: DomainEvent[] = [];
       for (const plain of events) {
         const own = plain.eventId === envelope.eventId ? source : undefined;
-        const event = await sealed(deps.vault, plain, history, own);
+        const event = await sealed(deps.vault, plain, client, own);
         sealedEvents.push(event);
         appending.push(toNewEvent(event, metadata, own));
         if (own) appendingSources.push(sourceKey(own));
       }
-      if (sealedEvents.length > 0) {
-        if (history === view.events) history = view.events.slice();
-        for (const event of sealedEvents) {
-          decided.push(event);
-          history.push(event);
-        }
+      for (const event of sealedEvents) {
+        decided.push(event);
+        draft.apply(event);
+        client ??= clientOf(event);
       }
       appendingSlots.push({ slot, eventId: envelope.eventId });
     } catch (error) {
@@ -350,7 +358,11 @@ async function attempt(
       for (const { slot, eventId } of appendingSlots) {
         outcomes[slot] = { ok: true, recorded: recordedOf(result, eventId), replay: result.duplicate };
       }
-      if (!result.duplicate) deps.streams.extend(streamId, view, decided, appendingSources, result.version);
+      if (!result.duplicate) {
+        const sources =
+          appendingSources.length > 0 ? new Set([...view.sources, ...appendingSources]) : view.sources;
+        deps.streams.set(streamId, { version: result.version, state: draft.state, client, sources });
+      }
       deps.registrations.learn(decided);
       await shredErased(deps.vault, decided);
     } catch (error) {

@@ -1,12 +1,19 @@
-import type { DomainEvent } from '@fengcheng/domain';
+import type { StreamState } from '@fengcheng/domain';
+import type { ClientId } from '@fengcheng/privacy';
 
-/** What the write side knows of one stream: its version, its events and their idempotency keys. */
+/**
+ * What the write side knows of one stream: its version, its events folded for the deciders,
+ * its case's client and its source-record keys. Never changed once made: an append makes a
+ * new view (from a draft of the state), so a decision on a view can never leak into it.
+ */
 export interface StreamView {
+  /** The stream's version, which is also its number of events. */
   version: number;
-  events: DomainEvent[];
-  eventIds: Set<string>;
+  state: StreamState;
+  /** The client of the case's intake (whose key seals personal fields); null before it, and off cases. */
+  client: ClientId | null;
   /** `system\u0000recordId` of each event sent with a source record. */
-  sources: Set<string>;
+  sources: ReadonlySet<string>;
 }
 
 export function sourceKey(source: { system: string; recordId: string }): string {
@@ -26,8 +33,8 @@ export class StreamCache {
   private readonly views = new Map<string, StreamView>();
   private size = 0;
 
-  // About 2.5 kB a cached event (an intake with its sealed client fields, the view's sets): 10,000
-  // keep the cache near 25 MB. A miss costs one stream read, a fraction of the append it precedes.
+  // Each cached event is an entry of the folded state (and a source key), a few hundred bytes:
+  // 10,000 keep the cache at a few MB. A miss costs one stream read, a fraction of the append it precedes.
   constructor(private readonly maxEvents = DEFAULT_CACHED_EVENTS) {}
 
   get(streamId: string): StreamView | undefined {
@@ -41,36 +48,20 @@ export class StreamCache {
 
   set(streamId: string, view: StreamView): void {
     this.delete(streamId);
-    if (view.events.length > this.maxEvents) return;
+    if (view.version > this.maxEvents) return;
     this.views.set(streamId, view);
-    this.size += view.events.length;
+    this.size += view.version;
     for (const [oldest, old] of this.views) {
       if (this.size <= this.maxEvents) break;
       this.views.delete(oldest);
-      this.size -= old.events.length;
+      this.size -= old.version;
     }
-  }
-
-  /** Adds the events this process has just appended. */
-  extend(
-    streamId: string,
-    base: StreamView,
-    appended: DomainEvent[],
-    sources: string[],
-    version: number,
-  ): void {
-    this.set(streamId, {
-      version,
-      events: [...base.events, ...appended],
-      eventIds: new Set([...base.eventIds, ...appended.map((event) => event.eventId)]),
-      sources: new Set([...base.sources, ...sources]),
-    });
   }
 
   delete(streamId: string): void {
     const view = this.views.get(streamId);
     if (!view) return;
     this.views.delete(streamId);
-    this.size -= view.events.length;
+    this.size -= view.version;
   }
 }

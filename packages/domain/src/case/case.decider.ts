@@ -1,3 +1,4 @@
+import type { StreamState } from '../decide';
 import type { DomainEvent, Envelope } from '../events';
 import {
   agencyOrganisation,
@@ -166,12 +167,12 @@ export function toEvent<C extends Envelope>(command: C): Extract<DomainEvent, { 
 
 /**
  * The registrations a command names, so the caller can look them up and hand them to the
- * decider in its context. `pastEvents` (the target stream's events) matter only for voiding
- * a group activity entry, whose workers are named by the activity, not the command.
+ * decider in its context. `past` (the target stream's state) matters only for voiding a
+ * group activity entry, whose workers are named by the activity, not the command.
  */
 export function referencedIds(
   command: Envelope,
-  pastEvents: readonly DomainEvent[] = [],
+  past?: StreamState,
 ): { workerIds: string[]; projectIds: string[]; organisationIds: string[] } {
   const workerIds: string[] = [];
   const projectIds: string[] = [];
@@ -213,10 +214,7 @@ export function referencedIds(
       workerIds.push(command.data.supervisorId, command.data.superviseeId);
       break;
     case 'EntryVoided':
-      if (command.data.activityId !== undefined) {
-        for (const e of pastEvents)
-          if (e.type === 'GroupActivityRecorded') workerIds.push(...e.data.workerIds);
-      }
+      if (command.data.activityId !== undefined) workerIds.push(...(past?.other.activity?.workerIds ?? []));
       break;
     case 'ConsentRecorded':
     case 'ConsentWithdrawn':

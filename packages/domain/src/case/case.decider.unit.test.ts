@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { streamStateOf } from '../decide';
 import type { DomainEvent } from '../events';
 import {
   ADMIN,
@@ -485,7 +486,7 @@ describe('referencedIds', () => {
       { targetEventId: activity.eventId, reason: 'x', activityId: 'act-1' },
       { caseId: undefined },
     );
-    expect(referencedIds(voiding, [ev(activity)]).workerIds).toEqual(['w-a2']);
+    expect(referencedIds(voiding, streamStateOf([ev(activity)])).workerIds).toEqual(['w-a2']);
   });
 
   it('names nothing for a visit-free fact like a closure', () => {

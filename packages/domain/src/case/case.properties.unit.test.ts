@@ -2,108 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { serviceInstancesOf } from '../counting';
 import { caseStateOf, decideEnvelope } from '../decide';
-import type { DomainEvent, Envelope } from '../events';
+import type { DomainEvent } from '../events';
 import { DomainError } from '../shared/errors';
-import {
-  AGENCY_A,
-  AGENCY_B,
-  closeData,
-  cmd,
-  ev,
-  intakeData,
-  referralData,
-  resourceData,
-  visitData,
-} from '../testing/fixtures';
+import { type CaseStep, caseCommandFor, caseStep } from '../testing/arbitraries';
+import { AGENCY_A, AGENCY_B, ev } from '../testing/fixtures';
 import type { CaseEvent } from './case.events';
 import { evolve, initialState } from './case.state';
 
-const KINDS = [
-  'IntakeRecorded',
-  'ConsentRecorded',
-  'ConsentWithdrawn',
-  'AssessmentRecorded',
-  'CasePlanRecorded',
-  'VisitRecorded',
-  'VisitRecorded',
-  'ReferralMade',
-  'ReferralAccepted',
-  'ReferralDeclined',
-  'ReferralCompleted',
-  'ReferralCancelled',
-  'ResourceLinked',
-  'CaseTransferred',
-  'CaseClosed',
-  'CaseReopened',
-  'EntryVoided',
-  'EntryVoided',
-] as const;
-
-const step = fc.record({
-  kind: fc.constantFrom(...KINDS),
-  worker: fc.constantFrom('w-a1', 'w-a2', 'sup-a', 'w-b1', 'ghost'),
-  referralId: fc.constantFrom('r-1', 'r-2'),
-  toOrganisation: fc.constantFrom('org-a', 'org-b', '外部医院'),
-  scope: fc.constantFrom('services', 'share_with_other_organisations', 'reporting') as fc.Arbitrary<
-    'services' | 'share_with_other_organisations' | 'reporting'
-  >,
-  pick: fc.nat(),
-  asB: fc.boolean(),
-});
-type Step = typeof step extends fc.Arbitrary<infer S> ? S : never;
-
-/** A syntactically valid case command for a step, naming earlier events where it needs one. */
-function commandFor(s: Step, past: DomainEvent[]): Envelope {
-  switch (s.kind) {
-    case 'IntakeRecorded':
-      return cmd(s.kind, intakeData({ workerId: s.worker }));
-    case 'ConsentRecorded':
-      return cmd(s.kind, {
-        scope: s.scope,
-        signatory: 'client',
-        ...(s.pick % 2 ? { expiresOn: '2026-02-01' } : {}),
-      });
-    case 'ConsentWithdrawn':
-      return cmd(s.kind, { scope: s.scope, signatory: 'client' });
-    case 'AssessmentRecorded':
-      return cmd(s.kind, { workerId: s.worker, scores: { health: s.pick % 11 }, riskLevel: 'low' });
-    case 'CasePlanRecorded':
-      return cmd(s.kind, {
-        goals: [{ goalId: 'g', need: 'health', description: 'd' }],
-        approvedBy: s.worker,
-      });
-    case 'VisitRecorded':
-      return cmd(s.kind, visitData({ workerId: s.worker }));
-    case 'ReferralMade':
-      return cmd(s.kind, referralData({ referralId: s.referralId, toOrganisation: s.toOrganisation }));
-    case 'ReferralAccepted':
-    case 'ReferralDeclined':
-    case 'ReferralCompleted':
-    case 'ReferralCancelled':
-      return cmd(s.kind, { referralId: s.referralId });
-    case 'ResourceLinked':
-      return cmd(s.kind, resourceData());
-    case 'CaseTransferred':
-      return cmd(s.kind, {
-        toWorkerId: s.worker,
-        ...(s.pick % 3 === 0 ? { toOrganisationId: 'org-b' } : {}),
-      });
-    case 'CaseClosed':
-      return cmd(s.kind, closeData());
-    case 'CaseReopened':
-      return cmd(s.kind, { reason: 'again' });
-    case 'EntryVoided': {
-      const target = past.length
-        ? past[s.pick % past.length]!.eventId
-        : '00000000-0000-4000-8000-00000000dead';
-      return cmd(s.kind, { targetEventId: target, reason: 'correction' });
-    }
-  }
-}
-
 /** Runs the steps through the decider, keeping what it accepts; every refusal must be a DomainError. */
 function run(
-  steps: Step[],
+  steps: CaseStep[],
   onDecision?: (closedBefore: boolean, events: DomainEvent[]) => void,
 ): DomainEvent[] {
   const stream: DomainEvent[] = [];
@@ -111,7 +19,7 @@ function run(
     const before = caseStateOf(stream);
     let events: DomainEvent[] = [];
     try {
-      events = decideEnvelope(commandFor(s, stream), stream, s.asB ? AGENCY_B : AGENCY_A);
+      events = decideEnvelope(caseCommandFor(s, stream), stream, s.asB ? AGENCY_B : AGENCY_A);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
     }
@@ -121,11 +29,11 @@ function run(
   return stream;
 }
 
-const steps = fc.array(step, { minLength: 1, maxLength: 40 });
+const steps = fc.array(caseStep, { minLength: 1, maxLength: 40 });
 // Most sequences should open the case, or the decider refuses everything after.
 const opened = fc
   .tuple(steps, steps)
-  .map(([a, b]) => [{ ...a[0]!, kind: 'IntakeRecorded', worker: 'w-a1', asB: false } as Step, ...b]);
+  .map(([a, b]) => [{ ...a[0]!, kind: 'IntakeRecorded', worker: 'w-a1', asB: false } as CaseStep, ...b]);
 
 describe('case properties', () => {
   it('evolve never throws and counts exactly the non-voided entries', () => {
@@ -152,7 +60,7 @@ describe('case properties', () => {
     fc.assert(
       fc.property(steps, (s) => {
         const stream: DomainEvent[] = [];
-        for (const x of s) stream.push(ev(commandFor(x, stream)));
+        for (const x of s) stream.push(ev(caseCommandFor(x, stream)));
         expect(caseStateOf(stream).version).toBe(stream.length);
       }),
       { numRuns: 200 },
