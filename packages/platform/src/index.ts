@@ -1,3 +1,4 @@
+export { integerArgument } from './cli';
 export { type Database, type OpenDatabaseOptions, openDatabase } from './database';
 export { createLogger, type Logger, REDACT_PATHS } from './logger';
 export { PGliteDialect } from './pglite-dialect';

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { integerArgument } from '@fengcheng/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { runAnalystBench } from './analyst.bench';
@@ -20,11 +21,7 @@ const SECTIONS = ['store', 'ingest', 'rebuild', 'analyst'] as const;
 type Section = (typeof SECTIONS)[number];
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
-  return n;
-};
+const positiveInt = integerArgument(1);
 const sectionList = (value: string): Section[] => {
   const names = value.split(',').map((s) => s.trim());
   for (const name of names) {

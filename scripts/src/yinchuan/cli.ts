@@ -1,14 +1,11 @@
 import { createWriteStream } from 'node:fs';
+import { integerArgument } from '@fengcheng/platform';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { generateYinchuan } from './generate';
 import { httpPost, loadYinchuan } from './load';
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
-  return n;
-};
+const positiveInt = integerArgument(1);
 
 const program = new Command('yinchuan')
   .description(

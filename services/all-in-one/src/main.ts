@@ -1,13 +1,10 @@
+import { integerArgument } from '@fengcheng/platform';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { startAllInOne } from './all-in-one';
 import { loadYinchuanInto } from './yinchuan';
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
-  return n;
-};
+const positiveInt = integerArgument(1);
 
 const cli = new Command('fengcheng')
   .description(

@@ -1,14 +1,8 @@
 import { createPostgresEventStore } from '@fengcheng/event-store';
-import { createLogger, openDatabase } from '@fengcheng/platform';
+import { createLogger, integerArgument, openDatabase } from '@fengcheng/platform';
 import { rebuildReadModels } from '@fengcheng/read-models';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
-
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
-  return n;
-};
+import { Command } from 'commander';
 
 const program = new Command()
   .name('rebuild')
@@ -26,8 +20,8 @@ const program = new Command()
     'base schema of the event store and the generation pointer',
     process.env.DATABASE_SCHEMA ?? 'public',
   )
-  .option('--batch-size <n>', 'events per transaction', positiveInt, 5000)
-  .option('--drop-delay <ms>', 'how long the old generation outlives the swap', positiveInt, 5000)
+  .option('--batch-size <n>', 'events per transaction', integerArgument(1), 5000)
+  .option('--drop-delay <ms>', 'how long the old generation outlives the swap', integerArgument(0), 5000)
   .option('--quiet', 'no progress bar')
   .action(
     async (options: {
