@@ -1,10 +1,11 @@
 import { type Kysely, sql } from 'kysely';
+import { OUTCOME_COUNTS, OUTCOME_TERMS } from './projections/project-outcome-figures';
 
 /**
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 5;
+export const READ_MODEL_VERSION = 6;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -139,6 +140,12 @@ function tables(s: string): string[] {
       resources_linked integer not null,
       resource_value_yuan double precision not null,
       primary key (day, community_code, target_mask, project_id, organisation_id)
+    )`,
+    `create table ${s}.project_outcome (
+      project_id text primary key,
+      ${OUTCOME_COUNTS.map((column) => `${column} integer not null`).join(',\n      ')},
+      ${OUTCOME_TERMS.map((column) => `${column} numeric not null`).join(',\n      ')},
+      median_days double precision
     )`,
     `create table ${s}.supervision_daily (
       day date not null,

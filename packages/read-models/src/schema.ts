@@ -157,6 +157,28 @@ export interface CaseActivityDailyTable {
   resource_value_yuan: number;
 }
 
+/**
+ * What a project's outcomes are over all its cases, kept by the projection: counts move by
+ * each case's change, the median duration is worked out again whenever the project's closed
+ * cases change. Unfiltered (or project / organisation) outcomes read these rows instead of every case.
+ */
+export interface ProjectOutcomeTable {
+  project_id: string;
+  cases_opened: number;
+  cases_open: number;
+  cases_closed: number;
+  /** One column per closure reason, `closed_<reason>`, and one per goal-attainment score. */
+  [closedOrGoal: `closed_${string}` | `goal_${string}`]: number;
+  goal_sum: number;
+  /** Cases assessed at least twice, and those of them with a first and a latest score. */
+  assessed_cases: number;
+  assessment_delta_cases: number;
+  /** Sum of latest minus first score: exact (numeric), so it is the same however batches fell. */
+  assessment_delta_sum: ColumnType<string, string | number, string | number>;
+  /** Median days from intake to closure of the closed cases, null without any. */
+  median_days: number | null;
+}
+
 export interface SupervisionDailyTable {
   day: Day;
   supervisor_id: string;
@@ -192,6 +214,7 @@ export interface ReadModelDatabase {
   service_instance_region_monthly: ServiceInstanceRegionMonthlyTable;
   service_instance_daily: ServiceInstanceDailyTable;
   case_activity_daily: CaseActivityDailyTable;
+  project_outcome: ProjectOutcomeTable;
   supervision_daily: SupervisionDailyTable;
   region_summary: RegionSummaryTable;
   projection_checkpoint: CheckpointTable;

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '@fengcheng/event-store';
 import { type Kysely, sql } from 'kysely';
 import { cstDay, regionCodesOf, serviceMask, targetMask } from '../dimensions';
 import type { EntryKind } from '../schema';
+import { addCaseOutcome, addCount, emptyOutcomeDelta, type OutcomeDelta } from './project-outcome-figures';
 
 /** A transaction (or connection) whose search path starts with one read-model generation. */
 export type ReadModelTrx = Kysely<any>;
@@ -138,6 +139,10 @@ export interface AnalysedBatch {
     }
   >;
   daily: Map<string, { organisation_id: string; day: string; service_instances: number }>;
+  /** Change to each project's outcome figures, for every project a case or entry of the batch touched. */
+  outcomes: Map<string, OutcomeDelta>;
+  /** Projects whose closed cases changed, so whose median case duration is worked out again. */
+  durationsChanged: Set<string>;
 }
 
 export interface MonthlyDelta {
@@ -325,6 +330,19 @@ export async function analyseBatch(
     monthly: new Map(),
     regionMonthly: new Map(),
     daily: new Map(),
+    outcomes: new Map(),
+    durationsChanged: new Set(),
+  };
+
+  // '' is no project: its cases are in no project's outcomes.
+  const outcome = (projectId: string): OutcomeDelta | undefined => {
+    if (projectId === '') return undefined;
+    let delta = batch.outcomes.get(projectId);
+    if (!delta) {
+      delta = emptyOutcomeDelta(projectId);
+      batch.outcomes.set(projectId, delta);
+    }
+    return delta;
   };
 
   const monthly = (entry: Entry, n: number) => {
@@ -390,6 +408,16 @@ export async function analyseBatch(
     }
   };
 
+  // Referral and resource figures by day and case dimensions, and the project's totals.
+  const activity = (
+    entry: Entry,
+    column: 'referrals_made' | 'referrals_accepted' | 'referrals_completed' | 'resources_linked',
+    sign: 1 | -1,
+  ) => {
+    caseActivity(entry)[column] += sign;
+    const delta = outcome(entry.project_id);
+    if (delta) addCount(delta, column, sign);
+  };
   const caseActivity = (entry: Entry) => {
     const key = `${entry.day}|${entry.community_code}|${entry.target_mask}|${entry.project_id}|${entry.organisation_id}`;
     let delta = batch.caseActivity.get(key);
@@ -417,6 +445,8 @@ export async function analyseBatch(
     if (n !== 0) {
       region(entry.community_code, { service_instances: n });
       monthly(entry, n);
+      const delta = outcome(entry.project_id);
+      if (delta) addCount(delta, 'service_instances', n);
       if (state) state.service_instances += n;
     }
     switch (entry.kind) {
@@ -424,26 +454,27 @@ export async function analyseBatch(
         if (state) state.visits += sign;
         break;
       case 'resource':
-        caseActivity(entry).resources_linked += sign;
+        activity(entry, 'resources_linked', sign);
         caseActivity(entry).resource_value_yuan += sign * entry.value_yuan;
+        outcome(entry.project_id)?.resource_value_yuan.push(sign * entry.value_yuan);
         if (state) {
           state.resources_linked += sign;
           state.resource_value_yuan += sign * entry.value_yuan;
         }
         break;
       case 'referral_made':
-        caseActivity(entry).referrals_made += sign;
+        activity(entry, 'referrals_made', sign);
         if (state) {
           state.referrals_made += sign;
           state.referrals_open += sign;
         }
         break;
       case 'referral_accepted':
-        caseActivity(entry).referrals_accepted += sign;
+        activity(entry, 'referrals_accepted', sign);
         if (state) state.referrals_accepted += sign;
         break;
       case 'referral_completed':
-        caseActivity(entry).referrals_completed += sign;
+        activity(entry, 'referrals_completed', sign);
         if (state) {
           state.referrals_completed += sign;
           state.referrals_open -= sign;
@@ -537,7 +568,16 @@ export async function analyseBatch(
 
     if (e.streamId.startsWith(CASE_PREFIX)) {
       const caseId = e.streamId.slice(CASE_PREFIX.length);
-      let state = batch.cases.get(caseId) ?? known.cases.get(caseId);
+      let state = batch.cases.get(caseId);
+      if (!state) {
+        state = known.cases.get(caseId);
+        // What the case counted in its project's outcomes before the batch is taken back here,
+        // and what it counts after is added at the end.
+        if (state) {
+          const delta = outcome(state.project_id);
+          if (delta) addCaseOutcome(delta, state, -1);
+        }
+      }
       if (knownType && event.type === 'IntakeRecorded' && !state) {
         const d = event.data;
         const groups = [...new Set(d.targetGroups)].sort();
@@ -643,10 +683,12 @@ export async function analyseBatch(
           state.closed_day = cstDay(closedAt);
           state.closure_reason = event.data.reason;
           state.goal_attainment = event.data.goalAttainment;
+          batch.durationsChanged.add(state.project_id);
           break;
         }
         case 'CaseReopened':
           if (state.status === 'closed') region(state.community_code, { cases_open: 1, cases_closed: -1 });
+          batch.durationsChanged.add(state.project_id);
           state.status = 'open';
           state.closed_at = null;
           state.closed_day = null;
@@ -701,6 +743,8 @@ export async function analyseBatch(
       }
       case 'ProjectRegistered': {
         const d = event.data;
+        // Every registered project has its outcome row, zero until something counts.
+        outcome(d.projectId);
         batch.projects.set(d.projectId, {
           project_id: d.projectId,
           organisation_id: d.organisationId,
@@ -775,6 +819,12 @@ export async function analyseBatch(
       }
     }
   }
+
+  for (const state of batch.cases.values()) {
+    const delta = outcome(state.project_id);
+    if (delta) addCaseOutcome(delta, state, 1);
+  }
+  batch.durationsChanged.delete('');
 
   if (cache) {
     for (const [id, state] of batch.cases) cache.cases.set(id, state);

@@ -1,3 +1,5 @@
+import { OUTCOME_COUNTS, OUTCOME_TERMS } from './project-outcome-figures';
+
 /**
  * Postgres types of the columns projections write, for `json_to_recordset`: one JSON
  * parameter carries a whole batch of rows, far cheaper than one parameter per value.
@@ -106,6 +108,12 @@ export const COLUMN_TYPES = {
     referrals_completed: 'integer',
     resources_linked: 'integer',
     resource_value_yuan: 'double precision',
+  },
+  project_outcome: {
+    project_id: 'text',
+    ...(Object.fromEntries(OUTCOME_COUNTS.map((column) => [column, 'integer'])) as Record<string, 'integer'>),
+    ...(Object.fromEntries(OUTCOME_TERMS.map((column) => [column, 'numeric'])) as Record<string, 'numeric'>),
+    median_days: 'double precision',
   },
   supervision_daily: { day: 'date', supervisor_id: 'text', supervisee_id: 'text', minutes: 'integer' },
   region_summary: {

@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../migrations';
 import { type AnalysedBatch, analyseBatch, emptyStateCache, type ReadModelTrx } from './batch';
 import { caseSummariesProjection } from './case-summaries.projection';
-import { projectOutcomesProjection } from './project-outcomes.projection';
+import { projectOutcomesProjection, refreshMedianDurations } from './project-outcomes.projection';
 import type { Projection } from './projection';
 import { regionSummariesProjection } from './region-summaries.projection';
 import { registryProjection } from './registry.projection';
@@ -80,6 +80,8 @@ export function bulkApplier(db: Kysely<any>, schemaName: string) {
       }
       batch[name].clear();
     }
+    // Medians are worked out once, over the finished case summaries, by `finish()`.
+    batch.durationsChanged.clear();
   };
   let writing: Promise<void> = Promise.resolve();
   let applied = 0;
@@ -113,6 +115,7 @@ export function bulkApplier(db: Kysely<any>, schemaName: string) {
       );
       await db.transaction().execute(async (trx) => {
         await enter(trx, schemaName);
+        await refreshMedianDurations(trx);
         await setCheckpoint(trx, position, applied);
       });
     },

@@ -28,6 +28,7 @@ const TABLES = [
   'service_instance_region_monthly',
   'service_instance_daily',
   'case_activity_daily',
+  'project_outcome',
   'supervision_daily',
   'region_summary',
 ];

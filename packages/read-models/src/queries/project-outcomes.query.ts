@@ -1,5 +1,11 @@
 import { CLOSURE_REASONS } from '@fengcheng/domain';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely';
+import {
+  closedColumn,
+  GOAL_SCORES,
+  goalColumn,
+  medianCaseDays,
+} from '../projections/project-outcome-figures';
 import {
   type AnalystFilters,
   and,
@@ -17,7 +23,7 @@ import { getServiceInstances } from './service-instances.query';
 
 export { CLOSURE_REASONS };
 export type ClosureReason = (typeof CLOSURE_REASONS)[number];
-const GOAL_SCORES = ['-2', '-1', '0', '1', '2'] as const;
+type GoalScore = `${(typeof GOAL_SCORES)[number]}`;
 
 export interface ProjectOutcome {
   projectId: string;
@@ -33,7 +39,7 @@ export interface ProjectOutcome {
   casesClosed: number;
   closedByReason: Record<ClosureReason, number>;
   /** Goal attainment (-2..+2) of the cases closed in the period. */
-  goalAttainment: { mean: number | null; distribution: Record<'-2' | '-1' | '0' | '1' | '2', number> };
+  goalAttainment: { mean: number | null; distribution: Record<GoalScore, number> };
   /** Latest minus first assessment score (mean over need domains, 0-10), averaged over the cases assessed at least twice. */
   assessmentChange: { cases: number; meanDelta: number | null };
   /** Median days from intake to closure of the cases closed in the period. */
@@ -66,6 +72,84 @@ export async function getProjectOutcomes(
       ? TRUE
       : (anyOf('project_id', ids) ?? TRUE);
 
+  // Outcomes over all of a project's cases are kept per project by the projection; a period,
+  // a region, a target group or a service needs the cases and counts themselves.
+  const figures =
+    filters.from === undefined &&
+    filters.to === undefined &&
+    filters.region === undefined &&
+    filters.targetGroup === undefined &&
+    filters.service === undefined
+      ? await keptFigures(db, inProjects)
+      : await figuresOverCases(db, filters, inProjects);
+  const figuresBy = new Map(figures.map((row) => [row.project_id as string, row]));
+
+  return projects.map((project) => {
+    const id = project.project_id as string;
+    const c = figuresBy.get(id);
+    const closedByReason = Object.fromEntries(
+      CLOSURE_REASONS.map((r) => [r, num(c?.[`reason_${r}`])]),
+    ) as Record<ClosureReason, number>;
+    const distribution = Object.fromEntries(
+      GOAL_SCORES.map((score, i) => [String(score), num(c?.[`goal_${i}`])]),
+    ) as Record<GoalScore, number>;
+    return {
+      projectId: id,
+      name: project.name,
+      organisationId: project.organisation_id,
+      brand: project.brand ?? null,
+      fundingSource: project.funding_source,
+      casesOpened: num(c?.opened),
+      casesActive: num(c?.active),
+      casesClosed: num(c?.closed),
+      closedByReason,
+      goalAttainment: { mean: numOrNull(c?.goal_mean), distribution },
+      assessmentChange: { cases: num(c?.assessed), meanDelta: numOrNull(c?.delta_mean) },
+      medianCaseDurationDays: numOrNull(c?.median_days, 1),
+      serviceInstances: num(c?.service_instances),
+      referrals: { made: num(c?.made), accepted: num(c?.accepted), completed: num(c?.completed) },
+      resources: { count: num(c?.resources), valueYuan: numOrNull(c?.value) ?? 0 },
+    };
+  });
+}
+
+/** A project's figures, named as both ways of working them out name them. */
+type Figures = Record<string, unknown>;
+
+/** The figures over all cases, one row per project as the projection keeps them. */
+function keptFigures(db: Kysely<any>, inProjects: RawBuilder<SqlBool>): Promise<Figures[]> {
+  const goals = sql.raw(GOAL_SCORES.map(goalColumn).join(' + '));
+  return db
+    .selectFrom('project_outcome')
+    .where(inProjects)
+    .select([
+      'project_id',
+      'cases_opened as opened',
+      'cases_open as active',
+      'cases_closed as closed',
+      ...CLOSURE_REASONS.map((reason) => sql.ref(closedColumn(reason)).as(`reason_${reason}`)),
+      ...GOAL_SCORES.map((score, i) => sql.ref(goalColumn(score)).as(`goal_${i}`)),
+      // As avg() over integers: a numeric quotient, then a float.
+      sql<number>`(goal_sum::numeric / nullif(${goals}, 0))::float8`.as('goal_mean'),
+      'assessed_cases as assessed',
+      sql<number>`(assessment_delta_sum / nullif(assessment_delta_cases, 0))::float8`.as('delta_mean'),
+      'median_days',
+      'service_instances',
+      'referrals_made as made',
+      'referrals_accepted as accepted',
+      'referrals_completed as completed',
+      'resources_linked as resources',
+      sql<number>`resource_value_yuan::float8`.as('value'),
+    ])
+    .execute();
+}
+
+/** The figures over the cases and counts in the period, region and target group. */
+async function figuresOverCases(
+  db: Kysely<any>,
+  filters: AnalystFilters,
+  inProjects: RawBuilder<SqlBool>,
+): Promise<Figures[]> {
   const caseWhere = and([
     inRegion('community_code', filters.region),
     hasTargetGroup('target_mask', filters.targetGroup),
@@ -95,9 +179,7 @@ export async function getProjectOutcomes(
         sql<number>`(avg(latest_assessment_score - first_assessment_score) filter (where assessments >= 2 and ${live}))::float8`.as(
           'delta_mean',
         ),
-        sql<number>`(percentile_cont(0.5) within group (order by extract(epoch from closed_at - opened_at) / 86400) filter (where ${closed}))::float8`.as(
-          'median_days',
-        ),
+        medianCaseDays(closed).as('median_days'),
         // Closures by reason and by goal attainment in the same pass: a second grouping of
         // the closed cases cost as much again at scale.
         ...CLOSURE_REASONS.map((reason) =>
@@ -105,10 +187,8 @@ export async function getProjectOutcomes(
             `reason_${reason}`,
           ),
         ),
-        ...GOAL_SCORES.map((score) =>
-          sql<number>`count(*) filter (where ${closed} and goal_attainment = ${Number(score)})::int`.as(
-            `goal_${GOAL_SCORES.indexOf(score)}`,
-          ),
+        ...GOAL_SCORES.map((score, i) =>
+          sql<number>`count(*) filter (where ${closed} and goal_attainment = ${score})::int`.as(`goal_${i}`),
         ),
       ])
       .groupBy('project_id')
@@ -143,36 +223,12 @@ export async function getProjectOutcomes(
       .execute(),
   ]);
 
-  const caseBy = new Map(cases.map((row) => [row.project_id as string, row]));
-  const factBy = new Map(facts.rows.map((row) => [row.key, row.serviceInstances]));
-  const activityBy = new Map(activity.map((row) => [row.project_id as string, row]));
-
-  return projects.map((project) => {
-    const id = project.project_id as string;
-    const c = caseBy.get(id);
-    const a = activityBy.get(id);
-    const closedByReason = Object.fromEntries(
-      CLOSURE_REASONS.map((r) => [r, num(c?.[`reason_${r}`])]),
-    ) as Record<ClosureReason, number>;
-    const distribution = Object.fromEntries(
-      GOAL_SCORES.map((score, i) => [score, num(c?.[`goal_${i}`])]),
-    ) as Record<(typeof GOAL_SCORES)[number], number>;
-    return {
-      projectId: id,
-      name: project.name,
-      organisationId: project.organisation_id,
-      brand: project.brand ?? null,
-      fundingSource: project.funding_source,
-      casesOpened: num(c?.opened),
-      casesActive: num(c?.active),
-      casesClosed: num(c?.closed),
-      closedByReason,
-      goalAttainment: { mean: numOrNull(c?.goal_mean), distribution },
-      assessmentChange: { cases: num(c?.assessed), meanDelta: numOrNull(c?.delta_mean) },
-      medianCaseDurationDays: numOrNull(c?.median_days, 1),
-      serviceInstances: factBy.get(id) ?? 0,
-      referrals: { made: num(a?.made), accepted: num(a?.accepted), completed: num(a?.completed) },
-      resources: { count: num(a?.resources), valueYuan: numOrNull(a?.value) ?? 0 },
-    };
-  });
+  // A project may have counts but no cases in scope (group activities only), or the reverse.
+  const byProject = new Map<string, Figures>();
+  const merge = (projectId: string, figures: Figures) =>
+    byProject.set(projectId, { ...byProject.get(projectId), ...figures, project_id: projectId });
+  for (const row of cases) merge(row.project_id as string, row);
+  for (const row of activity) merge(row.project_id as string, row);
+  for (const row of facts.rows) merge(row.key, { service_instances: row.serviceInstances });
+  return [...byProject.values()];
 }
