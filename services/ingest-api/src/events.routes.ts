@@ -12,7 +12,7 @@ import type { EventStore } from '@fengcheng/event-store';
 import { authOf, type HttpApp, metricCounter, problemResponses, requireRole } from '@fengcheng/http';
 import type { Logger } from '@fengcheng/platform';
 import type { KeyVault } from '@fengcheng/privacy';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
 import { z } from 'zod';
 import { errorOf, type ItemOutcome, type Refusal, recordStream, type Sender } from './ingest';
 import { Registrations } from './registrations';
@@ -107,6 +107,11 @@ const batchValidator: FastifySchemaCompiler<unknown> = () => (data) => {
   return { value: { events } };
 };
 
+// Both routes answer values built right here from typed outcomes (and problems from the one
+// error handler): checking them again against their zod schemas on the way out cost about 2% of
+// a batch's CPU. The schemas still say what is answered, in the OpenAPI document.
+const plainJson: FastifySerializerCompiler<unknown> = () => (data) => JSON.stringify(data);
+
 function senderOf(request: { id: string; auth: unknown }, auth: ReturnType<typeof authOf>): Sender {
   const actor: Actor = { role: auth.role, keyId: auth.keyId, organisationId: auth.organisationId };
   return { actor, correlationId: request.id };
@@ -197,6 +202,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
     {
       preHandler: writers,
       validatorCompiler: envelopeValidator,
+      serializerCompiler: plainJson,
       schema: {
         summary: 'Record one event',
         description:
@@ -232,6 +238,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
       preHandler: writers,
       bodyLimit: deps.batchBodyLimit ?? DEFAULT_BATCH_BODY_LIMIT,
       validatorCompiler: batchValidator,
+      serializerCompiler: plainJson,
       schema: {
         summary: 'Record up to 1,000 events',
         description:

@@ -196,14 +196,18 @@ function toNewEvent(
   };
 }
 
-function recordedOf(result: AppendResult, eventId: string): Recorded {
-  const event = result.events.find((appended) => appended.eventId === eventId) ?? result.events.at(-1);
-  if (!event) throw new Error(`the store answered no event for ${eventId} in ${result.streamId}`);
-  return {
-    eventId: event.eventId,
-    streamId: result.streamId,
-    version: event.version,
-    position: event.position.toString(),
+/** Where each event of an append landed, by eventId (an event not named answers the last one). */
+function recordedIn(result: AppendResult): (eventId: string) => Recorded {
+  const byId = new Map(result.events.map((event) => [event.eventId, event]));
+  return (eventId) => {
+    const event = byId.get(eventId) ?? result.events.at(-1);
+    if (!event) throw new Error(`the store answered no event for ${eventId} in ${result.streamId}`);
+    return {
+      eventId: event.eventId,
+      streamId: result.streamId,
+      version: event.version,
+      position: event.position.toString(),
+    };
   };
 }
 
@@ -309,7 +313,7 @@ async function attempt(
         await shredErased(deps.vault, [event]);
         outcomes[slot] = {
           ok: true,
-          recorded: recordedOf(replayed, envelope.eventId),
+          recorded: recordedIn(replayed)(envelope.eventId),
           replay: replayed.duplicate,
         };
         continue;
@@ -355,8 +359,9 @@ async function attempt(
   if (appending.length > 0) {
     try {
       const result = await deps.store.append(streamId, appending, { expectedVersion: view.version });
+      const recorded = recordedIn(result);
       for (const { slot, eventId } of appendingSlots) {
-        outcomes[slot] = { ok: true, recorded: recordedOf(result, eventId), replay: result.duplicate };
+        outcomes[slot] = { ok: true, recorded: recorded(eventId), replay: result.duplicate };
       }
       if (!result.duplicate) {
         const sources =
