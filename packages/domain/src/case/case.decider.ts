@@ -241,5 +241,5 @@ export function referencedIds(
 }
 
 function unique(ids: string[]): string[] {
-  return [...new Set(ids)];
+  return ids.length < 2 ? ids : [...new Set(ids)];
 }
