@@ -55,12 +55,12 @@ export class Registrations {
       projects: new Map(),
       organisations: new Set(),
     };
-    let pending: Promise<void>[] | undefined;
+    const pending: Promise<void>[] = [];
     for (const id of ids.workerIds) {
       const hit = this.fresh(this.workers, id);
       if (hit) context.workers.set(id, hit);
       else
-        (pending ??= []).push(
+        pending.push(
           this.load(streamIds.worker(id), (events) => this.foldWorker(id, events)).then((worker) => {
             if (worker) context.workers.set(id, worker);
           }),
@@ -70,7 +70,7 @@ export class Registrations {
       const hit = this.fresh(this.projects, id);
       if (hit) context.projects.set(id, hit);
       else
-        (pending ??= []).push(
+        pending.push(
           this.load(streamIds.project(id), (events) => this.foldProject(id, events)).then((project) => {
             if (project) context.projects.set(id, project);
           }),
@@ -79,7 +79,7 @@ export class Registrations {
     for (const id of ids.organisationIds) {
       if (this.fresh(this.organisations, id)) context.organisations.add(id);
       else
-        (pending ??= []).push(
+        pending.push(
           this.load(streamIds.organisation(id), (events) => this.foldOrganisation(id, events)).then(
             (known) => {
               if (known) context.organisations.add(id);
@@ -87,7 +87,7 @@ export class Registrations {
           ),
         );
     }
-    return pending ? Promise.all(pending).then(() => context) : context;
+    return pending.length > 0 ? Promise.all(pending).then(() => context) : context;
   }
 
   /** Takes note of registrations this process has just appended, so the next command sees them. */
