@@ -62,6 +62,20 @@ export function anyOf(
   return values === undefined ? undefined : sql<SqlBool>`${sql.ref(column)} = any(${values}::text[])`;
 }
 
+/**
+ * `column` is one of `values`, a long list matched against a small table: one hash join
+ * with the unnested list, where `= any` had the planner estimate each element (8 ms for
+ * a county's 1,250 workers, more than reading the table).
+ */
+export function amongMany(
+  column: string,
+  values: readonly string[] | undefined,
+): RawBuilder<SqlBool> | undefined {
+  return values === undefined
+    ? undefined
+    : sql<SqlBool>`${sql.ref(column)} in (select unnest(${values}::text[]))`;
+}
+
 export function equals(column: string, value: string | undefined): RawBuilder<SqlBool> | undefined {
   return value === undefined ? undefined : sql<SqlBool>`${sql.ref(column)} = ${value}`;
 }

@@ -1,6 +1,16 @@
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import { cstDay, dayMinus } from '../dimensions';
-import { type AnalystFilters, and, anyOf, equals, hasTargetGroup, inPeriod, inRegion, num } from './filters';
+import {
+  type AnalystFilters,
+  amongMany,
+  and,
+  anyOf,
+  equals,
+  hasTargetGroup,
+  inPeriod,
+  inRegion,
+  num,
+} from './filters';
 
 export type CaseloadBand = '0-9' | '10-19' | '20-29' | '30+';
 
@@ -43,11 +53,13 @@ export async function getWorkerWorkloads(
   const today = cstDay(filters.now);
   const since7 = dayMinus(today, 6);
   const since30 = dayMinus(today, 29);
-  const now = filters.now.toISOString();
+  // Cut-offs worked out here: `timestamptz - interval` in the query was evaluated for every case.
+  const overdueBefore = (risk: keyof typeof VISIT_CADENCE_DAYS) =>
+    new Date(filters.now.getTime() - VISIT_CADENCE_DAYS[risk] * 86_400_000).toISOString();
   const caseScoped =
     filters.region !== undefined || filters.targetGroup !== undefined || filters.projectId !== undefined;
   const overdue = (risk: keyof typeof VISIT_CADENCE_DAYS) =>
-    sql<number>`count(*) filter (where status = 'open' and risk_level = ${risk} and coalesce(last_visit_at, opened_at) < ${now}::timestamptz - make_interval(days => ${VISIT_CADENCE_DAYS[risk]}))::int`;
+    sql<number>`count(*) filter (where status = 'open' and risk_level = ${risk} and coalesce(last_visit_at, opened_at) < ${overdueBefore(risk)}::timestamptz)::int`;
 
   const caseCounts = (workerIds: readonly string[] | undefined) =>
     db
@@ -69,8 +81,7 @@ export async function getWorkerWorkloads(
         overdue('low').as('overdue_low'),
         sql<number>`sum(referrals_open)::int`.as('open_referrals'),
       ])
-      .groupBy('worker_id')
-      .execute();
+      .groupBy('worker_id');
   const workersOf = (workerIds: readonly string[] | undefined) =>
     db
       .selectFrom('worker')
@@ -79,14 +90,21 @@ export async function getWorkerWorkloads(
       .orderBy('worker_id')
       .execute();
 
-  // Every other table is narrowed by a plain array of the listed workers' ids (an index
-  // lookup each): an `in (select …)` made the planner scan every case and took seconds at
-  // scale. Without an organisation, the cases in scope decide who is listed.
-  let workers: Awaited<ReturnType<typeof workersOf>>;
-  let cases: Awaited<ReturnType<typeof caseCounts>> | undefined;
+  // Every other table is narrowed by an array of the listed workers' ids: an `in (select …)`
+  // over the cases made the planner scan every case and took seconds at scale. Without an
+  // organisation, the cases in scope decide who is listed: their counts come with the
+  // workers, in one statement.
+  let workers: Array<Record<string, any>>;
+  let cases: Array<Record<string, any>> | undefined;
   if (filters.organisationId === undefined && caseScoped) {
-    cases = await caseCounts(undefined);
-    workers = cases.length === 0 ? [] : await workersOf(cases.map((row) => row.worker_id as string));
+    cases = await db
+      .selectFrom(caseCounts(undefined).as('c'))
+      .innerJoin('worker as w', 'w.worker_id', 'c.worker_id')
+      .selectAll('c')
+      .select(['w.organisation_id', 'w.role', 'w.certification'])
+      .orderBy('c.worker_id')
+      .execute();
+    workers = cases;
   } else {
     workers = await workersOf(undefined);
   }
@@ -97,13 +115,13 @@ export async function getWorkerWorkloads(
       : workers.map((w) => w.worker_id as string);
 
   const [caseRows, visits, received, given] = await Promise.all([
-    cases ?? caseCounts(ids),
+    cases ?? caseCounts(ids).execute(),
     db
       .selectFrom('counted_entry')
       .where(
         and([
           sql<SqlBool>`kind = 'visit' and not voided and day >= ${since30}::date and day <= ${today}::date`,
-          anyOf('worker_id', ids),
+          amongMany('worker_id', ids),
         ]),
       )
       .select([
@@ -115,13 +133,13 @@ export async function getWorkerWorkloads(
       .execute(),
     db
       .selectFrom('supervision_daily')
-      .where(and([inPeriod('day', filters), anyOf('supervisee_id', ids)]))
+      .where(and([inPeriod('day', filters), amongMany('supervisee_id', ids)]))
       .select(['supervisee_id as worker_id', sql<number>`sum(minutes)::int`.as('minutes')])
       .groupBy('supervisee_id')
       .execute(),
     db
       .selectFrom('supervision_daily')
-      .where(and([inPeriod('day', filters), anyOf('supervisor_id', ids)]))
+      .where(and([inPeriod('day', filters), amongMany('supervisor_id', ids)]))
       .select(['supervisor_id as worker_id', sql<number>`sum(minutes)::int`.as('minutes')])
       .groupBy('supervisor_id')
       .execute(),
