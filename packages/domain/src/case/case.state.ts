@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { serviceInstancesOf } from '../counting';
+import { idRecord } from '../shared/id-record';
 import type { RiskLevel, TargetGroup } from '../shared/primitives';
 import type {
   CaseClosedSchema,
@@ -121,10 +122,10 @@ export function initialState(): CaseState {
     needs: [],
     riskLevel: null,
     consents: {},
-    referrals: {},
+    referrals: idRecord(),
     goals: [],
     planApprovedBy: null,
-    entries: {},
+    entries: idRecord(),
     firstAssessment: null,
     latestAssessment: null,
     counts: { visits: 0, resourcesLinked: 0, serviceInstances: 0, transfers: 0, reopenings: 0 },
@@ -181,9 +182,9 @@ export function draftOf(state: CaseState): CaseState {
     targetGroups: [...state.targetGroups],
     needs: [...state.needs],
     consents: { ...state.consents },
-    referrals: { ...state.referrals },
+    referrals: idRecord(state.referrals),
     goals: [...state.goals],
-    entries: { ...state.entries },
+    entries: idRecord(state.entries),
     counts: { ...state.counts },
     assessments: [...state.assessments],
     plans: [...state.plans],

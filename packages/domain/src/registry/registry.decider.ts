@@ -12,6 +12,7 @@ import {
   registeredWorker,
 } from '../shared/decide-context';
 import { DomainError } from '../shared/errors';
+import { idRecord } from '../shared/id-record';
 import type { Certification, WorkerRole } from '../shared/primitives';
 
 /**
@@ -51,7 +52,7 @@ export function initialOtherState(): OtherStreamState {
     organisationId: null,
     worker: null,
     activity: null,
-    entries: {},
+    entries: idRecord(),
     serviceInstances: 0,
     supervisionMinutes: 0,
     erased: false,
@@ -66,7 +67,7 @@ export function evolveOther(state: OtherStreamState, event: OtherEvent): OtherSt
 
 /** A copy whose collections `applyOther` may change in place (entries are replaced, never changed). */
 export function draftOtherOf(state: OtherStreamState): OtherStreamState {
-  return { ...state, entries: { ...state.entries } };
+  return { ...state, entries: idRecord(state.entries) };
 }
 
 /** Applies one event to a draft (see `draftOtherOf`), changing it in place: folds stay linear. */
