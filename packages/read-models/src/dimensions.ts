@@ -12,6 +12,17 @@ const CST_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 /** The China Standard Time (UTC+8) calendar day of an instant, whatever the server's zone. */
 export function cstDay(instant: string | Date): string {
+  // A UTC instant as `toISOString` writes it (every instant the projections keep) before
+  // 16:00 is on the same day in CST: no date arithmetic needed.
+  if (
+    typeof instant === 'string' &&
+    instant.length === 24 &&
+    instant.charCodeAt(10) === 84 /* T */ &&
+    instant.charCodeAt(23) === 90 /* Z */
+  ) {
+    const hour = (instant.charCodeAt(11) - 48) * 10 + (instant.charCodeAt(12) - 48);
+    if (hour < 16) return instant.slice(0, 10);
+  }
   const ms = typeof instant === 'string' ? Date.parse(instant) : instant.getTime();
   return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 10);
 }

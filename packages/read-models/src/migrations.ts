@@ -84,7 +84,7 @@ function tables(s: string): string[] {
     // Workloads in a region read their cases' figures from this index alone.
     `create index on ${s}.case_summary (community_code text_pattern_ops) include (worker_id, status, risk_level, last_visit_at, opened_at, referrals_open, target_mask, project_id)`,
     `create table ${s}.counted_entry (
-      event_id uuid primary key,
+      event_id uuid not null,
       kind text not null,
       case_id text,
       occurred_at timestamptz not null,
@@ -99,6 +99,8 @@ function tables(s: string): string[] {
       value_yuan double precision not null,
       voided boolean not null
     )`,
+    // Keyed apart from the table, so a rebuild fills it unkeyed and sorts the key once at the end.
+    `alter table ${s}.counted_entry add primary key (event_id)`,
     // Edge days of a period that does not start or end on a month boundary, and visit windows.
     `create index on ${s}.counted_entry (day)`,
     // A worker's visits in the last 7/30 days, looked up per worker rather than by scanning the window.
@@ -181,13 +183,17 @@ export interface CreateSchemaOptions {
    * the rebuild starts over anyway.
    */
   unlogged?: boolean;
-  /** Leave out the secondary indexes (a rebuild fills faster without them); `createReadModelIndexes` adds them. */
+  /**
+   * Leave out the secondary indexes and the ledger's key (a rebuild fills faster without
+   * them); `createReadModelIndexes` adds them.
+   */
   deferIndexes?: boolean;
 }
 
-const isIndex = (statement: string) => statement.startsWith('create index ');
+const isIndex = (statement: string) =>
+  statement.startsWith('create index ') || statement.startsWith('alter table ');
 
-/** Adds the secondary indexes a generation created with `deferIndexes` left out. */
+/** Adds the indexes and key a generation created with `deferIndexes` left out. */
 export async function createReadModelIndexes(db: Kysely<any>, schemaName: string): Promise<void> {
   assertSchemaName(schemaName);
   for (const statement of tables(schemaName).filter(isIndex)) await sql.raw(statement).execute(db);

@@ -122,8 +122,14 @@ export interface AnalysedBatch {
   cases: Map<string, CaseState>;
   /** Ledger rows first counted in this batch (already marked if voided within it). */
   newEntries: Map<string, Entry>;
-  /** Ledger rows of earlier batches voided by this one. */
+  /** Ledger rows of earlier batches voided by this one (in a rebuild, the cache's `voided` instead). */
   voidedEntries: string[];
+  /**
+   * Analysed for a rebuild (with a `StateCache`): its ledger rows cannot be in the fresh
+   * generation yet, which gets the ledger's key only at the end, and the voids of earlier
+   * batches' rows are left to the cache's `voided`.
+   */
+  rebuilding: boolean;
   caseActivity: Map<string, CaseActivityDelta>;
   supervision: Map<string, { day: string; supervisor_id: string; supervisee_id: string; minutes: number }>;
   regions: Map<string, RegionDelta>;
@@ -205,14 +211,16 @@ function entryFromRow(row: Record<string, any>): Entry {
 const CASE_PREFIX = 'case-';
 
 // occurredAt carries the sender's offset; as UTC ISO text instants compare as strings.
-const instants = new WeakMap<RecordedEvent, string>();
+// Events are analysed one after another, so the last one's instant is all worth keeping (a
+// WeakMap of every event's cost a rebuild seconds of lookups and garbage collection).
+let lastEvent: RecordedEvent | undefined;
+let lastInstant = '';
 function instant(e: RecordedEvent): string {
-  let at = instants.get(e);
-  if (at === undefined) {
-    at = new Date(e.occurredAt).toISOString();
-    instants.set(e, at);
+  if (e !== lastEvent) {
+    lastInstant = new Date(e.occurredAt).toISOString();
+    lastEvent = e;
   }
-  return at;
+  return lastInstant;
 }
 
 function mean(values: number[]): number | null {
@@ -245,7 +253,16 @@ export interface StateCache {
   organisations: Map<string, OrganisationRow>;
   workers: Map<string, WorkerRow>;
   visitsByCase: Map<string, Entry[]>;
+  /**
+   * The service-instance sums of every batch so far: few keys hit again and again, so a
+   * rebuild adds to them here and writes them once at the end, and its batches carry none.
+   */
+  sums: ServiceInstanceSums;
+  /** Ledger rows of earlier batches voided since: marked once at the end of a rebuild. */
+  voided: string[];
 }
+
+export type ServiceInstanceSums = Pick<AnalysedBatch, 'monthly' | 'regionMonthly' | 'daily'>;
 
 export function emptyStateCache(): StateCache {
   return {
@@ -255,6 +272,8 @@ export function emptyStateCache(): StateCache {
     organisations: new Map(),
     workers: new Map(),
     visitsByCase: new Map(),
+    sums: { monthly: new Map(), regionMonthly: new Map(), daily: new Map() },
+    voided: [],
   };
 }
 
@@ -324,6 +343,7 @@ export async function analyseBatch(
     cases: new Map(),
     newEntries: new Map(),
     voidedEntries: [],
+    rebuilding: cache !== undefined,
     caseActivity: new Map(),
     supervision: new Map(),
     regions: new Map(),
@@ -345,6 +365,7 @@ export async function analyseBatch(
     return delta;
   };
 
+  const sums = cache?.sums ?? batch;
   const monthly = (entry: Entry, n: number) => {
     const month = `${entry.day.slice(0, 8)}01`;
     const township = entry.community_code.slice(0, 9);
@@ -352,10 +373,10 @@ export async function analyseBatch(
     const masks = `${entry.target_mask}|${entry.service_mask}`;
     const regionKey = `${month}|${township}|${masks}`;
     const key = `${month}|${county}|${masks}|${entry.project_id}|${entry.organisation_id}`;
-    const row = batch.monthly.get(key);
+    const row = sums.monthly.get(key);
     if (row) row.service_instances += n;
     else
-      batch.monthly.set(key, {
+      sums.monthly.set(key, {
         month,
         county_code: county,
         target_mask: entry.target_mask,
@@ -364,10 +385,10 @@ export async function analyseBatch(
         organisation_id: entry.organisation_id,
         service_instances: n,
       });
-    const regionRow = batch.regionMonthly.get(regionKey);
+    const regionRow = sums.regionMonthly.get(regionKey);
     if (regionRow) regionRow.service_instances += n;
     else
-      batch.regionMonthly.set(regionKey, {
+      sums.regionMonthly.set(regionKey, {
         month,
         township_code: township,
         target_mask: entry.target_mask,
@@ -375,10 +396,10 @@ export async function analyseBatch(
         service_instances: n,
       });
     const dayKey = `${entry.organisation_id}|${entry.day}`;
-    const dayRow = batch.daily.get(dayKey);
+    const dayRow = sums.daily.get(dayKey);
     if (dayRow) dayRow.service_instances += n;
     else
-      batch.daily.set(dayKey, {
+      sums.daily.set(dayKey, {
         organisation_id: entry.organisation_id,
         day: entry.day,
         service_instances: n,
@@ -556,7 +577,7 @@ export async function analyseBatch(
     if (!entry || entry.voided) return;
     entry.voided = true;
     voidedInBatch.add(targetEventId);
-    if (!fresh) batch.voidedEntries.push(targetEventId);
+    if (!fresh) (cache?.voided ?? batch.voidedEntries).push(targetEventId);
     const owner = entry.case_id === null ? undefined : (state ?? batch.cases.get(entry.case_id));
     count(entry, -1, owner);
     if (entry.kind === 'visit' && entry.case_id !== null) casesNeedingLastVisit.add(entry.case_id);

@@ -1,13 +1,17 @@
 import type { RecordedEvent } from '@fengcheng/event-store';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName } from '../migrations';
-import { type AnalysedBatch, analyseBatch, emptyStateCache, type ReadModelTrx } from './batch';
+import { analyseBatch, emptyStateCache, type ReadModelTrx } from './batch';
 import { caseSummariesProjection } from './case-summaries.projection';
 import { projectOutcomesProjection, refreshMedianDurations } from './project-outcomes.projection';
 import type { Projection } from './projection';
 import { regionSummariesProjection } from './region-summaries.projection';
 import { registryProjection } from './registry.projection';
-import { serviceInstancesProjection, writeServiceInstanceSums } from './service-instances.projection';
+import {
+  markVoided,
+  serviceInstancesProjection,
+  writeServiceInstanceSums,
+} from './service-instances.projection';
 import { workerWorkloadsProjection } from './worker-workloads.projection';
 
 export const PROJECTIONS: readonly Projection[] = [
@@ -64,25 +68,6 @@ async function setCheckpoint(trx: ReadModelTrx, position: bigint, events: number
  */
 export function bulkApplier(db: Kysely<any>, schemaName: string) {
   const cache = emptyStateCache();
-  // The service-instance sums are few keys hit again and again: summed here over the whole
-  // rebuild and written once by `finish()`, rather than upserted batch after batch.
-  const sums = { monthly: new Map(), regionMonthly: new Map(), daily: new Map() } as Pick<
-    AnalysedBatch,
-    'monthly' | 'regionMonthly' | 'daily'
-  >;
-  const accumulate = (batch: AnalysedBatch) => {
-    for (const name of ['monthly', 'regionMonthly', 'daily'] as const) {
-      const into = sums[name] as Map<string, { service_instances: number }>;
-      for (const [key, delta] of batch[name] as Map<string, { service_instances: number }>) {
-        const row = into.get(key);
-        if (row) row.service_instances += delta.service_instances;
-        else into.set(key, delta);
-      }
-      batch[name].clear();
-    }
-    // Medians are worked out once, over the finished case summaries, by `finish()`.
-    batch.durationsChanged.clear();
-  };
   let writing: Promise<void> = Promise.resolve();
   let applied = 0;
   let position = 0n;
@@ -91,7 +76,8 @@ export function bulkApplier(db: Kysely<any>, schemaName: string) {
       const last = events.at(-1);
       if (!last) return;
       const batch = await analyseBatch(db, events, cache);
-      accumulate(batch);
+      // Medians are worked out once, over the finished case summaries, by `finish()`.
+      batch.durationsChanged.clear();
       // One batch in flight at a time, written in order: a later state replaces an earlier one.
       await writing;
       writing = db.transaction().execute(async (trx) => {
@@ -104,20 +90,21 @@ export function bulkApplier(db: Kysely<any>, schemaName: string) {
     },
     async finish(): Promise<void> {
       await writing;
-      // Nobody reads the generation before the swap: the three tables are filled side by side.
-      await Promise.all(
-        (['monthly', 'regionMonthly', 'daily'] as const).map((name) =>
-          db.transaction().execute(async (trx) => {
-            await enter(trx, schemaName);
-            await writeServiceInstanceSums(trx, { [name]: sums[name] });
-          }),
+      // Nobody reads the generation before the swap: the three service-instance tables and
+      // the projects' medians are filled side by side.
+      const inGeneration = (work: (trx: ReadModelTrx) => Promise<void>) =>
+        db.transaction().execute(async (trx) => {
+          await enter(trx, schemaName);
+          await work(trx);
+        });
+      await Promise.all([
+        ...(['monthly', 'regionMonthly', 'daily'] as const).map((name) =>
+          inGeneration((trx) => writeServiceInstanceSums(trx, { [name]: cache.sums[name] })),
         ),
-      );
-      await db.transaction().execute(async (trx) => {
-        await enter(trx, schemaName);
-        await refreshMedianDurations(trx);
-        await setCheckpoint(trx, position, applied);
-      });
+        inGeneration((trx) => refreshMedianDurations(trx)),
+        inGeneration((trx) => markVoided(trx, cache.voided)),
+      ]);
+      await inGeneration((trx) => setCheckpoint(trx, position, applied));
     },
   };
 }

@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import type { AnalysedBatch, ReadModelTrx } from './batch';
 import { defineProjection } from './projection';
-import { insertIgnoring, upsertAdding } from './write';
+import { insertAll, insertIgnoring, upsertAdding } from './write';
 
 /**
  * Service instances (人次): one fact row per counted entry, keyed by its event id and
@@ -15,16 +16,21 @@ import { insertIgnoring, upsertAdding } from './write';
  * The per-entry ledger stays for voids and for the edge days of a mid-month period.
  */
 export const serviceInstancesProjection = defineProjection('service-instances', async (trx, batch) => {
-  await insertIgnoring(trx, 'counted_entry', ['event_id'], [...batch.newEntries.values()]);
-  if (batch.voidedEntries.length > 0) {
-    await trx
-      .updateTable('counted_entry')
-      .set({ voided: true })
-      .where('event_id', 'in', batch.voidedEntries)
-      .execute();
-  }
+  const entries = [...batch.newEntries.values()];
+  if (batch.rebuilding) await insertAll(trx, 'counted_entry', entries);
+  else await insertIgnoring(trx, 'counted_entry', ['event_id'], entries);
+  await markVoided(trx, batch.voidedEntries);
   await writeServiceInstanceSums(trx, batch);
 });
+
+/** Marks ledger rows voided (one pass over the ledger when it has no key yet, in a rebuild). */
+export async function markVoided(trx: ReadModelTrx, eventIds: readonly string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await sql`update counted_entry set voided = true
+    where event_id in (select json_array_elements_text(${JSON.stringify(eventIds)}::json)::uuid)`.execute(
+    trx,
+  );
+}
 
 const CHUNK = 20_000;
 
