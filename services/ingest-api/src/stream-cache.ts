@@ -33,8 +33,8 @@ export class StreamCache {
   private readonly views = new Map<string, StreamView>();
   private size = 0;
 
-  // The kept state costs about 1.4 kB for a one-event case (the state's own fields) and 0.2-0.4 kB
-  // an event in cases of 10-100 events: 10,000 events keep the cache between 2 and 14 MB (the events
+  // The kept state costs about 1.6 kB for a one-event case (the state's own fields) and 0.2-0.4 kB
+  // an event in cases of 10-100 events: 10,000 events keep the cache between 2 and 16 MB (the events
   // themselves, kept before, took ~2.5 kB each). A miss costs one stream read, a fraction of the append it precedes.
   constructor(private readonly maxEvents = DEFAULT_CACHED_EVENTS) {}
 
