@@ -99,7 +99,7 @@ export function bulkApplier(db: Kysely<any>, schemaName: string) {
         });
       await Promise.all([
         ...(['monthly', 'regionMonthly', 'daily'] as const).map((name) =>
-          inGeneration((trx) => writeServiceInstanceSums(trx, { [name]: cache.sums[name] })),
+          inGeneration((trx) => writeServiceInstanceSums(trx, { [name]: cache.sums[name] }, 'empty')),
         ),
         inGeneration((trx) => refreshMedianDurations(trx)),
         inGeneration((trx) => markVoided(trx, cache.voided)),

@@ -34,10 +34,14 @@ export async function markVoided(trx: ReadModelTrx, eventIds: readonly string[])
 
 const CHUNK = 20_000;
 
-/** Adds the batch's (or a whole rebuild's) service-instance sums to the monthly and daily tables. */
+/**
+ * Adds the batch's service-instance sums to the monthly and daily tables, or writes a whole
+ * rebuild's into the empty tables (`into: 'empty'`, plain inserts).
+ */
 export async function writeServiceInstanceSums(
   trx: ReadModelTrx,
   sums: Partial<Pick<AnalysedBatch, 'monthly' | 'regionMonthly' | 'daily'>>,
+  into: 'existing' | 'empty' = 'existing',
 ): Promise<void> {
   const masks = ['target_mask', 'service_mask'];
   const tables = [
@@ -52,7 +56,10 @@ export async function writeServiceInstanceSums(
   for (const [table, keys, rows] of tables) {
     if (!rows) continue;
     const all = [...rows.values()];
-    for (let i = 0; i < all.length; i += CHUNK)
-      await upsertAdding(trx, table, keys, ['service_instances'], all.slice(i, i + CHUNK));
+    for (let i = 0; i < all.length; i += CHUNK) {
+      const chunk = all.slice(i, i + CHUNK);
+      if (into === 'empty') await insertAll(trx, table, chunk);
+      else await upsertAdding(trx, table, keys, ['service_instances'], chunk);
+    }
   }
 }
