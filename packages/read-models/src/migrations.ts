@@ -190,13 +190,13 @@ export interface CreateSchemaOptions {
   deferIndexes?: boolean;
 }
 
-const isIndex = (statement: string) =>
+const isDeferrable = (statement: string) =>
   statement.startsWith('create index ') || statement.startsWith('alter table ');
 
 /** Adds the indexes and key a generation created with `deferIndexes` left out. */
 export async function createReadModelIndexes(db: Kysely<any>, schemaName: string): Promise<void> {
   assertSchemaName(schemaName);
-  for (const statement of tables(schemaName).filter(isIndex)) await sql.raw(statement).execute(db);
+  for (const statement of tables(schemaName).filter(isDeferrable)) await sql.raw(statement).execute(db);
 }
 
 /** Creates the schema `schemaName` holding one empty generation of every read-model table. */
@@ -217,7 +217,7 @@ export async function createReadModelTables(
   assertSchemaName(schemaName);
   await sql.raw(`create schema ${schemaName}`).execute(trx);
   for (const statement of tables(schemaName)) {
-    if (options.deferIndexes && isIndex(statement)) continue;
+    if (options.deferIndexes && isDeferrable(statement)) continue;
     const ddl = options.unlogged ? statement.replace(/^create table /, 'create unlogged table ') : statement;
     await sql.raw(ddl).execute(trx);
   }

@@ -76,8 +76,6 @@ export function bulkApplier(db: Kysely<any>, schemaName: string) {
       const last = events.at(-1);
       if (!last) return;
       const batch = await analyseBatch(db, events, cache);
-      // Medians are worked out once, over the finished case summaries, by `finish()`.
-      batch.durationsChanged.clear();
       // One batch in flight at a time, written in order: a later state replaces an earlier one.
       await writing;
       writing = db.transaction().execute(async (trx) => {

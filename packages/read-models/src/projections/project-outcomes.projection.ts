@@ -26,7 +26,9 @@ export const projectOutcomesProjection = defineProjection('project-outcomes', as
     [...batch.caseActivity.values()],
   );
   await addProjectOutcomes(trx, batch);
-  if (batch.durationsChanged.size > 0) await refreshMedianDurations(trx, batch.durationsChanged);
+  // A rebuild works the medians out once, over the finished case summaries.
+  if (!batch.rebuilding && batch.durationsChanged.size > 0)
+    await refreshMedianDurations(trx, batch.durationsChanged);
 });
 
 /**
