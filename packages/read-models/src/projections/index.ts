@@ -1,7 +1,8 @@
+import { getHeapStatistics } from 'node:v8';
 import type { RecordedEvent } from '@fengcheng/event-store';
 import { type Kysely, sql } from 'kysely';
-import { assertSchemaName } from '../migrations';
-import { analyseBatch, emptyStateCache, type ReadModelTrx } from './batch';
+import { assertSchemaName, createReadModelIndexes } from '../migrations';
+import { analyseBatch, emptyStateCache, type ReadModelTrx, type StateCache } from './batch';
 import { caseSummariesProjection } from './case-summaries.projection';
 import { projectOutcomesProjection, refreshMedianDurations } from './project-outcomes.projection';
 import type { Projection } from './projection';
@@ -60,49 +61,102 @@ async function setCheckpoint(trx: ReadModelTrx, position: bigint, events: number
     where id = 1`.execute(trx);
 }
 
+/** Options of `bulkApplier`. */
+export interface BulkApplierOptions {
+  /**
+   * At most this many cases and ledger entries kept in memory; past it the rest of the
+   * rebuild reads its state from the generation, as the live projector does. Default: as many
+   * as keep the heap under 60% of its limit (about 700 bytes a kept row), so a rebuild inside a
+   * service's capped heap cannot run it out of memory, and one with room to spare keeps it all.
+   */
+  maxCachedRows?: number;
+  /** Told once, when the kept state outgrew its bound and the rebuild went the live way. */
+  onOutgrown?: (keptRows: number, position: bigint) => void;
+}
+
+/** The heap share a rebuild's kept state may fill before the rebuild reads from the generation. */
+const CACHE_HEAP_SHARE = 0.6;
+
 /**
  * Fills a generation nobody reads yet (a rebuild), faster than `applyEvents`: the state the
  * next batch needs is kept in memory, so each batch is analysed while the previous one is
- * still being written. Batches are not atomic and the checkpoint is set only by `finish()`:
- * a rebuild that dies is started over, never resumed.
+ * still being written, and the ledger's key, the earlier batches' voids and the
+ * service-instance sums wait for the end. Batches are not atomic and nobody reads the
+ * generation before the swap: a rebuild that dies is started over, never resumed.
+ *
+ * Memory is bounded: once the kept state outgrows `maxCachedRows` (or the heap share), what
+ * waited is written with the checkpoint, the deferred keys are made, the state is dropped and
+ * the remaining batches go the live projector's way (`applyEvents`, one transaction each,
+ * reading what they need from the generation) — slower, in a heap of any size.
  */
-export function bulkApplier(db: Kysely<any>, schemaName: string) {
-  const cache = emptyStateCache();
+export function bulkApplier(db: Kysely<any>, schemaName: string, options: BulkApplierOptions = {}) {
+  let cache: StateCache | null = emptyStateCache();
   let writing: Promise<void> = Promise.resolve();
+  // Events applied since the checkpoint was last written, and the last position applied.
   let applied = 0;
   let position = 0n;
+  const inGeneration = (work: (trx: ReadModelTrx) => Promise<void>) =>
+    db.transaction().execute(async (trx) => {
+      await enter(trx, schemaName);
+      await work(trx);
+    });
+  const outgrown = (kept: StateCache) => {
+    const rows = kept.cases.size + kept.entries.size;
+    if (options.maxCachedRows !== undefined) return rows > options.maxCachedRows;
+    return process.memoryUsage().heapUsed > CACHE_HEAP_SHARE * getHeapStatistics().heap_size_limit;
+  };
+  /** Writes what the kept state held back, so the generation answers the live path's reads. */
+  const writeHeldBack = async (kept: StateCache, alongside: Array<Promise<void>> = []) => {
+    await writing;
+    // Nobody reads the generation before the swap: the three service-instance tables and the
+    // earlier batches' voids (and at the end the projects' medians) are written side by side.
+    await Promise.all([
+      ...(['monthly', 'regionMonthly', 'daily'] as const).map((name) =>
+        inGeneration((trx) => writeServiceInstanceSums(trx, { [name]: kept.sums[name] }, 'empty')),
+      ),
+      inGeneration((trx) => markVoided(trx, kept.voided)),
+      ...alongside,
+    ]);
+    await inGeneration((trx) => setCheckpoint(trx, position, applied));
+    applied = 0;
+  };
   return {
+    /** True once the deferred keys and indexes exist (the rebuild went the live way part of it). */
+    get indexed() {
+      return cache === null;
+    },
     async apply(events: RecordedEvent[]): Promise<void> {
       const last = events.at(-1);
       if (!last) return;
+      if (!cache) {
+        await db.transaction().execute((trx) => applyEvents(trx, schemaName, events));
+        position = last.position;
+        return;
+      }
       const batch = await analyseBatch(db, events, cache);
       // One batch in flight at a time, written in order: a later state replaces an earlier one.
       await writing;
-      writing = db.transaction().execute(async (trx) => {
-        await enter(trx, schemaName);
+      writing = inGeneration(async (trx) => {
         for (const projection of PROJECTIONS) await projection.write(trx, batch);
       });
       writing.catch(() => {});
       applied += events.length;
       position = last.position;
+      if (outgrown(cache)) {
+        const kept = cache;
+        options.onOutgrown?.(kept.cases.size + kept.entries.size, position);
+        await writeHeldBack(kept);
+        await createReadModelIndexes(db, schemaName);
+        cache = null;
+      }
     },
     async finish(): Promise<void> {
-      await writing;
-      // Nobody reads the generation before the swap: the three service-instance tables and
-      // the projects' medians are filled side by side.
-      const inGeneration = (work: (trx: ReadModelTrx) => Promise<void>) =>
-        db.transaction().execute(async (trx) => {
-          await enter(trx, schemaName);
-          await work(trx);
-        });
-      await Promise.all([
-        ...(['monthly', 'regionMonthly', 'daily'] as const).map((name) =>
-          inGeneration((trx) => writeServiceInstanceSums(trx, { [name]: cache.sums[name] }, 'empty')),
-        ),
-        inGeneration((trx) => refreshMedianDurations(trx)),
-        inGeneration((trx) => markVoided(trx, cache.voided)),
-      ]);
-      await inGeneration((trx) => setCheckpoint(trx, position, applied));
+      const medians = () => inGeneration((trx) => refreshMedianDurations(trx));
+      if (cache) {
+        const kept = cache;
+        await writing;
+        await writeHeldBack(kept, [medians()]);
+      } else await medians();
     },
   };
 }

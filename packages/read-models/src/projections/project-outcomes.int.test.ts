@@ -140,6 +140,8 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
     const log = outcomeLog();
     const live = 'rm_outcomes_live';
     const bulk = 'rm_outcomes_bulk';
+    // A rebuild whose kept state outgrows its bound after the first batch and goes on the live way.
+    const bounded = 'rm_outcomes_bounded';
     const rows = async (schema: string, table = 'project_outcome') =>
       (
         await sql
@@ -159,10 +161,23 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       const applier = bulkApplier(database.db, bulk);
       for (let i = 0; i < log.events.length; i += 50) await applier.apply(log.events.slice(i, i + 50));
       await applier.finish();
+      await createReadModelSchema(database.db, bounded, { deferIndexes: true });
+      let outgrownAt: bigint | undefined;
+      const small = bulkApplier(database.db, bounded, {
+        maxCachedRows: 1,
+        onOutgrown: (_rows, position) => {
+          outgrownAt = position;
+        },
+      });
+      for (let i = 0; i < log.events.length; i += 50) await small.apply(log.events.slice(i, i + 50));
+      await small.finish();
+      expect(small.indexed).toBe(true);
+      expect(outgrownAt).toBe(log.events[49]!.position);
     });
     afterAll(async () => {
       await dropReadModelSchema(database.db, live);
       await dropReadModelSchema(database.db, bulk);
+      await dropReadModelSchema(database.db, bounded);
       await database.drop();
     });
 
@@ -174,8 +189,16 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
         where table_schema = ${live} and table_name <> 'projection_checkpoint'
         order by table_name`.execute(database.db);
       expect(tables.length).toBeGreaterThan(10);
-      for (const { name } of tables)
+      for (const { name } of tables) {
         expect({ name, rows: await rows(bulk, name) }).toEqual({ name, rows: await rows(live, name) });
+        expect({ name, rows: await rows(bounded, name) }).toEqual({ name, rows: await rows(live, name) });
+      }
+      // The checkpoint counts every event once, whichever way each batch went.
+      for (const schema of [live, bulk, bounded]) {
+        const { rows: checkpoint } = await sql<{ events: string }>`
+          select events::text from ${sql.raw(schema)}.projection_checkpoint`.execute(database.db);
+        expect(Number(checkpoint[0]!.events), schema).toBe(log.events.length);
+      }
       const { rows: voided } = await sql<{ n: number }>`
         select count(*)::int as n from ${sql.raw(bulk)}.counted_entry where voided`.execute(database.db);
       expect(voided[0]!.n).toBeGreaterThan(5);

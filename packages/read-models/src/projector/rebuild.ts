@@ -19,6 +19,8 @@ export interface RebuildDeps {
   onProgress?: (done: number, position: bigint, total?: number) => void;
   /** Events per transaction. Default 5000. */
   batchSize?: number;
+  /** Cases and ledger entries kept in memory at most (default: by the heap's limit; see `bulkApplier`). */
+  maxCachedRows?: number;
   /**
    * How long the old generation outlives the swap, so a query process that has not yet
    * noticed the swap (it re-reads the pointer every second) still finds its tables. Default 5 s.
@@ -48,7 +50,18 @@ export async function rebuildReadModels(deps: RebuildDeps): Promise<{ events: nu
 
   let done = 0;
   let position = 0n;
-  const applier = bulkApplier(database.db, schema);
+  const applier = bulkApplier(database.db, schema, {
+    ...(deps.maxCachedRows !== undefined ? { maxCachedRows: deps.maxCachedRows } : {}),
+    onOutgrown: (keptRows, at) =>
+      logger.info(
+        {
+          keptRows,
+          position: at.toString(),
+          heapUsedMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+        },
+        'rebuild state outgrew memory: writing it and going on the live way, reading from the generation',
+      ),
+  });
   // Read the next batch while the current one is being applied.
   let next = store.readAll({ after: position, limit: batchSize });
   next.catch(() => {}); // awaited below; this only keeps a failure after an earlier one from going unhandled
@@ -75,7 +88,7 @@ export async function rebuildReadModels(deps: RebuildDeps): Promise<{ events: nu
   const loggedStarted = performance.now();
   await setReadModelSchemaLogged(database.db, schema);
   const indexesStarted = performance.now();
-  await createReadModelIndexes(database.db, schema);
+  if (!applier.indexed) await createReadModelIndexes(database.db, schema);
   await vacuumReadModelSchema(database.db, schema);
   logger.debug(
     {
