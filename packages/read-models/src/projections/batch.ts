@@ -210,6 +210,16 @@ function entryFromRow(row: Record<string, any>): Entry {
 
 const CASE_PREFIX = 'case-';
 
+/**
+ * Whether an event changes any read model: every event of a case stream does (the case's
+ * event count and chain head), elsewhere only the domain's own event types. The audit trail
+ * (`CaseRecordRead`) and other streams of the privacy layer feed none: the projector moves
+ * past them without a transaction.
+ */
+export function feedsReadModels(event: Pick<RecordedEvent, 'streamId' | 'type'>): boolean {
+  return event.streamId.startsWith(CASE_PREFIX) || isEventType(event.type);
+}
+
 // occurredAt carries the sender's offset; as UTC ISO text instants compare as strings.
 // Events are analysed one after another, so the last one's instant is all worth keeping (a
 // WeakMap of every event's cost a rebuild seconds of lookups and garbage collection).
@@ -727,7 +737,7 @@ export async function analyseBatch(
       continue;
     }
 
-    if (!knownType) continue;
+    if (!feedsReadModels(e)) continue;
     switch (event.type) {
       case 'OrganisationRegistered': {
         const d = event.data;

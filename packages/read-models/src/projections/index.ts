@@ -55,6 +55,21 @@ export async function applyEvents(
   return last.position;
 }
 
+/**
+ * Moves the checkpoint past `events` events up to `position` that feed no read model (see
+ * `feedsReadModels`), in the caller's transaction; a checkpoint already past it stays.
+ */
+export async function passEvents(
+  trx: ReadModelTrx,
+  schemaName: string,
+  passed: { position: bigint; events: number },
+): Promise<void> {
+  await enter(trx, schemaName);
+  await sql`update projection_checkpoint
+    set position = ${passed.position.toString()}, events = events + ${passed.events}, updated_at = now()
+    where id = 1 and position < ${passed.position.toString()}`.execute(trx);
+}
+
 async function setCheckpoint(trx: ReadModelTrx, position: bigint, events: number): Promise<void> {
   await sql`update projection_checkpoint
     set position = ${position.toString()}, events = events + ${events}, updated_at = now()

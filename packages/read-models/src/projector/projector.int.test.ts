@@ -145,6 +145,52 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       expect(await readCheckpoint(database)).toBe(position);
     });
 
+    it('passes events that feed no read model and writes the checkpoint past them soon after, and at stop', async () => {
+      const read = (i: number) => ({
+        eventId: randomUUID(),
+        type: 'CaseRecordRead',
+        occurredAt: `2026-03-12T10:0${i}:00+08:00`,
+        data: { caseId: CASE, purpose: 'review' },
+      });
+      let last = 0n;
+      for (let i = 0; i < 3; i++) last = (await store.append(`audit-${CASE}`, [read(i)])).events[0]!.position;
+      expect(await projector.waitFor(last, 10_000)).toBe(true);
+      const deadline = Date.now() + 5_000;
+      while ((await readCheckpoint(database)) < last && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await readCheckpoint(database)).toBe(last);
+      // Held back (a minute), the checkpoint past them moves with the next batch that feeds one.
+      await projector.stop();
+      projector = createProjector({ store, database, logger, batchSize: 4, passedCheckpointMs: 60_000 });
+      await projector.start();
+      for (let i = 0; i < 2; i++) last = (await store.append(`audit-${CASE}`, [read(i)])).events[0]!.position;
+      expect(await projector.waitFor(last, 10_000)).toBe(true);
+      expect(await readCheckpoint(database)).toBeLessThan(last);
+      const fed = await store.append(`case-${CASE}`, [visit('v-after-reads', '2026-03-12T11:00:00+08:00')]);
+      expect(await projector.waitFor(fed.events[0]!.position, 10_000)).toBe(true);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(18);
+      const pointer = await readPointer(database);
+      const counted = async () =>
+        Number(
+          (
+            await sql<{
+              events: string;
+            }>`select events::text from ${sql.raw(pointer!.schema)}.projection_checkpoint`.execute(
+              database.db,
+            )
+          ).rows[0]!.events,
+        );
+      const logLength = async () => (await store.readAll({ limit: 100_000 })).length;
+      expect(await counted()).toBe(await logLength());
+      // Passed just before a stop: the stop writes it.
+      const lastRead = (await store.append(`audit-${CASE}`, [read(4)])).events[0]!.position;
+      expect(await projector.waitFor(lastRead, 10_000)).toBe(true);
+      await projector.stop();
+      expect(await readCheckpoint(database)).toBe(lastRead);
+      expect(await counted()).toBe(await logLength());
+    });
+
     it('resumes after a stop from the checkpoint, counting nothing twice', async () => {
       await projector.stop();
       const appended = await store.append(`case-${CASE}`, [
@@ -153,12 +199,12 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       projector = createProjector({ store, database, logger, batchSize: 4 });
       await projector.start();
       expect(await projector.waitFor(appended.events[0]!.position, 10_000)).toBe(true);
-      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(18);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(19);
       const events = await store.readStream(`case-${CASE}`);
       expect(await getCaseSummary(projector.readModels(), CASE)).toMatchObject({
         eventCount: events.length,
         chainHead: events.at(-1)?.hash,
-        counts: { visits: 5 },
+        counts: { visits: 6 },
       });
     });
 
@@ -175,7 +221,7 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       }
       expect(await readCheckpoint(database)).toBe(head);
       expect(projector.position).toBe(head);
-      expect((await getServiceInstances(await readModelsFor(database), {})).total).toBe(18);
+      expect((await getServiceInstances(await readModelsFor(database), {})).total).toBe(19);
       await dropReadModelSchema(database.db, old!.schema);
     });
 
@@ -197,7 +243,7 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
         modelVersion: READ_MODEL_VERSION,
       });
       expect(projector.position).toBe(await store.headPosition());
-      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(18);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(19);
     });
   },
 );

@@ -2,7 +2,8 @@ import type { EventStore, RecordedEvent, Subscription } from '@fengcheng/event-s
 import type { Database, Logger } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
 import { READ_MODEL_VERSION } from '../migrations';
-import { applyEvents } from '../projections';
+import { applyEvents, passEvents } from '../projections';
+import { feedsReadModels } from '../projections/batch';
 import {
   checkpointOf,
   ensureReadModels,
@@ -19,6 +20,8 @@ export interface ProjectorDeps {
   logger: Logger;
   /** Largest batch per transaction. Default 2000 (a quiet log still yields small batches). */
   batchSize?: number;
+  /** How soon the checkpoint past events that feed no read model is written. Default 100 ms. */
+  passedCheckpointMs?: number;
 }
 
 export interface Projector {
@@ -37,6 +40,13 @@ class GenerationChanged extends Error {
 }
 
 const RETRY_MS = 1000;
+/**
+ * Batches that feed no read model (the audit trail every reviewer's read appends) are passed
+ * without a transaction; their checkpoint is written at most this long after, with the next
+ * batch that does feed one or at stop. A `minPosition` on such an event waits this long at
+ * worst; a crash before the write makes the projector read them again, to no effect.
+ */
+const PASSED_CHECKPOINT_MS = 100;
 // An idle projector would otherwise notice a rebuild's swap only with the next event.
 const GENERATION_CHECK_MS = 1000;
 
@@ -68,15 +78,59 @@ export function createProjector(deps: ProjectorDeps): Projector {
     }
   };
 
-  const handle = async (events: RecordedEvent[]) => {
-    const checkpoint = await database.db.transaction().execute(async (trx) => {
+  // Events passed over since the checkpoint was last written (see PASSED_CHECKPOINT_MS).
+  let passed: { position: bigint; events: number } | null = null;
+  let passedTimer: NodeJS.Timeout | null = null;
+  // Batches and the passed events' checkpoint are written one at a time.
+  let writing: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = writing.then(work, work);
+    writing = run.catch(() => {});
+    return run;
+  };
+  const inGeneration = <T>(work: (trx: Parameters<typeof applyEvents>[0]) => Promise<T>) =>
+    database.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ schema_name: string }>`
         select schema_name from ${pointerTable(database)} where id = 1 for share`.execute(trx);
       if (rows[0]?.schema_name !== schema) throw new GenerationChanged(rows[0]?.schema_name);
-      return applyEvents(trx, schema, events);
+      return work(trx);
     });
-    reach(checkpoint);
-    logger.debug({ events: events.length, position: checkpoint.toString() }, 'batch projected');
+  const writePassed = () =>
+    serially(async () => {
+      if (passedTimer) clearTimeout(passedTimer);
+      passedTimer = null;
+      const pending = passed;
+      if (!pending) return;
+      await inGeneration((trx) => passEvents(trx, schema, pending));
+      if (passed === pending) passed = null;
+    });
+
+  const handle = async (events: RecordedEvent[]) => {
+    const last = events.at(-1);
+    if (!last) return;
+    if (!events.some(feedsReadModels)) {
+      passed = { position: last.position, events: (passed?.events ?? 0) + events.length };
+      reach(last.position);
+      passedTimer ??= setTimeout(() => {
+        writePassed().catch((error: unknown) => {
+          // A swap moved the projector on; otherwise the next batch or the next pass writes it.
+          if (!(error instanceof GenerationChanged))
+            logger.warn({ err: error }, 'could not write the checkpoint past unprojected events');
+        });
+      }, deps.passedCheckpointMs ?? PASSED_CHECKPOINT_MS);
+      return;
+    }
+    const checkpoint = await serially(() =>
+      inGeneration(async (trx) => {
+        const pending = passed;
+        if (pending) await passEvents(trx, schema, pending);
+        const reached = await applyEvents(trx, schema, events);
+        return { reached, pending };
+      }),
+    );
+    if (checkpoint.pending && passed === checkpoint.pending) passed = null;
+    reach(checkpoint.reached);
+    logger.debug({ events: events.length, position: checkpoint.reached.toString() }, 'batch projected');
   };
 
   const follow = async () => {
@@ -84,6 +138,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
     const position0 = await checkpointOf(database.db, pointer.schema);
     if (stopped) return;
     schema = pointer.schema;
+    passed = null;
     resolver?.swapped(schema);
     reach(position0);
     logger.info({ schema, position: position.toString() }, 'projector following the event log');
@@ -157,6 +212,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
       const current = subscription;
       subscription = null;
       await current?.stop();
+      await writePassed().catch(() => {});
       for (const waiter of waiters) waiter.resolve(position >= waiter.position);
       waiters.clear();
     },
