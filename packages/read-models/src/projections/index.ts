@@ -65,15 +65,19 @@ export async function passEvents(
   passed: { position: bigint; events: number },
 ): Promise<void> {
   await enter(trx, schemaName);
-  await sql`update projection_checkpoint
-    set position = ${passed.position.toString()}, events = events + ${passed.events}, updated_at = now()
-    where id = 1 and position < ${passed.position.toString()}`.execute(trx);
+  await setCheckpoint(trx, passed.position, passed.events, { onlyForward: true });
 }
 
-async function setCheckpoint(trx: ReadModelTrx, position: bigint, events: number): Promise<void> {
+/** Sets the checkpoint and counts `events` more; `onlyForward` leaves one already at or past `position`. */
+async function setCheckpoint(
+  trx: ReadModelTrx,
+  position: bigint,
+  events: number,
+  { onlyForward = false } = {},
+): Promise<void> {
   await sql`update projection_checkpoint
     set position = ${position.toString()}, events = events + ${events}, updated_at = now()
-    where id = 1`.execute(trx);
+    where id = 1${onlyForward ? sql` and position < ${position.toString()}` : sql``}`.execute(trx);
 }
 
 /** Options of `bulkApplier`. */
@@ -118,7 +122,8 @@ export function bulkApplier(db: Kysely<any>, schemaName: string, options: BulkAp
   const outgrown = (kept: StateCache) => {
     const rows = kept.cases.size + kept.entries.size;
     if (options.maxCachedRows !== undefined) return rows > options.maxCachedRows;
-    return process.memoryUsage().heapUsed > CACHE_HEAP_SHARE * getHeapStatistics().heap_size_limit;
+    const heap = getHeapStatistics();
+    return heap.used_heap_size > CACHE_HEAP_SHARE * heap.heap_size_limit;
   };
   /** Writes what the kept state held back, so the generation answers the live path's reads. */
   const writeHeldBack = async (kept: StateCache, alongside: Array<Promise<void>> = []) => {
