@@ -42,6 +42,18 @@ describe('http platform', () => {
       },
       async (request) => ({ n: request.body.n, keyId: request.auth?.keyId ?? '' }),
     );
+    // Answers that carry more than their schema says (or something else entirely).
+    app.get(
+      '/v1/leaky',
+      { schema: { response: { 200: z.object({ rows: z.array(z.object({ id: z.string() })) }) } } },
+      async (request) => {
+        // What a handler that builds its answer loosely (from database rows, say) could return.
+        const loose: unknown = (request.query as { bad?: string }).bad
+          ? { rows: [{ id: 7 }] }
+          : { rows: [{ id: 'a', phone: '13800000000' }], secret: 'x' };
+        return loose as { rows: Array<{ id: string }> };
+      },
+    );
     app.get('/v1/boom', { schema: { response: { 200: z.object({}) } } }, async () => {
       throw new Error('secret connection string postgres://u:p@h');
     });
@@ -281,6 +293,15 @@ describe('http platform', () => {
     expect(response.json().code).toBe('INTERNAL');
     expect(response.json().detail).toBe('Internal error');
     expect(response.body).not.toContain('postgres://');
+  });
+
+  it('answers only what the response schema names, and a 500 for an answer that does not fit it', async () => {
+    const stripped = await app.inject({ method: 'GET', url: '/v1/leaky', headers: admin });
+    expect(stripped.statusCode).toBe(200);
+    expect(stripped.json()).toEqual({ rows: [{ id: 'a' }] });
+    const wrong = await app.inject({ method: 'GET', url: '/v1/leaky?bad=1', headers: admin });
+    expect(wrong.statusCode).toBe(500);
+    expect(wrong.json().code).toBe('INTERNAL');
   });
 
   it('serves the OpenAPI document, Swagger UI and Prometheus metrics without a key', async () => {

@@ -8,17 +8,19 @@ import type { Logger } from '@fengcheng/platform';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifySerializerCompiler,
   LogController,
   type RawServerDefault,
 } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
-  serializerCompiler,
+  ResponseSerializationError,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { safeParse } from 'zod/v4/core';
 import { authenticateHook } from './auth/authenticate';
 import type { KeyStore } from './auth/key-store';
 import { httpRequestDuration, metricsRegistry } from './metrics';
@@ -79,6 +81,26 @@ export function parseRateLimit(value: string | undefined): RateLimit | false {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const PUBLIC = { public: true, rateLimit: false } as const;
+
+/**
+ * Every answer is checked against its route's response schema on the way out (what is not in
+ * the schema is stripped: no field reaches a caller by accident), then written as JSON. The
+ * library's own serializer checks with zod's `encode`, which skips zod's compiled object
+ * checks: 2.6 ms for a county's 1,252 workload rows, where `parse` takes 0.5 ms. The two
+ * agree for schemas without codecs or transforms, and no response schema has one.
+ */
+const checkedJson: FastifySerializerCompiler<z.ZodType | { properties: z.ZodType }> = ({
+  schema: given,
+  method,
+  url,
+}) => {
+  const schema = given instanceof z.ZodType ? given : given.properties;
+  return (data) => {
+    const result = safeParse(schema, data);
+    if (result.error) throw new ResponseSerializationError(method, url, { cause: result.error });
+    return JSON.stringify(result.data);
+  };
+};
 
 /** What helmet's plugin would send with `HELMET_OPTIONS`: no route asks for another policy. */
 export const HELMET_OPTIONS = {
@@ -141,7 +163,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(checkedJson);
   app.decorateRequest('auth', null);
   // Every body this API takes is JSON; anything else is 415, not a string handed to a route.
   app.removeContentTypeParser('text/plain');

@@ -246,6 +246,28 @@ export async function vacuumReadModelSchema(db: Kysely<any>, schemaName: string)
   for (const { relname } of rows) await sql.raw(`vacuum (analyze) ${schemaName}.${relname}`).execute(db);
 }
 
+/**
+ * Vacuums and analyses the tables of a live generation that have changed enough since their
+ * last vacuum or analysis, by autovacuum's default thresholds (analyse past 50 + 10% of the
+ * rows changed; vacuum past 1,000 + 20% inserted or 50 + 20% dead). Autovacuum does this on a
+ * server where it is on; where it is off, and in PGlite, which has none, nothing else would:
+ * a projector-filled generation kept the planner's guesses for empty tables (a county's
+ * workloads took 1.8 s instead of 20 ms at 10× Yinchuan) and its index-only scans read the
+ * heap. Returns the tables it vacuumed.
+ */
+export async function tendReadModelSchema(db: Kysely<any>, schemaName: string): Promise<string[]> {
+  assertSchemaName(schemaName);
+  const { rows } = await sql<{ relname: string }>`
+    select relname from pg_stat_user_tables
+    where schemaname = ${schemaName}
+      and (n_mod_since_analyze > 50 + 0.1 * n_live_tup
+        or n_ins_since_vacuum > 1000 + 0.2 * n_live_tup
+        or n_dead_tup > 50 + 0.2 * n_live_tup)
+    order by relname`.execute(db);
+  for (const { relname } of rows) await sql.raw(`vacuum (analyze) ${schemaName}.${relname}`).execute(db);
+  return rows.map((row) => row.relname);
+}
+
 /** Drops one generation's schema and everything in it. */
 export async function dropReadModelSchema(db: Kysely<any>, schemaName: string): Promise<void> {
   assertSchemaName(schemaName);

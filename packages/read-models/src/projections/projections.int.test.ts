@@ -76,6 +76,9 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       expect(await getWorkerWorkloads(db, { region: '640104', now })).toEqual([w1]);
       expect(await getWorkerWorkloads(db, { region: '640104', organisationId: ORG, now })).toEqual([w1]);
       expect(await getWorkerWorkloads(db, { region: '640105', now })).toEqual([]);
+      expect(await getWorkerWorkloads(db, { targetGroup: 'elderly', now })).toEqual([w1]);
+      expect(await getWorkerWorkloads(db, { projectId: PROJECT, now })).toEqual([w1]);
+      expect(await getWorkerWorkloads(db, { targetGroup: 'child', now })).toEqual([]);
     });
 
     it('counts service instances by the counting rule, on CST days, at every dimension', async () => {

@@ -245,5 +245,31 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       expect(projector.position).toBe(await store.headPosition());
       expect((await getServiceInstances(projector.readModels(), {})).total).toBe(19);
     });
+
+    it('vacuums and analyses the tables it has changed enough, with or without autovacuum', async () => {
+      await projector.stop();
+      projector = createProjector({ store, database, logger, tendMs: 20 });
+      await projector.start();
+      const { schema } = (await readPointer(database))!;
+      const stats = async () =>
+        (
+          await sql<{ analysed: boolean; changed: number }>`
+            select last_analyze is not null as analysed, n_mod_since_analyze::int as changed
+            from pg_stat_user_tables where schemaname = ${schema} and relname = 'counted_entry'`.execute(
+            database.db,
+          )
+        ).rows[0];
+      const visits = Array.from({ length: 80 }, (_, i) =>
+        visit(`v-many-${i}`, `2026-03-14T0${Math.floor(i / 10)}:${String(i % 10).padStart(2, '0')}:00+08:00`),
+      );
+      const appended = await store.append(`case-${CASE}`, visits);
+      expect(await projector.waitFor(appended.events.at(-1)!.position, 10_000)).toBe(true);
+      const deadline = Date.now() + 10_000;
+      while (!(await stats())?.analysed && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await stats()).toEqual({ analysed: true, changed: 0 });
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(99);
+    });
   },
 );

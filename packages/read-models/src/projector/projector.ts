@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent, Subscription } from '@fengcheng/event-store';
 import type { Database, Logger } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
-import { READ_MODEL_VERSION } from '../migrations';
+import { READ_MODEL_VERSION, tendReadModelSchema } from '../migrations';
 import { applyEvents, passEvents } from '../projections';
 import { feedsReadModels } from '../projections/batch';
 import {
@@ -22,6 +22,8 @@ export interface ProjectorDeps {
   batchSize?: number;
   /** How soon the checkpoint past events that feed no read model is written. Default 100 ms. */
   passedCheckpointMs?: number;
+  /** How often the generation's changed tables are vacuumed and analysed. Default 10 s. */
+  tendMs?: number;
 }
 
 export interface Projector {
@@ -49,6 +51,8 @@ const RETRY_MS = 1000;
 const PASSED_CHECKPOINT_MS = 100;
 // An idle projector would otherwise notice a rebuild's swap only with the next event.
 const GENERATION_CHECK_MS = 1000;
+/** See `tendReadModelSchema`: planner statistics that follow the tables as they grow. */
+const TEND_MS = 10_000;
 
 /**
  * Follows the event log into the read models. Each batch's change and checkpoint commit in
@@ -65,6 +69,8 @@ export function createProjector(deps: ProjectorDeps): Projector {
   let stopped = true;
   let retryTimer: NodeJS.Timeout | null = null;
   let generationTimer: NodeJS.Timeout | null = null;
+  let tendTimer: NodeJS.Timeout | null = null;
+  let tending: Promise<void> | null = null;
   let switching = false;
   const waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void }>();
 
@@ -184,6 +190,26 @@ export function createProjector(deps: ProjectorDeps): Projector {
     }
   };
 
+  // Beside the batches, on a connection of its own: a vacuum takes no lock that a write waits for.
+  const tend = () => {
+    if (stopped || tending || !schema) return;
+    const started = performance.now();
+    const generation = schema;
+    tending = tendReadModelSchema(database.db, generation)
+      .then((tables) => {
+        if (tables.length > 0)
+          logger.info(
+            { schema: generation, tables, ms: Math.round(performance.now() - started) },
+            'read-model tables vacuumed and analysed',
+          );
+      })
+      // A rebuild may have dropped the generation meanwhile; the next round tends the new one.
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not vacuum the read models'))
+      .finally(() => {
+        tending = null;
+      });
+  };
+
   return {
     async start() {
       if (!stopped) return;
@@ -204,11 +230,15 @@ export function createProjector(deps: ProjectorDeps): Projector {
         );
       }, GENERATION_CHECK_MS);
       generationTimer.unref();
+      tendTimer = setInterval(tend, deps.tendMs ?? TEND_MS);
+      tendTimer.unref();
     },
     async stop() {
       stopped = true;
       if (retryTimer) clearTimeout(retryTimer);
       if (generationTimer) clearInterval(generationTimer);
+      if (tendTimer) clearInterval(tendTimer);
+      await tending;
       const current = subscription;
       subscription = null;
       await current?.stop();
