@@ -339,6 +339,14 @@ async function loadKnown(trx: ReadModelTrx, events: RecordedEvent[]) {
  * Works out a batch's changes. Reads only, nothing is written; with a `cache` (a rebuild)
  * it reads nothing either, and leaves the batch's outcome in the cache.
  */
+/**
+ * A rebuild analyses a batch while the previous one is being written (`bulkApplier`). That
+ * write is a chain of statements, and each next one is sent only when the event loop turns:
+ * analysing a whole batch in one go held it until the batch was done, and the two ran one
+ * after the other. The loop turns after this many events.
+ */
+const EVENTS_PER_TURN = 250;
+
 export async function analyseBatch(
   trx: ReadModelTrx,
   events: RecordedEvent[],
@@ -594,7 +602,12 @@ export async function analyseBatch(
     if (entry.kind === 'visit' && entry.case_id !== null) casesNeedingLastVisit.add(entry.case_id);
   };
 
+  let sinceTurn = 0;
   for (const e of events) {
+    if (cache && ++sinceTurn === EVENTS_PER_TURN) {
+      sinceTurn = 0;
+      await new Promise(setImmediate);
+    }
     const knownType = isEventType(e.type);
     const event = { type: e.type, data: e.data } as DomainEvent;
 
