@@ -55,6 +55,7 @@ export type {
   ProjectTable,
   ReadModelDatabase,
   RegionSummaryTable,
+  ServiceInstanceCountyMonthlyTable,
   ServiceInstanceDailyTable,
   ServiceInstanceMonthlyTable,
   ServiceInstanceRegionMonthlyTable,

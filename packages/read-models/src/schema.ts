@@ -143,6 +143,16 @@ export interface ServiceInstanceRegionMonthlyTable {
   service_instances: number;
 }
 
+/** Month × county × groups × services: the city- and county-level roll-ups. */
+export interface ServiceInstanceCountyMonthlyTable {
+  month: Day;
+  /** The first 6 digits of the community code. */
+  county_code: string;
+  target_mask: number;
+  service_mask: number;
+  service_instances: number;
+}
+
 /** Referral and resource figures of cases by day, for per-project outcomes over a period. */
 export interface CaseActivityDailyTable {
   day: Day;
@@ -212,6 +222,7 @@ export interface ReadModelDatabase {
   counted_entry: CountedEntryTable;
   service_instance_monthly: ServiceInstanceMonthlyTable;
   service_instance_region_monthly: ServiceInstanceRegionMonthlyTable;
+  service_instance_county_monthly: ServiceInstanceCountyMonthlyTable;
   service_instance_daily: ServiceInstanceDailyTable;
   case_activity_daily: CaseActivityDailyTable;
   project_outcome: ProjectOutcomeTable;

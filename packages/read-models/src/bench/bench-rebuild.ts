@@ -15,6 +15,7 @@ const TABLES = [
   'counted_entry',
   'service_instance_monthly',
   'service_instance_region_monthly',
+  'service_instance_county_monthly',
   'service_instance_daily',
   'case_activity_daily',
   'project_outcome',

@@ -144,6 +144,16 @@ export interface AnalysedBatch {
       service_instances: number;
     }
   >;
+  countyMonthly: Map<
+    string,
+    {
+      month: string;
+      county_code: string;
+      target_mask: number;
+      service_mask: number;
+      service_instances: number;
+    }
+  >;
   daily: Map<string, { organisation_id: string; day: string; service_instances: number }>;
   /** Change to each project's outcome figures, for every project a case or entry of the batch touched. */
   outcomes: Map<string, OutcomeDelta>;
@@ -273,7 +283,10 @@ export interface StateCache {
   voided: string[];
 }
 
-export type ServiceInstanceSums = Pick<AnalysedBatch, 'monthly' | 'regionMonthly' | 'daily'>;
+export type ServiceInstanceSums = Pick<
+  AnalysedBatch,
+  'monthly' | 'regionMonthly' | 'countyMonthly' | 'daily'
+>;
 
 export function emptyStateCache(): StateCache {
   return {
@@ -283,7 +296,7 @@ export function emptyStateCache(): StateCache {
     organisations: new Map(),
     workers: new Map(),
     visitsByCase: new Map(),
-    sums: { monthly: new Map(), regionMonthly: new Map(), daily: new Map() },
+    sums: { monthly: new Map(), regionMonthly: new Map(), countyMonthly: new Map(), daily: new Map() },
     voided: [],
   };
 }
@@ -368,6 +381,7 @@ export async function analyseBatch(
     regions: new Map(),
     monthly: new Map(),
     regionMonthly: new Map(),
+    countyMonthly: new Map(),
     daily: new Map(),
     outcomes: new Map(),
     durationsChanged: new Set(),
@@ -410,6 +424,17 @@ export async function analyseBatch(
       sums.regionMonthly.set(regionKey, {
         month,
         township_code: township,
+        target_mask: entry.target_mask,
+        service_mask: entry.service_mask,
+        service_instances: n,
+      });
+    const countyKey = `${month}|${county}|${masks}`;
+    const countyRow = sums.countyMonthly.get(countyKey);
+    if (countyRow) countyRow.service_instances += n;
+    else
+      sums.countyMonthly.set(countyKey, {
+        month,
+        county_code: county,
         target_mask: entry.target_mask,
         service_mask: entry.service_mask,
         service_instances: n,

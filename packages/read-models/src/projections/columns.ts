@@ -92,6 +92,13 @@ export const COLUMN_TYPES = {
     service_mask: 'integer',
     service_instances: 'integer',
   },
+  service_instance_county_monthly: {
+    month: 'date',
+    county_code: 'text',
+    target_mask: 'integer',
+    service_mask: 'integer',
+    service_instances: 'integer',
+  },
   service_instance_daily: {
     organisation_id: 'text',
     day: 'date',

@@ -131,7 +131,7 @@ export function bulkApplier(db: Kysely<any>, schemaName: string, options: BulkAp
     // Nobody reads the generation before the swap: the three service-instance tables and the
     // earlier batches' voids (and at the end the projects' medians) are written side by side.
     await Promise.all([
-      ...(['monthly', 'regionMonthly', 'daily'] as const).map((name) =>
+      ...(['monthly', 'regionMonthly', 'countyMonthly', 'daily'] as const).map((name) =>
         inGeneration((trx) => writeServiceInstanceSums(trx, { [name]: kept.sums[name] }, 'empty')),
       ),
       inGeneration((trx) => markVoided(trx, kept.voided)),

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AnalysedBatch, ReadModelTrx } from './batch';
+import type { ReadModelTrx, ServiceInstanceSums } from './batch';
 import { defineProjection } from './projection';
 import { insertAll, insertIgnoring, upsertAdding } from './write';
 
@@ -40,7 +40,7 @@ const CHUNK = 20_000;
  */
 export async function writeServiceInstanceSums(
   trx: ReadModelTrx,
-  sums: Partial<Pick<AnalysedBatch, 'monthly' | 'regionMonthly' | 'daily'>>,
+  sums: Partial<ServiceInstanceSums>,
   into: 'existing' | 'empty' = 'existing',
 ): Promise<void> {
   const masks = ['target_mask', 'service_mask'];
@@ -51,6 +51,7 @@ export async function writeServiceInstanceSums(
       sums.monthly,
     ],
     ['service_instance_region_monthly', ['month', 'township_code', ...masks], sums.regionMonthly],
+    ['service_instance_county_monthly', ['month', 'county_code', ...masks], sums.countyMonthly],
     ['service_instance_daily', ['organisation_id', 'day'], sums.daily],
   ] as const;
   for (const [table, keys, rows] of tables) {

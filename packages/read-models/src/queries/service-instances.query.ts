@@ -55,7 +55,14 @@ const KEY_SQL = {
   organisation: sql<string>`organisation_id`,
 } as const;
 
-/** Keys over `service_instance_region_monthly` (townships) and `service_instance_monthly` (counties). */
+/**
+ * Keys over `service_instance_county_monthly` and `service_instance_region_monthly` (townships),
+ * and over `service_instance_monthly` (counties, by project and organisation).
+ */
+const COUNTY_MONTHLY_KEY_SQL = {
+  month: sql<string>`to_char(month, 'YYYY-MM')`,
+  county: sql<string>`rpad(county_code, 12, '0')`,
+} as const;
 const REGION_MONTHLY_KEY_SQL = {
   month: sql<string>`to_char(month, 'YYYY-MM')`,
   county: sql<string>`rpad(left(township_code, 6), 12, '0')`,
@@ -116,7 +123,9 @@ async function sums(
     groupBy === 'organisation';
   const [table, region, monthlyKey] = byProject
     ? (['service_instance_monthly', 'county_code', keyOf(MONTHLY_KEY_SQL)] as const)
-    : (['service_instance_region_monthly', 'township_code', keyOf(REGION_MONTHLY_KEY_SQL)] as const);
+    : prefix.length <= 6 && groupBy !== 'township'
+      ? (['service_instance_county_monthly', 'county_code', keyOf(COUNTY_MONTHLY_KEY_SQL)] as const)
+      : (['service_instance_region_monthly', 'township_code', keyOf(REGION_MONTHLY_KEY_SQL)] as const);
   if (groupBy === 'day' && prefix === '' && !filters.targetGroup && !filters.service && !filters.projectId) {
     return db
       .selectFrom('service_instance_daily')
