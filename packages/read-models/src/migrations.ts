@@ -81,8 +81,8 @@ function tables(s: string): string[] {
     // sort of the whole wide table that spilled to disk at scale.
     `create index on ${s}.case_summary (project_id) include (status, opened_day, closed_day, opened_at, closed_at, closure_reason, goal_attainment, assessments, first_assessment_score, latest_assessment_score, community_code, target_mask)`,
     `create index on ${s}.case_summary (worker_id)`,
-    // Workloads in a region read their cases' figures from this index alone.
-    `create index on ${s}.case_summary (community_code text_pattern_ops) include (worker_id, status, risk_level, last_visit_at, opened_at, referrals_open, target_mask, project_id)`,
+    // Workloads and filtered summaries of a region read their cases' figures from this index alone.
+    `create index on ${s}.case_summary (community_code text_pattern_ops) include (worker_id, status, risk_level, last_visit_at, opened_at, referrals_open, target_mask, project_id, organisation_id, opened_day, closed_day)`,
     `create table ${s}.counted_entry (
       event_id uuid not null,
       kind text not null,
