@@ -22,7 +22,10 @@ export interface ProjectorDeps {
   batchSize?: number;
   /** How soon the checkpoint past events that feed no read model is written. Default 100 ms. */
   passedCheckpointMs?: number;
-  /** How often the generation's changed tables are vacuumed and analysed. Default 10 s. */
+  /**
+   * How often the generation's changed tables are vacuumed and analysed once the projector is
+   * idle (nothing projected for as long); while it is busy, six times as long. Default 10 s.
+   */
   tendMs?: number;
 }
 
@@ -71,6 +74,8 @@ export function createProjector(deps: ProjectorDeps): Projector {
   let generationTimer: NodeJS.Timeout | null = null;
   let tendTimer: NodeJS.Timeout | null = null;
   let tending: Promise<void> | null = null;
+  let lastProjectedAt = 0;
+  let lastTendedAt = performance.now();
   let switching = false;
   const waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void }>();
 
@@ -136,6 +141,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
     );
     if (checkpoint.pending && passed === checkpoint.pending) passed = null;
     reach(checkpoint.reached);
+    lastProjectedAt = performance.now();
     logger.debug({ events: events.length, position: checkpoint.reached.toString() }, 'batch projected');
   };
 
@@ -191,9 +197,14 @@ export function createProjector(deps: ProjectorDeps): Projector {
   };
 
   // Beside the batches, on a connection of its own: a vacuum takes no lock that a write waits for.
+  // PGlite has one connection, so a vacuum there holds the batches up: while the projector is
+  // busy (a load of Yinchuan ×1: 5% slower with a vacuum every 10 s) it tends less often.
+  const tendMs = deps.tendMs ?? TEND_MS;
   const tend = () => {
-    if (stopped || tending || !schema) return;
     const started = performance.now();
+    const busy = started - lastProjectedAt < tendMs;
+    if (stopped || tending || !schema || (busy && started - lastTendedAt < 6 * tendMs)) return;
+    lastTendedAt = started;
     const generation = schema;
     tending = tendReadModelSchema(database.db, generation)
       .then((tables) => {
@@ -230,7 +241,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
         );
       }, GENERATION_CHECK_MS);
       generationTimer.unref();
-      tendTimer = setInterval(tend, deps.tendMs ?? TEND_MS);
+      tendTimer = setInterval(tend, tendMs);
       tendTimer.unref();
     },
     async stop() {
