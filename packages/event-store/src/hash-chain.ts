@@ -64,18 +64,72 @@ function serialize(value: unknown, depth: number): string | undefined {
     }
     return `${out}]`;
   }
-  // Default sort compares UTF-16 code units, as RFC 8785 orders keys.
-  const keys = Object.keys(object).sort();
+  const keys = Object.keys(object);
+  if (keys.length === 0) return '{}';
+  const shape = shapeOf(keys);
   let out = '{';
   let first = true;
-  for (const key of keys) {
-    const member = serialize(object[key], depth + 1);
+  for (let i = 0; i < shape.sorted.length; i++) {
+    const member = serialize(object[shape.sorted[i] as string], depth + 1);
     if (member === undefined) continue;
-    out += first ? '' : ',';
-    out += `${serializeString(key)}:${member}`;
+    // A key is checked where it is written, as before: one whose member is skipped may be anything.
+    if (shape.loneSurrogates) serializeString(shape.sorted[i] as string);
+    out += (first ? shape.head[i] : shape.next[i]) + member;
     first = false;
   }
   return `${out}}`;
+}
+
+/** An object's keys in the order RFC 8785 writes them, with each key's `"key":` and `,"key":` text. */
+interface Shape {
+  /** The keys as Object.keys lists them: what an object is matched against. */
+  keys: readonly string[];
+  sorted: readonly string[];
+  head: readonly string[];
+  next: readonly string[];
+  /** Some key holds a lone surrogate: writing it must throw. */
+  loneSurrogates: boolean;
+}
+
+/**
+ * Known shapes by first key. Events of one type have objects of the same few shapes, so
+ * sorting their keys and quoting each key again for every object (a fifth of the garbage
+ * of an append) is work done once. Bounded: past the limits a shape is sorted every time.
+ */
+const shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+const MAX_SHAPES = 2_000;
+const MAX_SHAPE_KEYS = 64;
+
+function shapeOf(keys: string[]): Shape {
+  const candidates = shapes.get(keys[0] as string);
+  if (candidates) {
+    for (const shape of candidates) {
+      if (sameKeys(shape.keys, keys)) return shape;
+    }
+  }
+  // Default sort compares UTF-16 code units, as RFC 8785 orders keys.
+  const sorted = [...keys].sort();
+  const head = sorted.map((key) => `${JSON.stringify(key)}:`);
+  const shape: Shape = {
+    keys,
+    sorted,
+    head,
+    next: head.map((text) => `,${text}`),
+    loneSurrogates: sorted.some((key) => SURROGATE.test(key) && LONE_SURROGATE.test(key)),
+  };
+  if (shapeCount < MAX_SHAPES && keys.length <= MAX_SHAPE_KEYS) {
+    if (candidates) candidates.push(shape);
+    else shapes.set(keys[0] as string, [shape]);
+    shapeCount++;
+  }
+  return shape;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The reference implementation, for tests that hold `canonicalJson` to it. */

@@ -49,6 +49,34 @@ describe('canonical JSON', () => {
     );
   });
 
+  it('matches the canonicalize package on many objects of a few shapes, whatever their key order', () => {
+    // Objects of one shape reuse its sorted keys: the same keys in another order, a skipped
+    // (undefined) member or a key with a lone surrogate must still come out as the package writes them.
+    const keys = fc.constantFrom('a', 'b', 'B', 'é', '\u20ac', '\ud83d\ude00', 'data', '10', '2', '\udc00');
+    const member = fc.oneof(fc.jsonValue(), fc.constant(undefined));
+    const shaped = fc
+      .uniqueArray(fc.tuple(keys, member), { selector: ([key]) => key, maxLength: 6 })
+      .map((entries) => Object.fromEntries(entries));
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(shaped, fc.array(shaped, { maxLength: 3 })), { maxLength: 20 }),
+        (values) => {
+          for (const value of values) {
+            let expected: string | undefined;
+            try {
+              expected = referenceCanonicalJson(value);
+            } catch {
+              expect(() => canonicalJson(value)).toThrow('Lone surrogate');
+              continue;
+            }
+            expect(canonicalJson(value)).toBe(expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it('orders keys by UTF-16 code units and writes numbers the ECMAScript way', () => {
     expect(canonicalJson({ b: 1, a: [1e21, 0.1, -0, 'é'], '\u20ac': true, '\ud83d\ude00': null })).toBe(
       '{"a":[1e+21,0.1,0,"é"],"b":1,"€":true,"😀":null}',
