@@ -231,13 +231,15 @@ export function chainEvent(
 ): { canonical: string; hash: string } {
   const { event, parts } = prepared;
   // Keys in RFC 8785 order: data, eventId, metadata, occurredAt, prevHash, recordedAt, source, streamId, type, version.
-  const canonical =
-    `{"data":${parts.data},"eventId":${serializeString(event.eventId)},"metadata":${parts.metadata},` +
+  // The hash covers prevHash + canonical: that text is made flat once, for the hash, and the
+  // canonical text is a slice of it (V8 shares the characters), not a second copy.
+  const hashed =
+    `${place.prevHash}{"data":${parts.data},"eventId":${serializeString(event.eventId)},"metadata":${parts.metadata},` +
     `"occurredAt":${serializeString(event.occurredAt)},"prevHash":${serializeString(place.prevHash)},` +
     `"recordedAt":${serializeString(place.recordedAt)},"source":${parts.source},` +
     `"streamId":${serializeString(prepared.streamId)},"type":${serializeString(event.type)},` +
     `"version":${canonicalJson(place.version)}}`;
-  return { canonical, hash: sha256hex(place.prevHash + canonical) };
+  return { canonical: hashed.slice(place.prevHash.length), hash: sha256hex(hashed) };
 }
 
 /**
