@@ -168,23 +168,38 @@ export function computeEventHash(event: HashedEvent): string {
 }
 
 /** A new event with the canonical JSON of its parts computed once, for fingerprint and hash alike. */
-export interface PreparedEvent {
-  event: NewEvent;
-  streamId: string;
-  metadata: Record<string, unknown>;
-  source: { system: string; recordId: string } | null;
+export class PreparedEvent {
+  #fingerprint: string | undefined;
+
+  constructor(
+    readonly event: NewEvent,
+    readonly streamId: string,
+    readonly metadata: Record<string, unknown>,
+    readonly source: { system: string; recordId: string } | null,
+    /** Canonical JSON of the parts both the fingerprint and the hash cover. */
+    readonly parts: { data: string; metadata: string; source: string },
+  ) {}
+
   /** Computed on first use: only a retry or a conflict needs it. */
-  readonly fingerprint: string;
-  /** Canonical JSON of the parts both the fingerprint and the hash cover. */
-  readonly parts: { data: string; metadata: string; source: string };
+  get fingerprint(): string {
+    const { event, parts } = this;
+    // Keys in RFC 8785 order: data, occurredAt, source, streamId, type.
+    this.#fingerprint ??= sha256hex(
+      `{"data":${parts.data},"occurredAt":${serializeString(event.occurredAt)},"source":${parts.source},` +
+        `"streamId":${serializeString(this.streamId)},"type":${serializeString(event.type)}}`,
+    );
+    return this.#fingerprint;
+  }
 }
 
 /**
  * Validates a new event's shape and serialises its parts; the fingerprint follows on demand.
  * The canonical text is assembled from canonical parts with the keys already in RFC 8785
  * order, so the (usually large) data object is serialised once, not once per digest.
+ * `previous`, the event before it in the same append, lends its metadata text when both
+ * carry the same metadata object (the events of one request do).
  */
-export function prepareEvent(streamId: string, event: NewEvent): PreparedEvent {
+export function prepareEvent(streamId: string, event: NewEvent, previous?: PreparedEvent): PreparedEvent {
   for (const field of ['eventId', 'type', 'occurredAt'] as const) {
     if (typeof event[field] !== 'string' || event[field].length === 0) {
       throw new TypeError(`event ${field} must be a non-empty string`);
@@ -198,27 +213,11 @@ export function prepareEvent(streamId: string, event: NewEvent): PreparedEvent {
     throw new TypeError('event source must have a string system and recordId');
   }
   const metadata = event.metadata ?? {};
-  const parts = {
+  return new PreparedEvent(event, streamId, metadata, source, {
     data: canonicalJson(event.data),
-    metadata: canonicalJson(metadata),
-    source: canonicalJson(source),
-  };
-  let fingerprint: string | undefined;
-  return {
-    event,
-    streamId,
-    metadata,
-    source,
-    parts,
-    get fingerprint() {
-      // Keys in RFC 8785 order: data, occurredAt, source, streamId, type.
-      fingerprint ??= sha256hex(
-        `{"data":${parts.data},"occurredAt":${serializeString(event.occurredAt)},"source":${parts.source},` +
-          `"streamId":${serializeString(streamId)},"type":${serializeString(event.type)}}`,
-      );
-      return fingerprint;
-    },
-  };
+    metadata: previous?.metadata === metadata ? previous.parts.metadata : canonicalJson(metadata),
+    source: source ? canonicalJson(source) : 'null',
+  });
 }
 
 /**

@@ -280,6 +280,7 @@ class PostgresEventStore implements EventStore {
     if (events.length > MAX_BATCH) throw new RangeError(`an append holds at most ${MAX_BATCH} events`);
     const ids = new Set<string>();
     const sources = new Set<string>();
+    let previous: PreparedEvent | undefined;
     return events.map((event) => {
       if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
         throw new TypeError(`eventId must be a UUID: ${String(event.eventId)}`);
@@ -287,7 +288,8 @@ class PostgresEventStore implements EventStore {
       if (ids.has(event.eventId))
         throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
       ids.add(event.eventId);
-      const prepared = prepareEvent(streamId, event);
+      const prepared = prepareEvent(streamId, event, previous);
+      previous = prepared;
       if (prepared.source) {
         const key = prepared.parts.source;
         if (sources.has(key)) throw new RangeError(`source record ${key} appears twice in one append`);
