@@ -118,6 +118,7 @@ async function main() {
     const { statistics } = profiler.stop() as unknown as {
       statistics: Array<{
         gcType: string;
+        cost: number;
         beforeGC: { heapStatistics: { usedHeapSize: number } };
         afterGC: { heapStatistics: { usedHeapSize: number } };
       }>;
@@ -125,9 +126,11 @@ async function main() {
     const elapsed = performance.now() - started;
     const used = process.cpuUsage(cpu);
     let allocated = 0;
+    let gcMicros = 0;
     let last = usedBefore;
     for (const gc of statistics) {
       allocated += gc.beforeGC.heapStatistics.usedHeapSize - last;
+      gcMicros += gc.cost;
       last = gc.afterGC.heapStatistics.usedHeapSize;
     }
     allocated += v8.getHeapStatistics().used_heap_size - last;
@@ -139,6 +142,7 @@ async function main() {
       cpuUsPerEvent: (used.user + used.system) / events,
       evPerSec: events / (elapsed / 1000),
       scavenges,
+      gcUsPerEvent: gcMicros / events,
       gcs: statistics.length,
     };
   }
@@ -162,7 +166,7 @@ async function main() {
   for (let i = 0; i < 3; i++) {
     const r = await run(batches);
     console.log(
-      `alloc ${r.kBPerEvent.toFixed(2)} kB/event, cpu ${r.cpuUsPerEvent.toFixed(1)} µs/event, ${Math.round(r.evPerSec)} ev/s in-process, ${r.scavenges} scavenges / ${r.gcs} GCs for ${r.events} events`,
+      `alloc ${r.kBPerEvent.toFixed(2)} kB/event, cpu ${r.cpuUsPerEvent.toFixed(1)} µs/event (GC ${r.gcUsPerEvent.toFixed(1)}), ${Math.round(r.evPerSec)} ev/s in-process, ${r.scavenges} scavenges / ${r.gcs} GCs for ${r.events} events`,
     );
   }
 }
