@@ -77,6 +77,40 @@ describe('canonical JSON', () => {
     );
   });
 
+  it('matches the canonicalize package on strings of characters JSON escapes, or nearly does', () => {
+    const awkward = fc.string({
+      unit: fc.constantFrom(
+        'a',
+        '"',
+        '\\',
+        '/',
+        '\u0000',
+        '\n',
+        '\u001f',
+        '\u007f',
+        '\u2028',
+        'é',
+        '😀',
+        '\ud800',
+        '\udc00',
+      ),
+      maxLength: 12,
+    });
+    fc.assert(
+      fc.property(fc.dictionary(awkward, fc.oneof(awkward, fc.array(awkward, { maxLength: 3 }))), (value) => {
+        let expected: string | undefined;
+        try {
+          expected = referenceCanonicalJson(value);
+        } catch {
+          expect(() => canonicalJson(value)).toThrow('Lone surrogate');
+          return;
+        }
+        expect(canonicalJson(value)).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('orders keys by UTF-16 code units and writes numbers the ECMAScript way', () => {
     expect(canonicalJson({ b: 1, a: [1e21, 0.1, -0, 'é'], '\u20ac': true, '\ud83d\ude00': null })).toBe(
       '{"a":[1e+21,0.1,0,"é"],"b":1,"€":true,"😀":null}',
