@@ -243,11 +243,19 @@ class PostgresEventStore implements EventStore {
       const kind = first[0] as string;
       const head: Head = { version: Number(first[1]), hash: first[3] as string };
       if (kind === 'ok' && chained) {
-        const appended = rows
-          .map((row) => ({ version: Number(row[1]), position: toBigInt(row[2]) }))
-          .sort((a, b) => a.version - b.version)
-          .map((row, i) => ({ eventId: ids[i] as string, version: row.version, position: row.position }));
-        const version = (appended.at(-1) as { version: number }).version;
+        // Event i went in as version base + 1 + i (the function checked that base is the head);
+        // the rows may come back in any order.
+        if (rows.length !== ids.length)
+          throw new Error(`es_append answered ${rows.length} of ${ids.length} events`);
+        const appended: AppendResult['events'] = new Array(ids.length);
+        for (const row of rows) {
+          const version = Number(row[1]);
+          const i = version - chained.baseVersion - 1;
+          if (i < 0 || i >= ids.length || appended[i])
+            throw new Error(`es_append answered version ${version}`);
+          appended[i] = { eventId: ids[i] as string, version, position: toBigInt(row[2]) };
+        }
+        const version = chained.baseVersion + ids.length;
         this.remember(streamId, { version, hash: chained.hashes.at(-1) as string });
         this.wakeLocal();
         this.requestNotify();
@@ -313,7 +321,7 @@ class PostgresEventStore implements EventStore {
       canonicals.push(canonical);
       prevHash = hash;
     }
-    return { hashes, canonicals };
+    return { baseVersion: base.version, hashes, canonicals };
   }
 
   /**
