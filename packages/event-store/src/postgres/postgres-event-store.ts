@@ -184,7 +184,7 @@ class PostgresEventStore implements EventStore {
     if (!Number.isInteger(expected) || expected < -2) {
       throw new RangeError(`invalid expectedVersion: ${String(expectedVersion)}`);
     }
-    const prepared = this.prepare(streamId, events);
+    let prepared: PreparedEvent[] | undefined = this.prepare(streamId, events);
     const recordedAt = this.clock().toISOString();
     const ids = prepared.map((p) => p.event.eventId);
     const types = prepared.map((p) => p.event.type);
@@ -204,7 +204,12 @@ class PostgresEventStore implements EventStore {
             : undefined;
 
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const chained = base ? this.chain(prepared, recordedAt, base) : undefined;
+      const chained = base
+        ? this.chain(prepared ?? this.prepare(streamId, events), recordedAt, base)
+        : undefined;
+      // The parts' canonical texts are most of what an append holds: made again should a retry
+      // need them, they are not kept (nor copied by each young GC) while the append waits.
+      if (chained) prepared = undefined;
       let rows: Row[];
       try {
         const unknown = chained ? undefined : ids.map(() => null);
@@ -233,7 +238,7 @@ class PostgresEventStore implements EventStore {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * (attempt + 1)));
           continue;
         }
-        const existing = await this.resolveExisting(streamId, prepared);
+        const existing = await this.resolveExisting(streamId, events);
         if (existing) return existing;
         base = undefined;
         continue;
@@ -267,7 +272,7 @@ class PostgresEventStore implements EventStore {
       }
       this.remember(streamId, head);
       if (kind === 'existing') {
-        const existing = await this.resolveExisting(streamId, prepared);
+        const existing = await this.resolveExisting(streamId, events);
         if (existing) return existing;
         continue;
       }
@@ -330,10 +335,8 @@ class PostgresEventStore implements EventStore {
    * Undefined when none exists (the unique violation came from a writer that has since won
    * a race in another way): the caller tries again.
    */
-  private async resolveExisting(
-    streamId: string,
-    prepared: PreparedEvent[],
-  ): Promise<AppendResult | undefined> {
+  private async resolveExisting(streamId: string, events: NewEvent[]): Promise<AppendResult | undefined> {
+    const prepared = this.prepare(streamId, events);
     const withSource = prepared.filter((p) => p.source);
     const rows = await this.client.query(this.sql.lookup, [
       prepared.map((p) => p.event.eventId),
