@@ -176,6 +176,24 @@ describe('event hashing', () => {
     );
   });
 
+  it('chains an event prepared after one sharing its metadata object as if it were prepared alone', () => {
+    fc.assert(
+      fc.property(arbitraryEvent, arbitraryEvent, (first, second) => {
+        const metadata = first.metadata;
+        const place = { version: 2, recordedAt: '2026-11-26T00:00:00.000Z', prevHash: 'b'.repeat(64) };
+        const previous = prepareEvent('case-1', { ...first, metadata });
+        const shared = prepareEvent('case-1', { ...second, metadata }, previous);
+        expect(chainEvent(shared, place)).toEqual(
+          chainEvent(prepareEvent('case-1', { ...second, metadata }), place),
+        );
+        // Another metadata object is serialised afresh, even after the same previous event.
+        const own = prepareEvent('case-1', second, previous);
+        expect(chainEvent(own, place)).toEqual(chainEvent(prepareEvent('case-1', second), place));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('leaves metadata out of the fingerprint but not out of the hash', () => {
     const event = { eventId: 'e', type: 'T', occurredAt: 'now', data: { a: 1 } };
     expect(fingerprintOf('s', { ...event, metadata: { k: 1 } })).toBe(fingerprintOf('s', event));
