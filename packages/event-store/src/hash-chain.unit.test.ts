@@ -49,6 +49,68 @@ describe('canonical JSON', () => {
     );
   });
 
+  it('matches the canonicalize package on many objects of a few shapes, whatever their key order', () => {
+    // Objects of one shape reuse its sorted keys: the same keys in another order, a skipped
+    // (undefined) member or a key with a lone surrogate must still come out as the package writes them.
+    const keys = fc.constantFrom('a', 'b', 'B', 'é', '\u20ac', '\ud83d\ude00', 'data', '10', '2', '\udc00');
+    const member = fc.oneof(fc.jsonValue(), fc.constant(undefined));
+    const shaped = fc
+      .uniqueArray(fc.tuple(keys, member), { selector: ([key]) => key, maxLength: 6 })
+      .map((entries) => Object.fromEntries(entries));
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(shaped, fc.array(shaped, { maxLength: 3 })), { maxLength: 20 }),
+        (values) => {
+          for (const value of values) {
+            let expected: string | undefined;
+            try {
+              expected = referenceCanonicalJson(value);
+            } catch {
+              expect(() => canonicalJson(value)).toThrow('Lone surrogate');
+              continue;
+            }
+            expect(canonicalJson(value)).toBe(expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('matches the canonicalize package on strings of characters JSON escapes, or nearly does', () => {
+    const awkward = fc.string({
+      unit: fc.constantFrom(
+        'a',
+        '"',
+        '\\',
+        '/',
+        '\u0000',
+        '\n',
+        '\u001f',
+        '\u007f',
+        '\u2028',
+        'é',
+        '😀',
+        '\ud800',
+        '\udc00',
+      ),
+      maxLength: 12,
+    });
+    fc.assert(
+      fc.property(fc.dictionary(awkward, fc.oneof(awkward, fc.array(awkward, { maxLength: 3 }))), (value) => {
+        let expected: string | undefined;
+        try {
+          expected = referenceCanonicalJson(value);
+        } catch {
+          expect(() => canonicalJson(value)).toThrow('Lone surrogate');
+          return;
+        }
+        expect(canonicalJson(value)).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('orders keys by UTF-16 code units and writes numbers the ECMAScript way', () => {
     expect(canonicalJson({ b: 1, a: [1e21, 0.1, -0, 'é'], '\u20ac': true, '\ud83d\ude00': null })).toBe(
       '{"a":[1e+21,0.1,0,"é"],"b":1,"€":true,"😀":null}',
@@ -111,6 +173,24 @@ describe('event hashing', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('chains an event prepared after one sharing its metadata object as if it were prepared alone', () => {
+    fc.assert(
+      fc.property(arbitraryEvent, arbitraryEvent, (first, second) => {
+        const metadata = first.metadata;
+        const place = { version: 2, recordedAt: '2026-11-26T00:00:00.000Z', prevHash: 'b'.repeat(64) };
+        const previous = prepareEvent('case-1', { ...first, metadata });
+        const shared = prepareEvent('case-1', { ...second, metadata }, previous);
+        expect(chainEvent(shared, place)).toEqual(
+          chainEvent(prepareEvent('case-1', { ...second, metadata }), place),
+        );
+        // Another metadata object is serialised afresh, even after the same previous event.
+        const own = prepareEvent('case-1', second, previous);
+        expect(chainEvent(own, place)).toEqual(chainEvent(prepareEvent('case-1', second), place));
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -55,7 +55,7 @@ function intake(caseId: string, occurredAt: string) {
 }
 
 /** Ten new cases of intake, consent and eight visits: one agency's export of a morning. */
-function batchOf100(now: number) {
+export function batchOf100(now: number) {
   const events: unknown[] = [];
   for (let c = 0; c < 10; c++) {
     const caseId = randomUUID();

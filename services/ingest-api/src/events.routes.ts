@@ -144,7 +144,18 @@ function resultOf(
   outcome: ItemOutcome,
 ): z.infer<typeof BatchResult> {
   if (outcome.ok) {
-    return { index, status: 201, ...outcome.recorded, ...(outcome.replay ? { replay: true } : {}) };
+    const { recorded } = outcome;
+    // Written out, not spread: this runs for every event of a batch.
+    const result: z.infer<typeof BatchResult> = {
+      index,
+      status: 201,
+      eventId: recorded.eventId,
+      streamId: recorded.streamId,
+      version: recorded.version,
+      position: recorded.position,
+    };
+    if (outcome.replay) result.replay = true;
+    return result;
   }
   return refusedResult(index, eventId, outcome.refusal);
 }

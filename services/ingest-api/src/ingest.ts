@@ -77,16 +77,25 @@ function clientOf(event: DomainEvent): ClientId | null {
 /**
  * Encrypts the personal fields of an event under its client's data key (the intake's
  * organisation and clientRef — the event's own for an intake, else the case's `client`).
- * Events without personal data in the clear pass unchanged and cost no key lookup. A client
- * whose data was erased gets no new personal data: 409 PERSONAL_DATA_ERASED.
+ * Events without personal data in the clear pass unchanged, at once: no key lookup and no
+ * promise (most events of a batch). A client whose data was erased gets no new personal
+ * data: 409 PERSONAL_DATA_ERASED.
  */
-async function sealed(
+function sealed(
+  vault: KeyVault,
+  event: DomainEvent,
+  caseClient: ClientId | null,
+  source: NewEvent['source'],
+): DomainEvent | Promise<DomainEvent> {
+  return hasPlainPersonalData(event) ? encrypted(vault, event, caseClient, source) : event;
+}
+
+async function encrypted(
   vault: KeyVault,
   event: DomainEvent,
   caseClient: ClientId | null,
   source: NewEvent['source'],
 ): Promise<DomainEvent> {
-  if (!hasPlainPersonalData(event)) return event;
   const client = clientOf(event) ?? caseClient;
   // The decider refuses every case event before intake, so a case always has its client here.
   if (!client) throw new Error(`no client for ${event.type} ${event.eventId}: no intake in its stream`);
@@ -187,14 +196,15 @@ function toNewEvent(
   metadata: Record<string, unknown>,
   source?: NewEvent['source'],
 ): NewEvent {
-  return {
+  const newEvent: NewEvent = {
     eventId: event.eventId,
     type: event.type,
     occurredAt: event.occurredAt,
     data: event.data as Record<string, unknown>,
     metadata,
-    ...(source ? { source } : {}),
   };
+  if (source) newEvent.source = source;
+  return newEvent;
 }
 
 /** Where each event of an append landed, by eventId (an event not named answers the last one). */
@@ -327,7 +337,9 @@ async function attempt(
           { streamId, expectedVersion: envelope.expectedVersion, actualVersion: expected },
         );
       }
-      const registrations = await deps.registrations.contextFor(referencedIds(envelope, draft.state));
+      // Awaited only when something had to be loaded: an await costs a promise and a turn per item.
+      const context = deps.registrations.contextFor(referencedIds(envelope, draft.state));
+      const registrations = context instanceof Promise ? await context : context;
       const events = decideOn(envelope, draft.state, {
         now: deps.clock(),
         actor: sender.actor,
@@ -337,7 +349,8 @@ async function attempt(
       const sealedEvents: DomainEvent[] = [];
       for (const plain of events) {
         const own = plain.eventId === envelope.eventId ? source : undefined;
-        const event = await sealed(deps.vault, plain, client, own);
+        const sealing = sealed(deps.vault, plain, client, own);
+        const event = sealing instanceof Promise ? await sealing : sealing;
         sealedEvents.push(event);
         appending.push(toNewEvent(event, metadata, own));
         if (own) appendingSources.push(sourceKey(own));

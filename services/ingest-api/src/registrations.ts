@@ -15,6 +15,10 @@ export interface RegistrationContext {
 
 type Entry<T> = { value: T; expiresAt: number };
 
+const NO_WORKERS: RegistrationContext['workers'] = new Map();
+const NO_PROJECTS: RegistrationContext['projects'] = new Map();
+const NO_ORGANISATIONS: RegistrationContext['organisations'] = new Set();
+
 /** Registrations of each kind kept in memory; the oldest learnt goes first (a miss is one stream read). */
 export const MAX_CACHED_REGISTRATIONS = 20_000;
 
@@ -50,10 +54,11 @@ export class Registrations {
    * (no promise) when every one is in memory, as on the hot path nearly all are.
    */
   contextFor(ids: ReferencedIds): RegistrationContext | Promise<RegistrationContext> {
+    // A kind none is named of shares one empty collection (only named ones are ever added).
     const context: RegistrationContext = {
-      workers: new Map(),
-      projects: new Map(),
-      organisations: new Set(),
+      workers: ids.workerIds.length > 0 ? new Map() : NO_WORKERS,
+      projects: ids.projectIds.length > 0 ? new Map() : NO_PROJECTS,
+      organisations: ids.organisationIds.length > 0 ? new Set() : NO_ORGANISATIONS,
     };
     const pending: Promise<void>[] = [];
     for (const id of ids.workerIds) {

@@ -105,19 +105,50 @@ export class AppendGroup {
 
 /** The positional parameters of `es_append` for a group of appends. */
 export function appendParameters(calls: AppendCall[]): unknown[] {
-  const flat = <K extends keyof AppendCall>(key: K) => calls.flatMap((c) => c[key] as unknown[]);
+  const canonicals: string[] = [];
+  for (const call of calls) for (const text of call.canonicals) canonicals.push(text ?? 'null');
   return [
     calls.map((c) => c.streamId),
     calls.map((c) => c.expected),
     calls.map((c) => c.baseVersion),
     calls.map((c) => c.baseHash),
     calls.map((c) => c.ids.length),
-    flat('ids'),
-    flat('types'),
-    flat('sourceSystems'),
-    flat('sourceIds'),
-    flat('hashes'),
-    // Canonical JSON texts joined into one JSON array: no per-element escaping (see es_append).
-    `[${calls.map((c) => c.canonicals.map((text) => text ?? 'null').join(',')).join(',')}]`,
+    textArray(calls, (c) => c.ids),
+    textArray(calls, (c) => c.types),
+    textArray(calls, (c) => c.sourceSystems),
+    textArray(calls, (c) => c.sourceIds),
+    textArray(calls, (c) => c.hashes),
+    // Canonical JSON texts as one JSON array: no per-element escaping (see es_append).
+    joined(canonicals, '[', ',', ']'),
   ];
+}
+
+const NEEDS_ESCAPE = /["\\]/;
+
+/**
+ * A Postgres array literal of one column of every call's events: each element quoted (with
+ * `"` and `\` escaped), null as NULL. pg would build it from a JS array element by element
+ * and copy it again to measure it; this is one join.
+ */
+function textArray(calls: AppendCall[], column: (call: AppendCall) => ReadonlyArray<string | null>): string {
+  const elements: Array<string | null> = [];
+  let plain = true;
+  for (const call of calls) {
+    for (const value of column(call)) {
+      if (value === null || NEEDS_ESCAPE.test(value)) plain = false;
+      elements.push(value);
+    }
+  }
+  if (elements.length === 0) return '{}';
+  if (plain) return joined(elements as string[], '{"', '","', '"}');
+  const quoted = elements.map((value) => (value === null ? 'NULL' : `"${value.replace(/["\\]/g, '\\$&')}"`));
+  return joined(quoted, '{', ',', '}');
+}
+
+/** open + texts joined by separator + close, as one flat string: the ends ride on the first and last text. */
+function joined(texts: string[], open: string, separator: string, close: string): string {
+  if (texts.length === 0) return `${open}${close}`;
+  texts[0] = open + texts[0];
+  texts[texts.length - 1] += close;
+  return texts.join(separator);
 }

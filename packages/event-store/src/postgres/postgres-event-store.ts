@@ -184,7 +184,7 @@ class PostgresEventStore implements EventStore {
     if (!Number.isInteger(expected) || expected < -2) {
       throw new RangeError(`invalid expectedVersion: ${String(expectedVersion)}`);
     }
-    const prepared = this.prepare(streamId, events);
+    let prepared: PreparedEvent[] | undefined = this.prepare(streamId, events);
     const recordedAt = this.clock().toISOString();
     const ids = prepared.map((p) => p.event.eventId);
     const types = prepared.map((p) => p.event.type);
@@ -204,7 +204,12 @@ class PostgresEventStore implements EventStore {
             : undefined;
 
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const chained = base ? this.chain(prepared, recordedAt, base) : undefined;
+      const chained = base
+        ? this.chain(prepared ?? this.prepare(streamId, events), recordedAt, base)
+        : undefined;
+      // The parts' canonical texts are most of what an append holds: made again should a retry
+      // need them, they are not kept (nor copied by each young GC) while the append waits.
+      if (chained) prepared = undefined;
       let rows: Row[];
       try {
         const unknown = chained ? undefined : ids.map(() => null);
@@ -233,7 +238,7 @@ class PostgresEventStore implements EventStore {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * (attempt + 1)));
           continue;
         }
-        const existing = await this.resolveExisting(streamId, prepared);
+        const existing = await this.resolveExisting(streamId, events);
         if (existing) return existing;
         base = undefined;
         continue;
@@ -243,11 +248,19 @@ class PostgresEventStore implements EventStore {
       const kind = first[0] as string;
       const head: Head = { version: Number(first[1]), hash: first[3] as string };
       if (kind === 'ok' && chained) {
-        const appended = rows
-          .map((row) => ({ version: Number(row[1]), position: toBigInt(row[2]) }))
-          .sort((a, b) => a.version - b.version)
-          .map((row, i) => ({ eventId: ids[i] as string, version: row.version, position: row.position }));
-        const version = (appended.at(-1) as { version: number }).version;
+        // Event i went in as version base + 1 + i (the function checked that base is the head);
+        // the rows may come back in any order.
+        if (rows.length !== ids.length)
+          throw new Error(`es_append answered ${rows.length} of ${ids.length} events`);
+        const appended: AppendResult['events'] = new Array(ids.length);
+        for (const row of rows) {
+          const version = Number(row[1]);
+          const i = version - chained.baseVersion - 1;
+          if (i < 0 || i >= ids.length || appended[i])
+            throw new Error(`es_append answered version ${version}`);
+          appended[i] = { eventId: ids[i] as string, version, position: toBigInt(row[2]) };
+        }
+        const version = chained.baseVersion + ids.length;
         this.remember(streamId, { version, hash: chained.hashes.at(-1) as string });
         this.wakeLocal();
         this.requestNotify();
@@ -259,7 +272,7 @@ class PostgresEventStore implements EventStore {
       }
       this.remember(streamId, head);
       if (kind === 'existing') {
-        const existing = await this.resolveExisting(streamId, prepared);
+        const existing = await this.resolveExisting(streamId, events);
         if (existing) return existing;
         continue;
       }
@@ -280,6 +293,7 @@ class PostgresEventStore implements EventStore {
     if (events.length > MAX_BATCH) throw new RangeError(`an append holds at most ${MAX_BATCH} events`);
     const ids = new Set<string>();
     const sources = new Set<string>();
+    let previous: PreparedEvent | undefined;
     return events.map((event) => {
       if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
         throw new TypeError(`eventId must be a UUID: ${String(event.eventId)}`);
@@ -287,7 +301,8 @@ class PostgresEventStore implements EventStore {
       if (ids.has(event.eventId))
         throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
       ids.add(event.eventId);
-      const prepared = prepareEvent(streamId, event);
+      const prepared = prepareEvent(streamId, event, previous);
+      previous = prepared;
       if (prepared.source) {
         const key = prepared.parts.source;
         if (sources.has(key)) throw new RangeError(`source record ${key} appears twice in one append`);
@@ -311,7 +326,7 @@ class PostgresEventStore implements EventStore {
       canonicals.push(canonical);
       prevHash = hash;
     }
-    return { hashes, canonicals };
+    return { baseVersion: base.version, hashes, canonicals };
   }
 
   /**
@@ -320,10 +335,8 @@ class PostgresEventStore implements EventStore {
    * Undefined when none exists (the unique violation came from a writer that has since won
    * a race in another way): the caller tries again.
    */
-  private async resolveExisting(
-    streamId: string,
-    prepared: PreparedEvent[],
-  ): Promise<AppendResult | undefined> {
+  private async resolveExisting(streamId: string, events: NewEvent[]): Promise<AppendResult | undefined> {
+    const prepared = this.prepare(streamId, events);
     const withSource = prepared.filter((p) => p.source);
     const rows = await this.client.query(this.sql.lookup, [
       prepared.map((p) => p.event.eventId),

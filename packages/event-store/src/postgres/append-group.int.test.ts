@@ -1,0 +1,68 @@
+import { openTestDatabase } from '@fengcheng/platform';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppendCall, appendParameters } from './append-group';
+import { type SqlClient, sqlClientFor } from './sql-client';
+
+/** Texts made of what a Postgres array literal treats specially, and a few characters beyond ASCII. */
+const awkwardText = fc.string({
+  unit: fc.constantFrom('a', 'N', 'U', 'L', '"', '\\', ',', '{', '}', ' ', '马', '😀'),
+  maxLength: 8,
+});
+
+function callOf(columns: { ids: string[]; sources: Array<string | null> }, canonicals: string[]): AppendCall {
+  return {
+    streamId: 's',
+    expected: -1,
+    baseVersion: 0,
+    baseHash: null,
+    ids: columns.ids,
+    types: columns.ids,
+    sourceSystems: columns.sources,
+    sourceIds: columns.sources,
+    hashes: columns.ids,
+    canonicals,
+  };
+}
+
+describe("es_append's parameters as the database reads them (Postgres at DATABASE_URL, else PGlite)", () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  let sql: SqlClient;
+  beforeAll(async () => {
+    database = await openTestDatabase({ maxConnections: 2 });
+    sql = sqlClientFor(database);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('reads back every text column and the events of all appends of a group, in order', async () => {
+    const column = fc.array(fc.option(awkwardText, { nil: null }), { minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(column, column), { minLength: 1, maxLength: 3 }), async (group) => {
+        const calls = group.map(([sources, other]) =>
+          callOf(
+            { ids: other.map((value) => value ?? 'NULL'), sources },
+            sources.map((value) => JSON.stringify({ value })),
+          ),
+        );
+        const parameters = appendParameters(calls);
+        const [row] = await sql.query(
+          'select $1::text[] a, $2::text[] b, $3::text[] c, $4::text[] d, $5::text[] e, $6::json::text f',
+          parameters.slice(5),
+        );
+        const ids = calls.flatMap((c) => c.ids);
+        const sources = calls.flatMap((c) => c.sourceSystems);
+        expect(row).toEqual([
+          ids,
+          ids,
+          sources,
+          sources,
+          ids,
+          `[${calls.flatMap((c) => c.canonicals).join(',')}]`,
+        ]);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
