@@ -189,7 +189,7 @@ function tables(s: string): string[] {
 export interface CreateSchemaOptions {
   /**
    * Create the tables unlogged (no write-ahead log): a rebuild fills them much faster and
-   * calls `setReadModelSchemaLogged` before the swap. A crash meanwhile empties them, and
+   * calls `readyGenerationTables` before the swap. A crash meanwhile empties them, and
    * the rebuild starts over anyway.
    */
   unlogged?: boolean;
@@ -233,27 +233,47 @@ export async function createReadModelTables(
   }
 }
 
-/** Makes an unlogged generation crash-safe (and visible to replicas) before it goes live. */
-export async function setReadModelSchemaLogged(db: Kysely<any>, schemaName: string): Promise<void> {
-  assertSchemaName(schemaName);
-  const { rows } = await sql<{ relname: string }>`
-    select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${schemaName} and c.relkind = 'r' and c.relpersistence = 'u'`.execute(db);
-  for (const { relname } of rows)
-    await sql.raw(`alter table ${schemaName}.${relname} set logged`).execute(db);
-}
+/** Tables made ready for the swap at once: the work is the server's, on two cores here. */
+const READY_IN_PARALLEL = 2;
 
 /**
- * Gives a freshly filled generation its planner statistics and visibility map before it goes
- * live: without them the planner guessed a whole-table sort for project outcomes instead of
- * reading the covering index alone.
+ * Readies a rebuilt generation before it goes live, each table on its own: made logged (a
+ * generation filled unlogged becomes crash-safe and visible to replicas), given the keys and
+ * indexes a rebuild deferred (`deferred`), then vacuumed and analysed — without planner
+ * statistics and a visibility map the planner guessed a whole-table sort for project outcomes
+ * instead of reading the covering index alone. Two tables at a time, largest first: one after
+ * the other these steps took 6.6 s of a 1-million-event rebuild with one core idle.
  */
-export async function vacuumReadModelSchema(db: Kysely<any>, schemaName: string): Promise<void> {
+export async function readyGenerationTables(
+  db: Kysely<any>,
+  schemaName: string,
+  options: { deferred: boolean },
+): Promise<void> {
   assertSchemaName(schemaName);
-  const { rows } = await sql<{ relname: string }>`
-    select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = ${schemaName} and c.relkind = 'r'`.execute(db);
-  for (const { relname } of rows) await sql.raw(`vacuum (analyze) ${schemaName}.${relname}`).execute(db);
+  const { rows } = await sql<{ relname: string; unlogged: boolean }>`
+    select c.relname, c.relpersistence = 'u' as unlogged
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schemaName} and c.relkind = 'r'
+    order by c.relpages desc, c.relname`.execute(db);
+  const deferred = options.deferred ? tables(schemaName).filter(isDeferrable) : [];
+  const ofTable = (statement: string, relname: string) => statement.includes(` ${schemaName}.${relname} `);
+  const stray = deferred.find((statement) => !rows.some((row) => ofTable(statement, row.relname)));
+  if (stray) throw new Error(`no table in ${schemaName} for: ${stray}`);
+  const queue = [...rows];
+  const ready = async ({ relname, unlogged }: { relname: string; unlogged: boolean }) => {
+    const table = `${schemaName}.${relname}`;
+    if (unlogged) await sql.raw(`alter table ${table} set logged`).execute(db);
+    // The key first: adding it locks out the table's index builds.
+    const own = deferred.filter((statement) => ofTable(statement, relname));
+    for (const statement of own.sort((a, b) => Number(b.startsWith('alter')) - Number(a.startsWith('alter'))))
+      await sql.raw(statement).execute(db);
+    await sql.raw(`vacuum (analyze) ${table}`).execute(db);
+  };
+  await Promise.all(
+    Array.from({ length: READY_IN_PARALLEL }, async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await ready(next);
+    }),
+  );
 }
 
 /**

@@ -43,6 +43,19 @@ async function snapshot(db: Kysely<any>, schema: string) {
   return tables;
 }
 
+/** A generation's index definitions (schema name left out) and how its tables persist. */
+async function layout(db: Kysely<any>, schema: string) {
+  const { rows: indexes } = await sql<{ def: string }>`
+    select replace(indexdef, ${`${schema}.`}, '') as def from pg_indexes
+    where schemaname = ${schema} order by 1`.execute(db);
+  const { rows: tables } = await sql<{ persistence: string }>`
+    select distinct c.relpersistence as persistence from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace where n.nspname = ${schema} and c.relkind = 'r'`.execute(
+    db,
+  );
+  return { indexes: indexes.map((row) => row.def.replace(/_idx\d*\b|_pkey\b/g, '')), tables };
+}
+
 const visit = (visitId: string, occurredAt: string) => ({
   eventId: randomUUID(),
   type: 'VisitRecorded',
@@ -84,6 +97,7 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
     it('rebuilds into a new generation while queries keep answering, with the same rows', async () => {
       const before = await readPointer(database);
       const rowsBefore = await snapshot(database.db, before!.schema);
+      const indexesBefore = await layout(database.db, before!.schema);
       const during: Array<Promise<number>> = [];
       const queryDb = await readModelsFor(database);
       const result = await rebuildReadModels({
@@ -103,6 +117,8 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       const after = await readPointer(database);
       expect(after?.generation).toBe(before!.generation + 1);
       expect(await snapshot(database.db, after!.schema)).toEqual(rowsBefore);
+      // The keys and indexes it deferred are all there, and every table is logged.
+      expect(await layout(database.db, after!.schema)).toEqual(indexesBefore);
       const { rows } = await sql<{
         t: string | null;
       }>`select to_regclass(${`${before!.schema}.case_summary`})::text as t`.execute(database.db);

@@ -2,12 +2,10 @@ import type { EventStore } from '@fengcheng/event-store';
 import type { Database, Logger } from '@fengcheng/platform';
 import { sql } from 'kysely';
 import {
-  createReadModelIndexes,
   createReadModelSchema,
   dropReadModelSchema,
   READ_MODEL_VERSION,
-  setReadModelSchemaLogged,
-  vacuumReadModelSchema,
+  readyGenerationTables,
 } from '../migrations';
 import { bulkApplier } from '../projections';
 import { ensureReadModels, generationSchemaName, notifySwapped, pointerTable } from './generation';
@@ -85,19 +83,15 @@ export async function rebuildReadModels(deps: RebuildDeps): Promise<{ events: nu
 
   const finishStarted = performance.now();
   await applier.finish();
-  const loggedStarted = performance.now();
-  await setReadModelSchemaLogged(database.db, schema);
-  const indexesStarted = performance.now();
-  if (!applier.indexed) await createReadModelIndexes(database.db, schema);
-  await vacuumReadModelSchema(database.db, schema);
+  const readyStarted = performance.now();
+  await readyGenerationTables(database.db, schema, { deferred: !applier.indexed });
   logger.debug(
     {
       schema,
       readWaitMs: Math.round(readWaitMs),
       applyMs: Math.round(applyMs),
-      finishMs: Math.round(loggedStarted - finishStarted),
-      setLoggedMs: Math.round(indexesStarted - loggedStarted),
-      indexesMs: Math.round(performance.now() - indexesStarted),
+      finishMs: Math.round(readyStarted - finishStarted),
+      readyMs: Math.round(performance.now() - readyStarted),
     },
     'rebuild timings',
   );
