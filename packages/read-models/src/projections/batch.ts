@@ -237,11 +237,17 @@ let lastEvent: RecordedEvent | undefined;
 let lastInstant = '';
 function instant(e: RecordedEvent): string {
   if (e !== lastEvent) {
-    lastInstant = new Date(e.occurredAt).toISOString();
+    const at = e.occurredAt;
+    // Already in the form toISOString writes (a JavaScript client's): no Date to make.
+    lastInstant = isUtcIso(at) ? at : new Date(at).toISOString();
     lastEvent = e;
   }
   return lastInstant;
 }
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`; the log holds only valid instants (checked at ingest). */
+const isUtcIso = (at: string) =>
+  at.length === 24 && at.charCodeAt(23) === 90 /* Z */ && at.charCodeAt(19) === 46 /* . */;
 
 function mean(values: number[]): number | null {
   if (values.length === 0) return null;
