@@ -196,8 +196,9 @@ export interface CreateSchemaOptions {
    */
   unlogged?: boolean;
   /**
-   * Leave out the secondary indexes and the ledger's key (a rebuild fills faster without
-   * them); `createReadModelIndexes` adds them.
+   * Leave out the secondary indexes and the keys made apart from their tables (the ledger's,
+   * the sums tables'): a rebuild fills faster without them. `readyGenerationTables` adds them
+   * at the end of the rebuild, `createReadModelIndexes` when a rebuild outgrows its memory.
    */
   deferIndexes?: boolean;
 }
