@@ -79,8 +79,13 @@ export function createProjector(deps: ProjectorDeps): Projector {
   let switching = false;
   const waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void }>();
 
+  // Queries read the generation the resolver points at. Right after a swap (a rebuild in this
+  // process tells the resolver at once) the projector may still be in the old one: a position
+  // it reached there is not yet in what queries read, so waiters wait for it to move over.
+  const servesQueries = () => !resolver || resolver.current() === schema;
   const reach = (next: bigint) => {
     position = next;
+    if (!servesQueries()) return;
     for (const waiter of waiters) {
       if (position >= waiter.position) {
         waiters.delete(waiter);
@@ -254,14 +259,14 @@ export function createProjector(deps: ProjectorDeps): Projector {
       subscription = null;
       await current?.stop();
       await writePassed().catch(() => {});
-      for (const waiter of waiters) waiter.resolve(position >= waiter.position);
+      for (const waiter of waiters) waiter.resolve(position >= waiter.position && servesQueries());
       waiters.clear();
     },
     get position() {
       return position;
     },
     waitFor(target, timeoutMs) {
-      if (position >= target) return Promise.resolve(true);
+      if (position >= target && servesQueries()) return Promise.resolve(true);
       return new Promise<boolean>((resolve) => {
         const waiter = {
           position: target,
