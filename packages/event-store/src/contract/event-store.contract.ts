@@ -206,6 +206,9 @@ export function describeEventStoreContract(
         const error = await rejection(store.append(id, [newEvent()], { expectedVersion: 'stream_exists' }));
         expect(error).toBeInstanceOf(WrongExpectedVersionError);
         expect((error as WrongExpectedVersionError).actual).toBe(0);
+        // Again, now that the store has seen the stream empty.
+        const again = await rejection(store.append(id, [newEvent()], { expectedVersion: 'stream_exists' }));
+        expect(again).toBeInstanceOf(WrongExpectedVersionError);
         await store.append(id, [newEvent()]);
         expect((await store.append(id, [newEvent()], { expectedVersion: 'stream_exists' })).version).toBe(2);
       });

@@ -1,7 +1,7 @@
 import { openTestDatabase } from '@fengcheng/platform';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppendCall, appendParameters } from './append-group';
+import { type AppendCall, appendParameters, insertParameters, insertVerdicts } from './append-group';
 import { type SqlClient, sqlClientFor } from './sql-client';
 
 /** Texts made of what a Postgres array literal treats specially, and a few characters beyond ASCII. */
@@ -22,6 +22,7 @@ function callOf(columns: { ids: string[]; sources: Array<string | null> }, canon
     sourceIds: columns.sources,
     hashes: columns.ids,
     canonicals,
+    plain: true,
   };
 }
 
@@ -64,5 +65,57 @@ describe("es_append's parameters as the database reads them (Postgres at DATABAS
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("reads back the plain insert's per-event streams, versions and columns, in order", async () => {
+    const column = fc.array(fc.option(awkwardText, { nil: null }), { minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(column, awkwardText, fc.nat(1_000)), { minLength: 1, maxLength: 3 }),
+        async (group) => {
+          const calls = group.map(([sources, streamId, baseVersion]) => ({
+            ...callOf(
+              { ids: sources.map((value) => value ?? 'NULL'), sources },
+              sources.map((value) => JSON.stringify({ value })),
+            ),
+            streamId,
+            baseVersion,
+          }));
+          const [row] = await sql.query(
+            `select $1::text[] a, $2::integer[] b, $3::text[] c, $4::text[] d, $5::text[] e, $6::text[] f,
+                    $7::text[] g, $8::json::text h`,
+            insertParameters(calls),
+          );
+          const ids = calls.flatMap((c) => c.ids);
+          expect(row).toEqual([
+            calls.flatMap((c) => c.ids.map(() => c.streamId)),
+            calls.flatMap((c) => c.ids.map((_, i) => c.baseVersion + i + 1)),
+            ids,
+            ids,
+            calls.flatMap((c) => c.sourceSystems),
+            calls.flatMap((c) => c.sourceIds),
+            ids,
+            `[${calls.flatMap((c) => c.canonicals).join(',')}]`,
+          ]);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("names each inserted event's append by the low 20 bits of its position", () => {
+    const calls = [2, 1, 3].map((n) =>
+      callOf({ ids: Array.from({ length: n }, (_, i) => `e${i}`), sources: [] }, []),
+    );
+    const tx = 0x5a5an << 20n;
+    const rows = [5, 0, 3, 1, 2, 4].map((place) => [place + 1, String(tx + BigInt(place))]);
+    expect(insertVerdicts(calls, rows).map((row) => [row[0], row[2]])).toEqual([
+      [3, 6],
+      [1, 1],
+      [3, 4],
+      [1, 2],
+      [2, 3],
+      [3, 5],
+    ]);
   });
 });

@@ -13,6 +13,12 @@ export interface AppendCall {
   /** One per event; null when the base is unknown (the function then answers 'stale'). */
   hashes: Array<string | null>;
   canonicals: Array<string | null>;
+  /**
+   * The events were chained on a head that exists and that `expected` allows: the append is
+   * right exactly when version baseVersion + 1 is still free, which the (stream_id, version) key
+   * checks by itself. Such appends go in as a plain insert, without es_append's head lookup.
+   */
+  plain: boolean;
 }
 
 interface Pending {
@@ -103,6 +109,51 @@ export class AppendGroup {
   }
 }
 
+/**
+ * The positional parameters of the plain insert (see AppendCall.plain) for a group of
+ * appends: one element per event, stream and version included, events as one JSON array.
+ */
+export function insertParameters(calls: AppendCall[]): unknown[] {
+  const streams: string[] = [];
+  const versions: number[] = [];
+  const canonicals: string[] = [];
+  for (const call of calls) {
+    const base = call.baseVersion as number;
+    for (let i = 0; i < call.ids.length; i++) {
+      streams.push(call.streamId);
+      versions.push(base + i + 1);
+      canonicals.push(call.canonicals[i] as string);
+    }
+  }
+  return [
+    textArray(streams),
+    joined(versions.map(String), '{', ',', '}'),
+    columnArray(calls, (c) => c.ids),
+    columnArray(calls, (c) => c.types),
+    columnArray(calls, (c) => c.sourceSystems),
+    columnArray(calls, (c) => c.sourceIds),
+    columnArray(calls, (c) => c.hashes),
+    joined(canonicals, '[', ',', ']'),
+  ];
+}
+
+/**
+ * The plain insert's answer — (version, position) per event, in any order — as es_append's
+ * verdict rows (append, 'ok', version, position, null). The low 20 bits of a position are the
+ * event's place in the statement (ADR 0001), which names its append.
+ */
+export function insertVerdicts(calls: AppendCall[], rows: Row[]): Row[] {
+  const owner: number[] = [];
+  calls.forEach((call, j) => {
+    for (let i = 0; i < call.ids.length; i++) owner.push(j + 1);
+  });
+  return rows.map((row) => {
+    const position = row[1];
+    const place = Number(BigInt(position as string | number | bigint) & 0xfffffn);
+    return [owner[place], 'ok', row[0], position, null];
+  });
+}
+
 /** The positional parameters of `es_append` for a group of appends. */
 export function appendParameters(calls: AppendCall[]): unknown[] {
   const canonicals: string[] = [];
@@ -113,11 +164,11 @@ export function appendParameters(calls: AppendCall[]): unknown[] {
     calls.map((c) => c.baseVersion),
     calls.map((c) => c.baseHash),
     calls.map((c) => c.ids.length),
-    textArray(calls, (c) => c.ids),
-    textArray(calls, (c) => c.types),
-    textArray(calls, (c) => c.sourceSystems),
-    textArray(calls, (c) => c.sourceIds),
-    textArray(calls, (c) => c.hashes),
+    columnArray(calls, (c) => c.ids),
+    columnArray(calls, (c) => c.types),
+    columnArray(calls, (c) => c.sourceSystems),
+    columnArray(calls, (c) => c.sourceIds),
+    columnArray(calls, (c) => c.hashes),
     // Canonical JSON texts as one JSON array: no per-element escaping (see es_append).
     joined(canonicals, '[', ',', ']'),
   ];
@@ -125,18 +176,27 @@ export function appendParameters(calls: AppendCall[]): unknown[] {
 
 const NEEDS_ESCAPE = /["\\]/;
 
-/**
- * A Postgres array literal of one column of every call's events: each element quoted (with
- * `"` and `\` escaped), null as NULL. pg would build it from a JS array element by element
- * and copy it again to measure it; this is one join.
- */
-function textArray(calls: AppendCall[], column: (call: AppendCall) => ReadonlyArray<string | null>): string {
+/** A Postgres array literal of one column of every call's events (see textArray). */
+function columnArray(
+  calls: AppendCall[],
+  column: (call: AppendCall) => ReadonlyArray<string | null>,
+): string {
   const elements: Array<string | null> = [];
+  for (const call of calls) for (const value of column(call)) elements.push(value);
+  return textArray(elements);
+}
+
+/**
+ * A Postgres text[] literal: each element quoted (with `"` and `\` escaped), null as NULL.
+ * pg would build it from a JS array element by element and copy it again to measure it;
+ * this is one join. Takes over (and changes) `elements`.
+ */
+function textArray(elements: Array<string | null>): string {
   let plain = true;
-  for (const call of calls) {
-    for (const value of column(call)) {
-      if (value === null || NEEDS_ESCAPE.test(value)) plain = false;
-      elements.push(value);
+  for (const value of elements) {
+    if (value === null || NEEDS_ESCAPE.test(value)) {
+      plain = false;
+      break;
     }
   }
   if (elements.length === 0) return '{}';

@@ -24,7 +24,13 @@ import type {
   VerifyResult,
 } from '../port';
 import { PollingSubscription } from '../subscription';
-import { AppendGroup, appendParameters } from './append-group';
+import {
+  type AppendCall,
+  AppendGroup,
+  appendParameters,
+  insertParameters,
+  insertVerdicts,
+} from './append-group';
 import { migrate, names } from './schema';
 import { pgErrorOf, type Row, type SqlClient, sqlClientFor } from './sql-client';
 
@@ -89,6 +95,7 @@ class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PollingSubscription>();
   private readonly sql: {
     append: string;
+    insert: string;
     readStream: string;
     readAll: string;
     head: string;
@@ -116,9 +123,8 @@ class PostgresEventStore implements EventStore {
     this.clock = options.clock ?? (() => new Date());
     this.logger = options.logger;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
-    const appendName = `es_append:${database.schema}`;
     this.group = new AppendGroup(
-      (calls) => this.client.query(this.sql.append, appendParameters(calls), appendName),
+      (calls) => this.send(calls),
       // PGlite is one connection: a second call would only queue behind the first.
       database.kind === 'pglite' ? 1 : (options.appendConcurrency ?? 2),
       MAX_BATCH,
@@ -129,6 +135,16 @@ class PostgresEventStore implements EventStore {
     const visible = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
     this.sql = {
       append: `select * from ${this.n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      // Appends whose base is known (AppendCall.plain): the keys refuse a taken version, a
+      // known event id or source record, and the store handles the refusal as es_append's.
+      insert: `insert into ${events} as e
+          (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
+        select (pg_current_xact_id()::text::bigint << 20) + u.ord - 1, u.stream, u.version,
+               u.id, u.type, u.sys, u.rid, u.hash, u.ev
+          from unnest($1::text[], $2::integer[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                      array(select json_array_elements($8::json)))
+               with ordinality as u (stream, version, id, type, sys, rid, hash, ev, ord)
+        returning e.version, e.position`,
       readStream: `select position, hash, event from ${events}
         where stream_id = $1 and version >= $2 and version <= $3 order by version limit $4`,
       readAll: `select position, hash, event from ${events}
@@ -224,6 +240,9 @@ class PostgresEventStore implements EventStore {
           sourceIds,
           hashes: chained?.hashes ?? (unknown as null[]),
           canonicals: chained?.canonicals ?? (unknown as null[]),
+          // A cached head of version 0 (an empty stream's answer) does not satisfy stream_exists.
+          plain:
+            chained !== undefined && !(expected === EXPECTED_CODE.stream_exists && chained.baseVersion === 0),
         });
       } catch (error) {
         const { code, constraint } = pgErrorOf(error);
@@ -284,6 +303,16 @@ class PostgresEventStore implements EventStore {
     throw new Error(
       `append to ${streamId} did not settle after ${MAX_APPEND_ATTEMPTS} attempts: the head kept moving`,
     );
+  }
+
+  /** One group of appends in one statement: a plain insert when every base is known, else es_append. */
+  private async send(calls: AppendCall[]): Promise<Row[]> {
+    const { schema } = this.database;
+    if (calls.every((call) => call.plain)) {
+      const rows = await this.client.query(this.sql.insert, insertParameters(calls), `es_insert:${schema}`);
+      return insertVerdicts(calls, rows);
+    }
+    return this.client.query(this.sql.append, appendParameters(calls), `es_append:${schema}`);
   }
 
   private prepare(streamId: string, events: NewEvent[]): PreparedEvent[] {

@@ -2,6 +2,7 @@ import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEventStoreContract, newEvent } from '../contract/event-store.contract';
+import { WrongExpectedVersionError } from '../errors';
 import type { EventStore } from '../port';
 import { createPostgresEventStore } from './postgres-event-store';
 
@@ -86,6 +87,27 @@ for (const backend of reachableBackends()) {
       expect(before.length).toBeGreaterThan(0);
       expect(await applied()).toEqual(before);
       await again.close();
+    });
+
+    it('refuses an append chained on a head another store has moved since, and appends nothing of it', async () => {
+      // This store's head cache says version 1; the key on (stream, version) must catch the move.
+      const streamId = `case-${crypto.randomUUID()}`;
+      await store.append(streamId, [newEvent()]);
+      const other = await createPostgresEventStore(database);
+      await other.append(streamId, [newEvent()], { expectedVersion: 1 });
+      await other.close();
+      const stale = newEvent();
+      const outcomes = await Promise.allSettled([
+        store.append(streamId, [stale, newEvent()], { expectedVersion: 1 }),
+        store.append(`case-${crypto.randomUUID()}`, [newEvent()], { expectedVersion: 'no_stream' }),
+      ]);
+      expect(outcomes[0]).toMatchObject({ status: 'rejected', reason: { actual: 2 } });
+      expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+      expect(outcomes[1]).toMatchObject({ status: 'fulfilled', value: { version: 1 } });
+      const after = await store.append(streamId, [newEvent()], { expectedVersion: 'any' });
+      expect(after.version).toBe(3);
+      expect(await store.verifyStream(streamId)).toMatchObject({ ok: true, events: 3 });
+      expect((await store.readStream(streamId)).map((e) => e.eventId)).not.toContain(stale.eventId);
     });
 
     it('derives each position from the appending transaction id, index in the low 20 bits', async () => {
