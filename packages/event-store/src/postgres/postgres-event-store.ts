@@ -210,6 +210,8 @@ class PostgresEventStore implements EventStore {
     const cached = this.heads.get(streamId);
     // The head the hashes are chained from: known for a new stream, else the cached head
     // (the function checks it), else unknown — the function then answers with the real one.
+    // Under 'any' an uncached stream is guessed new: the function confirms the guess or
+    // answers the real head in the same round trip, so a guess never goes in plain.
     let base: Head | undefined =
       expected === 0
         ? { version: 0, hash: GENESIS_HASH }
@@ -218,6 +220,7 @@ class PostgresEventStore implements EventStore {
           : expected === -1
             ? { version: 0, hash: GENESIS_HASH }
             : undefined;
+    let guessed = expected === -1 && base !== cached;
 
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const chained = base
@@ -242,7 +245,9 @@ class PostgresEventStore implements EventStore {
           canonicals: chained?.canonicals ?? (unknown as null[]),
           // A cached head of version 0 (an empty stream's answer) does not satisfy stream_exists.
           plain:
-            chained !== undefined && !(expected === EXPECTED_CODE.stream_exists && chained.baseVersion === 0),
+            chained !== undefined &&
+            !guessed &&
+            !(expected === EXPECTED_CODE.stream_exists && chained.baseVersion === 0),
         });
       } catch (error) {
         const { code, constraint } = pgErrorOf(error);
@@ -287,6 +292,7 @@ class PostgresEventStore implements EventStore {
       }
       if (kind === 'stale') {
         base = head;
+        guessed = false;
         continue;
       }
       this.remember(streamId, head);
@@ -445,7 +451,16 @@ class PostgresEventStore implements EventStore {
       [streamId, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.limit ?? null],
       `es_read_stream:${this.database.schema}`,
     );
-    return rows.map(toRecorded);
+    const events = rows.map(toRecorded);
+    // A read to the end saw the head: the next append to the stream (a decider's, usually)
+    // can be chained on it at once. An older head than the cached one is not taken.
+    const last = events.at(-1);
+    if (last && options.toVersion === undefined && options.limit === undefined) {
+      const cached = this.heads.get(streamId);
+      if (!cached || cached.version < last.version)
+        this.remember(streamId, { version: last.version, hash: last.hash });
+    }
+    return events;
   }
 
   async streamVersion(streamId: string): Promise<number> {

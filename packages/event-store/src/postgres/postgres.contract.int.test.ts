@@ -1,6 +1,6 @@
 import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEventStoreContract, newEvent } from '../contract/event-store.contract';
 import { WrongExpectedVersionError } from '../errors';
 import type { EventStore } from '../port';
@@ -110,6 +110,42 @@ for (const backend of reachableBackends()) {
       expect((await store.readStream(streamId)).map((e) => e.eventId)).not.toContain(stale.eventId);
     });
 
+    it("chains a decider's append on the head its stream read saw: one insert, no head lookup", async () => {
+      const streamId = `case-${crypto.randomUUID()}`;
+      await store.append(streamId, [newEvent(), newEvent()]);
+      const cold = await createPostgresEventStore(database);
+      // Every statement the store sends, as text (pg pool or the PGlite dialect).
+      const spy =
+        database.kind === 'postgres'
+          ? vi.spyOn(database.pool, 'query')
+          : vi.spyOn(database.db, 'executeQuery');
+      const sent = () =>
+        spy.mock.calls.map(([query]) => {
+          const q = query as unknown as { text?: string; sql?: string };
+          return String(q.text ?? q.sql ?? query);
+        });
+      try {
+        const read = await cold.readStream(streamId);
+        spy.mockClear();
+        const result = await cold.append(streamId, [newEvent()], { expectedVersion: read.length });
+        expect(result.version).toBe(3);
+        const appends = sent().filter((text) => /es_append|insert into/.test(text));
+        expect(appends).toHaveLength(1);
+        expect(appends[0]).toMatch(/^insert into/);
+        expect(await cold.verifyStream(streamId)).toMatchObject({ ok: true, events: 3 });
+        // A read that stopped short of the head teaches nothing: the append learns the head first.
+        await cold.readStream(streamId, { toVersion: 1 });
+        await store.append(streamId, [newEvent()], { expectedVersion: 3 });
+        await cold.readStream(streamId, { limit: 2 });
+        spy.mockClear();
+        expect((await cold.append(streamId, [newEvent()], { expectedVersion: 4 })).version).toBe(5);
+        expect(sent().filter((text) => /es_append/.test(text))).toHaveLength(1);
+      } finally {
+        spy.mockRestore();
+        await cold.close();
+      }
+    });
+
     it('derives each position from the appending transaction id, index in the low 20 bits', async () => {
       const result = await store.append(`case-${crypto.randomUUID()}`, [newEvent(), newEvent(), newEvent()]);
       const positions = result.events.map((e) => e.position);
@@ -142,7 +178,8 @@ for (const backend of reachableBackends()) {
       }
     });
 
-    it('uses the injected clock for recordedAt', async () => {
+    // Opens a database of its own: a new PGlite alone takes about 4 s on a busy machine.
+    it('uses the injected clock for recordedAt', { timeout: 30_000 }, async () => {
       const database2 = await openTestDatabase({ forceEmbedded: backend.embedded });
       const clocked = await createPostgresEventStore(database2, {
         clock: () => new Date('2026-11-26T01:02:03.004Z'),

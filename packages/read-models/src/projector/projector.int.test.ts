@@ -268,10 +268,12 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       projector = createProjector({ store, database, logger, tendMs: 20 });
       await projector.start();
       const { schema } = (await readPointer(database))!;
+      // Earlier tests may have analysed the table already: what counts is an analysis after these rows.
+      const since = (await sql<{ now: Date }>`select now() as now`.execute(database.db)).rows[0]!.now;
       const stats = async () =>
         (
           await sql<{ analysed: boolean; changed: number }>`
-            select last_analyze is not null as analysed, n_mod_since_analyze::int as changed
+            select coalesce(last_analyze >= ${since}, false) as analysed, n_mod_since_analyze::int as changed
             from pg_stat_user_tables where schemaname = ${schema} and relname = 'counted_entry'`.execute(
             database.db,
           )
@@ -285,7 +287,10 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       while (!(await stats())?.analysed && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      expect(await stats()).toEqual({ analysed: true, changed: 0 });
+      // A tend may come between two of the projector's batches: what a later batch wrote stays
+      // below the threshold (50 + 10% of the rows), which is what autovacuum would leave too.
+      expect(await stats()).toEqual({ analysed: true, changed: expect.any(Number) });
+      expect((await stats())!.changed).toBeLessThanOrEqual(50);
       expect((await getServiceInstances(projector.readModels(), {})).total).toBe(99);
     });
   },
