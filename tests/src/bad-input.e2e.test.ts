@@ -1070,10 +1070,9 @@ describe('the edge', () => {
     expect(refused.body.code).toBe('KEY_REVOKED');
   });
 
-  it('cuts off a request whose body does not arrive in time (408) and appends nothing', async () => {
-    const before = await settledLedgerSize(server.running.store, world.lastPosition);
-    const started = Date.now();
-    const answer = await new Promise<string>((resolve, reject) => {
+  /** Writes raw bytes to the server and collects everything it sends until it closes. */
+  const rawExchange = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
       const socket = connect(Number(new URL(server.url).port), '127.0.0.1');
       let received = '';
       socket.on('data', (chunk) => {
@@ -1081,15 +1080,47 @@ describe('the edge', () => {
       });
       socket.on('close', () => resolve(received));
       socket.on('error', reject);
-      socket.write(
-        `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${world.keys.agencyA}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"eventId":`,
-      );
-      setTimeout(() => socket.destroy(new Error('the server kept a stalled request open for 10 s')), 10_000);
+      socket.write(bytes);
+      setTimeout(() => socket.destroy(new Error('the server kept the connection open for 10 s')), 10_000);
     });
-    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+  /** Status, media type and problem body of a raw HTTP/1.1 answer. */
+  const rawProblem = (answer: string) => {
+    const [head = '', body = ''] = answer.split('\r\n\r\n');
+    return {
+      status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]),
+      type: /^content-type: (.*)$/im.exec(head)?.[1],
+      problem: JSON.parse(body) as { code: string; status: number; requestId: string; instance: string },
+    };
+  };
+
+  it('cuts off a request whose body does not arrive in time (408 REQUEST_TIMEOUT) and appends nothing', async () => {
+    const before = await settledLedgerSize(server.running.store, world.lastPosition);
+    const started = Date.now();
+    const answer = await rawExchange(
+      `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${world.keys.agencyA}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"eventId":`,
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
+    const { status, type, problem } = rawProblem(answer);
+    expect(status).toBe(408);
+    expect(type).toBe('application/problem+json');
+    expect(problem).toMatchObject({ code: 'REQUEST_TIMEOUT', status: 408 });
+    expect(problem.instance).toBe(`urn:uuid:${problem.requestId}`);
     expect(await settledLedgerSize(server.running.store, world.lastPosition)).toEqual(before);
   });
+
+  it('answers headers too large with 431 HEADERS_TOO_LARGE, and bytes that are not HTTP with 400 MALFORMED_REQUEST', async () => {
+    const huge = rawProblem(
+      await rawExchange(
+        `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: ${'a'.repeat(20_000)}\r\n\r\n`,
+      ),
+    );
+    expect(huge).toMatchObject({ status: 431, type: 'application/problem+json' });
+    expect(huge.problem).toMatchObject({ code: 'HEADERS_TOO_LARGE', status: 431 });
+    const garbage = rawProblem(await rawExchange('HELLO THERE\r\n\r\n'));
+    expect(garbage).toMatchObject({ status: 400, type: 'application/problem+json' });
+    expect(garbage.problem).toMatchObject({ code: 'MALFORMED_REQUEST', status: 400 });
+  });
+
   it('limits each key on its own: 429 RATE_LIMITED with retry-after, and nothing appended', async () => {
     const key = await server.issueKey('analyst');
     const other = await server.issueKey('analyst');

@@ -24,7 +24,7 @@ import { safeParse } from 'zod/v4/core';
 import { authenticateHook } from './auth/authenticate';
 import type { KeyStore } from './auth/key-store';
 import { httpRequestDuration, metricsRegistry } from './metrics';
-import { problemOf, problemResponses, sendProblem, toProblem } from './problem';
+import { answerClientError, problemOf, problemResponses, sendProblem, toProblem } from './problem';
 
 /** The Fastify instance every service registers its routes on. */
 export type HttpApp = FastifyInstance<
@@ -157,6 +157,9 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     },
     // One line per request at info level would cost more than the request at 6,000/s.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    // A connection refused before it made a request (too slow, headers too large, not HTTP)
+    // is answered by Node's parser, not by a route: it gets a problem with a code all the same.
+    clientErrorHandler: answerClientError,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,

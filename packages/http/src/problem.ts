@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { DomainError, ERRORS, type ErrorCode } from '@fengcheng/domain';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '@fengcheng/event-store';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
@@ -114,6 +117,33 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
     return { problem: { ...problemOf(code, request, fastifyError?.message), status }, internal: false };
   }
   return { problem: problemOf('INTERNAL', request), internal: true };
+}
+
+/** Node's parser errors of a connection that made no complete request, by registry code. */
+const CLIENT_ERROR_CODES: Record<string, ErrorCode> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a connection whose bytes never made a request — too slow
+ * (408), headers too large (431), not HTTP (400) — is answered with a problem and closed.
+ * There is no request, so the problem's instance is its own id.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const code = CLIENT_ERROR_CODES[error.code ?? ''] ?? 'MALFORMED_REQUEST';
+    const id = randomUUID();
+    const body = JSON.stringify(problemOf(code, { id, url: `urn:uuid:${id}` }));
+    const { status } = ERRORS[code];
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nX-Request-Id: ${id}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** Sends a problem with its status and media type. */

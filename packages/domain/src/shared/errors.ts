@@ -16,6 +16,10 @@ export const ERRORS = {
     title: 'Another event of the same stream in this batch was refused, so none of them was appended',
   },
   INVALID_QUERY: { status: 400, title: 'A query parameter is invalid' },
+  // Refused before a request exists: the connection's bytes are not a complete HTTP request
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not valid HTTP' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are larger than allowed' },
   // Authentication and authorisation
   UNAUTHENTICATED: { status: 401, title: 'A valid API key is required' },
   KEY_REVOKED: { status: 401, title: 'The API key has been revoked' },
