@@ -220,7 +220,9 @@ class PostgresEventStore implements EventStore {
           : expected === -1
             ? { version: 0, hash: GENESIS_HASH }
             : undefined;
-    let guessed = expected === -1 && base !== cached;
+    // A guess, or a 'no_stream' the cache already contradicts, goes through es_append.
+    let doubtful =
+      (expected === -1 && base !== cached) || (expected === 0 && cached !== undefined && cached.version > 0);
 
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const chained = base
@@ -246,7 +248,7 @@ class PostgresEventStore implements EventStore {
           // A cached head of version 0 (an empty stream's answer) does not satisfy stream_exists.
           plain:
             chained !== undefined &&
-            !guessed &&
+            !doubtful &&
             !(expected === EXPECTED_CODE.stream_exists && chained.baseVersion === 0),
         });
       } catch (error) {
@@ -292,7 +294,7 @@ class PostgresEventStore implements EventStore {
       }
       if (kind === 'stale') {
         base = head;
-        guessed = false;
+        doubtful = false;
         continue;
       }
       this.remember(streamId, head);
@@ -315,8 +317,15 @@ class PostgresEventStore implements EventStore {
   private async send(calls: AppendCall[]): Promise<Row[]> {
     const { schema } = this.database;
     if (calls.every((call) => call.plain)) {
-      const rows = await this.client.query(this.sql.insert, insertParameters(calls), `es_insert:${schema}`);
-      return insertVerdicts(calls, rows);
+      try {
+        const rows = await this.client.query(this.sql.insert, insertParameters(calls), `es_insert:${schema}`);
+        return insertVerdicts(calls, rows);
+      } catch (error) {
+        // A key refused one of them (a stale 'no_stream', a moved head, a retried event): the
+        // same group goes through es_append, which answers each append in its own verdict,
+        // so one refusal costs this group one statement, not one per append.
+        if (pgErrorOf(error).code !== '23505') throw error;
+      }
     }
     return this.client.query(this.sql.append, appendParameters(calls), `es_append:${schema}`);
   }

@@ -146,6 +146,40 @@ for (const backend of reachableBackends()) {
       }
     });
 
+    it('sends a group that a key refused through es_append once, not each of its appends again', async () => {
+      const existing = `case-${crypto.randomUUID()}`;
+      await store.append(existing, [newEvent()]);
+      const cold = await createPostgresEventStore(database);
+      const spy =
+        database.kind === 'postgres'
+          ? vi.spyOn(database.pool, 'query')
+          : vi.spyOn(database.db, 'executeQuery');
+      try {
+        const fresh = Array.from({ length: 5 }, () => `case-${crypto.randomUUID()}`);
+        // Submitted together: the first (two, on a server) go alone, the rest travel as one group,
+        // the stale 'no_stream' of a stream this store has never seen last among them.
+        const outcomes = await Promise.allSettled([
+          ...fresh.map((id) => cold.append(id, [newEvent()], { expectedVersion: 'no_stream' })),
+          cold.append(existing, [newEvent()], { expectedVersion: 'no_stream' }),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected']);
+        expect((outcomes[5] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
+        const appends = spy.mock.calls
+          .map(([query]) => {
+            const q = query as unknown as { text?: string; sql?: string };
+            return String(q.text ?? q.sql ?? query);
+          })
+          .filter((text) => /es_append|insert into/.test(text));
+        // Alone: 2 inserts on a server (1 on PGlite); the group: 1 refused insert, 1 es_append.
+        expect(appends.length).toBe(database.kind === 'postgres' ? 4 : 3);
+        expect(appends.filter((text) => /es_append/.test(text))).toHaveLength(1);
+        expect(await store.streamVersion(existing)).toBe(1);
+      } finally {
+        spy.mockRestore();
+        await cold.close();
+      }
+    });
+
     it('derives each position from the appending transaction id, index in the low 20 bits', async () => {
       const result = await store.append(`case-${crypto.randomUUID()}`, [newEvent(), newEvent(), newEvent()]);
       const positions = result.events.map((e) => e.position);
