@@ -136,7 +136,7 @@ class PostgresEventStore implements EventStore {
     this.sql = {
       append: `select * from ${this.n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
       // Appends whose base is known (AppendCall.plain): the keys refuse a taken version, a
-      // known event id or source record, and the store handles the refusal as es_append's.
+      // known event id or source record, and a refused group goes through es_append (send).
       insert: `insert into ${events} as e
           (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
         select (pg_current_xact_id()::text::bigint << 20) + u.ord - 1, u.stream, u.version,
