@@ -13,6 +13,54 @@ export function names(schema: string) {
   };
 }
 
+/** The store's statements on `schema`; PGlite differs only in how it notifies. */
+export function statements(schema: string, kind: 'postgres' | 'pglite') {
+  const n = names(schema);
+  const { events } = n;
+  // Every transaction below the snapshot's xmin has ended, and no new one can take a
+  // smaller xid: nothing can ever commit behind a position a reader has passed.
+  const visible = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
+  return {
+    append: `select * from ${n.append}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    // Appends whose base is known (AppendCall.plain): the keys refuse a taken version, a
+    // known event id or source record, and a refused group goes through es_append (send).
+    insert: `insert into ${events} as e
+        (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
+      select (pg_current_xact_id()::text::bigint << 20) + u.ord - 1, u.stream, u.version,
+             u.id, u.type, u.sys, u.rid, u.hash, u.ev
+        from unnest($1::text[], $2::integer[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                    array(select json_array_elements($8::json)))
+             with ordinality as u (stream, version, id, type, sys, rid, hash, ev, ord)
+      returning e.version, e.position`,
+    readStream: `select position, hash, event from ${events}
+      where stream_id = $1 and version >= $2 and version <= $3 order by version limit $4`,
+    readAll: `select position, hash, event from ${events}
+      where position > $1 and position < ${visible} order by position limit $2`,
+    head: `select coalesce(max(position), 0) from ${events} where position < ${visible}`,
+    // Some row past $1 that the snapshot still hides: true exactly when the last row is one.
+    // Asked as an `exists`, the planner expected an early hit and scanned the whole log
+    // (1 s at 1.5M events, at every idle poll of every caught-up subscriber).
+    heldBack: `select coalesce((select max(position) from ${events}) >= greatest($1::bigint + 1, ${visible}), false)`,
+    streamVersion: `select coalesce(max(version), 0) from ${events} where stream_id = $1`,
+    lookup: `select event, version, position, source_system, source_record_id
+        from ${events} where event_id = any ($1::uuid[])
+      union all
+      select e.event, e.version, e.position, e.source_system, e.source_record_id
+        from ${events} e
+        join unnest($2::text[], $3::text[]) s (sys, rid) on e.source_system = s.sys and e.source_record_id = s.rid`,
+    appendEnd: `select max(version) from ${events} where stream_id = $1 and position >= $2 and position < $3`,
+    // NOTIFY takes a transaction id, so its commit would wait for a WAL flush like an append's.
+    // A lost wake-up costs a subscriber one poll interval, so on a server it commits without
+    // waiting (one round trip, simple protocol). PGlite has no flush to skip, nor multi-statement queries.
+    notify:
+      kind === 'postgres'
+        ? `begin; set local synchronous_commit = off; notify "${n.channel}"; commit`
+        : `select pg_notify('${n.channel}', '')`,
+    digestPage: `select position, hash from ${events}
+      where position > $1 and position <= $2 and position < ${visible} order by position limit $3`,
+  };
+}
+
 /**
  * Each migration runs once per schema, in order, inside one transaction holding an
  * advisory lock, so two processes starting together cannot race on DDL.
