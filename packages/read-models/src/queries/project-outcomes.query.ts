@@ -87,12 +87,8 @@ export async function getProjectOutcomes(
   return projects.map((project) => {
     const id = project.project_id as string;
     const c = figuresBy.get(id);
-    const closedByReason = Object.fromEntries(
-      CLOSURE_REASONS.map((r) => [r, num(c?.[`reason_${r}`])]),
-    ) as Record<ClosureReason, number>;
-    const distribution = Object.fromEntries(
-      GOAL_SCORES.map((score, i) => [String(score), num(c?.[`goal_${i}`])]),
-    ) as Record<GoalScore, number>;
+    const closedByReason = countsOf(REASON_KEYS, c) as Record<ClosureReason, number>;
+    const distribution = countsOf(GOAL_KEYS, c) as Record<GoalScore, number>;
     return {
       projectId: id,
       name: project.name,
@@ -115,6 +111,16 @@ export async function getProjectOutcomes(
 
 /** A project's figures, named as both ways of working them out name them. */
 type Figures = Record<string, unknown>;
+
+/** Each answer key beside the figure it is read from, made once rather than for every project. */
+const REASON_KEYS = CLOSURE_REASONS.map((reason) => [reason, `reason_${reason}`] as const);
+const GOAL_KEYS = GOAL_SCORES.map((score, i) => [String(score), `goal_${i}`] as const);
+
+function countsOf(keys: ReadonlyArray<readonly [string, string]>, figures: Figures | undefined) {
+  const counts: Record<string, number> = {};
+  for (const [name, figure] of keys) counts[name] = num(figures?.[figure]);
+  return counts;
+}
 
 /** The figures over all cases, one row per project as the projection keeps them. */
 function keptFigures(db: Kysely<any>, inProjects: RawBuilder<SqlBool>): Promise<Figures[]> {
