@@ -16,7 +16,8 @@ export interface AppendCall {
   /**
    * The events were chained on a head that exists and that `expected` allows: the append is
    * right exactly when version baseVersion + 1 is still free, which the (stream_id, version) key
-   * checks by itself. Such appends go in as a plain insert, without es_append's head lookup.
+   * checks by itself. Such appends go in as a plain insert, without es_append's head lookup;
+   * a group the keys refuse is sent again through es_append (the store's `send`).
    */
   plain: boolean;
 }
