@@ -129,11 +129,7 @@ export function insertParameters(calls: AppendCall[]): unknown[] {
   return [
     textArray(streams),
     joined(versions.map(String), '{', ',', '}'),
-    columnArray(calls, (c) => c.ids),
-    columnArray(calls, (c) => c.types),
-    columnArray(calls, (c) => c.sourceSystems),
-    columnArray(calls, (c) => c.sourceIds),
-    columnArray(calls, (c) => c.hashes),
+    ...eventColumns(calls),
     joined(canonicals, '[', ',', ']'),
   ];
 }
@@ -165,13 +161,20 @@ export function appendParameters(calls: AppendCall[]): unknown[] {
     calls.map((c) => c.baseVersion),
     calls.map((c) => c.baseHash),
     calls.map((c) => c.ids.length),
+    ...eventColumns(calls),
+    // Canonical JSON texts as one JSON array: no per-element escaping (see es_append).
+    joined(canonicals, '[', ',', ']'),
+  ];
+}
+
+/** The per-event key columns both statements take, in their order: ids, types, sources, hashes. */
+function eventColumns(calls: AppendCall[]): string[] {
+  return [
     columnArray(calls, (c) => c.ids),
     columnArray(calls, (c) => c.types),
     columnArray(calls, (c) => c.sourceSystems),
     columnArray(calls, (c) => c.sourceIds),
     columnArray(calls, (c) => c.hashes),
-    // Canonical JSON texts as one JSON array: no per-element escaping (see es_append).
-    joined(canonicals, '[', ',', ']'),
   ];
 }
 

@@ -44,6 +44,23 @@ for (const backend of reachableBackends()) {
       await database.drop();
     });
 
+    /** Every statement sent to the database from now on, as text (pg pool or the PGlite dialect). */
+    const spyOnStatements = () => {
+      const spy =
+        database.kind === 'postgres'
+          ? vi.spyOn(database.pool, 'query')
+          : vi.spyOn(database.db, 'executeQuery');
+      return {
+        sent: () =>
+          spy.mock.calls.map(([query]) => {
+            const q = query as unknown as { text?: string; sql?: string };
+            return String(q.text ?? q.sql ?? query);
+          }),
+        clear: () => spy.mockClear(),
+        restore: () => spy.mockRestore(),
+      };
+    };
+
     it('refuses UPDATE, DELETE and TRUNCATE on the events table', async () => {
       const streamId = `case-${crypto.randomUUID()}`;
       await store.append(streamId, [newEvent()]);
@@ -115,22 +132,13 @@ for (const backend of reachableBackends()) {
       const streamId = `case-${crypto.randomUUID()}`;
       await store.append(streamId, [newEvent(), newEvent()]);
       const cold = await createPostgresEventStore(database);
-      // Every statement the store sends, as text (pg pool or the PGlite dialect).
-      const spy =
-        database.kind === 'postgres'
-          ? vi.spyOn(database.pool, 'query')
-          : vi.spyOn(database.db, 'executeQuery');
-      const sent = () =>
-        spy.mock.calls.map(([query]) => {
-          const q = query as unknown as { text?: string; sql?: string };
-          return String(q.text ?? q.sql ?? query);
-        });
+      const spy = spyOnStatements();
       try {
         const read = await cold.readStream(streamId);
-        spy.mockClear();
+        spy.clear();
         const result = await cold.append(streamId, [newEvent()], { expectedVersion: read.length });
         expect(result.version).toBe(3);
-        const appends = sent().filter((text) => /es_append|insert into/.test(text));
+        const appends = spy.sent().filter((text) => /es_append|insert into/.test(text));
         expect(appends).toHaveLength(1);
         expect(appends[0]).toMatch(/^insert into/);
         expect(await cold.verifyStream(streamId)).toMatchObject({ ok: true, events: 3 });
@@ -138,11 +146,11 @@ for (const backend of reachableBackends()) {
         await cold.readStream(streamId, { toVersion: 1 });
         await store.append(streamId, [newEvent()], { expectedVersion: 3 });
         await cold.readStream(streamId, { limit: 2 });
-        spy.mockClear();
+        spy.clear();
         expect((await cold.append(streamId, [newEvent()], { expectedVersion: 4 })).version).toBe(5);
-        expect(sent().filter((text) => /es_append/.test(text))).toHaveLength(1);
+        expect(spy.sent().filter((text) => /es_append/.test(text))).toHaveLength(1);
       } finally {
-        spy.mockRestore();
+        spy.restore();
         await cold.close();
       }
     });
@@ -151,10 +159,7 @@ for (const backend of reachableBackends()) {
       const existing = `case-${crypto.randomUUID()}`;
       await store.append(existing, [newEvent()]);
       const cold = await createPostgresEventStore(database);
-      const spy =
-        database.kind === 'postgres'
-          ? vi.spyOn(database.pool, 'query')
-          : vi.spyOn(database.db, 'executeQuery');
+      const spy = spyOnStatements();
       try {
         const fresh = Array.from({ length: 5 }, () => `case-${crypto.randomUUID()}`);
         // Submitted together: the first (two, on a server) go alone, the rest travel as one group,
@@ -165,18 +170,13 @@ for (const backend of reachableBackends()) {
         ]);
         expect(outcomes.map((o) => o.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected']);
         expect((outcomes[5] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
-        const appends = spy.mock.calls
-          .map(([query]) => {
-            const q = query as unknown as { text?: string; sql?: string };
-            return String(q.text ?? q.sql ?? query);
-          })
-          .filter((text) => /es_append|insert into/.test(text));
+        const appends = spy.sent().filter((text) => /es_append|insert into/.test(text));
         // Alone: 2 inserts on a server (1 on PGlite); the group: 1 refused insert, 1 es_append.
         expect(appends.length).toBe(database.kind === 'postgres' ? 4 : 3);
         expect(appends.filter((text) => /es_append/.test(text))).toHaveLength(1);
         expect(await store.streamVersion(existing)).toBe(1);
       } finally {
-        spy.mockRestore();
+        spy.restore();
         await cold.close();
       }
     });
