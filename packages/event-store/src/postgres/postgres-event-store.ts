@@ -169,9 +169,12 @@ class PostgresEventStore implements EventStore {
           : expected === -1
             ? { version: 0, hash: GENESIS_HASH }
             : undefined;
-    // A guess, or a 'no_stream' the cache already contradicts, goes through es_append.
+    // A guess, or an expectation the cache already contradicts (a 'no_stream' on a stream it has
+    // seen, a 'stream_exists' on one it saw empty), goes through es_append.
     let doubtful =
-      (expected === -1 && base !== cached) || (expected === 0 && cached !== undefined && cached.version > 0);
+      (expected === -1 && base !== cached) ||
+      (expected === 0 && cached !== undefined && cached.version > 0) ||
+      (expected === EXPECTED_CODE.stream_exists && cached?.version === 0);
 
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const chained = base
@@ -194,11 +197,7 @@ class PostgresEventStore implements EventStore {
           sourceIds,
           hashes: chained?.hashes ?? (unknown as null[]),
           canonicals: chained?.canonicals ?? (unknown as null[]),
-          // A cached head of version 0 (an empty stream's answer) does not satisfy stream_exists.
-          plain:
-            chained !== undefined &&
-            !doubtful &&
-            !(expected === EXPECTED_CODE.stream_exists && chained.baseVersion === 0),
+          plain: chained !== undefined && !doubtful,
         });
       } catch (error) {
         const { code, constraint } = pgErrorOf(error);
