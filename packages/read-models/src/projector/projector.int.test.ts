@@ -293,5 +293,35 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       expect((await stats())!.changed).toBeLessThanOrEqual(50);
       expect((await getServiceInstances(projector.readModels(), {})).total).toBe(99);
     });
+
+    it('settles once quiet: vacuums every table its last batches changed, below the thresholds', async () => {
+      await projector.stop();
+      // tendMs high: only the settle, not a threshold round, can vacuum in this test's time.
+      projector = createProjector({ store, database, logger, tendMs: 60_000, quietMs: 50 });
+      await projector.start();
+      const { schema } = (await readPointer(database))!;
+      const since = (await sql<{ now: Date }>`select now() as now`.execute(database.db)).rows[0]!.now;
+      const vacuumed = async () =>
+        (
+          await sql<{ vacuumed: boolean }>`
+            select coalesce(last_vacuum >= ${since}, false) as vacuumed
+            from pg_stat_user_tables where schemaname = ${schema} and relname = 'counted_entry'`.execute(
+            database.db,
+          )
+        ).rows[0]!.vacuumed;
+      // Three visits: far below autovacuum's thresholds (1,000 + 20% inserted).
+      const appended = await store.append(`case-${CASE}`, [
+        visit('v-settle-1', '2026-03-15T09:00:00+08:00'),
+        visit('v-settle-2', '2026-03-15T10:00:00+08:00'),
+        visit('v-settle-3', '2026-03-15T11:00:00+08:00'),
+      ]);
+      expect(await projector.waitFor(appended.events.at(-1)!.position, 10_000)).toBe(true);
+      const deadline = Date.now() + 5_000;
+      while (!(await vacuumed()) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await vacuumed()).toBe(true);
+      expect((await getServiceInstances(projector.readModels(), {})).total).toBe(102);
+    });
   },
 );

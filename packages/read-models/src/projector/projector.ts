@@ -27,6 +27,12 @@ export interface ProjectorDeps {
    * idle (nothing projected for as long); while it is busy, six times as long. Default 10 s.
    */
   tendMs?: number;
+  /**
+   * How long nothing is projected before the projector settles what it wrote: every table
+   * changed since its last vacuum is vacuumed (see `tendReadModelSchema`), at most once per
+   * `tendMs`. Default 1 s.
+   */
+  quietMs?: number;
 }
 
 export interface Projector {
@@ -56,6 +62,7 @@ const PASSED_CHECKPOINT_MS = 100;
 const GENERATION_CHECK_MS = 1000;
 /** See `tendReadModelSchema`: planner statistics that follow the tables as they grow. */
 const TEND_MS = 10_000;
+const QUIET_MS = 1000;
 
 /**
  * Follows the event log into the read models. Each batch's change and checkpoint commit in
@@ -76,6 +83,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
   let tending: Promise<void> | null = null;
   let lastProjectedAt = 0;
   let lastTendedAt = performance.now();
+  let lastSettledAt = Number.NEGATIVE_INFINITY;
   let switching = false;
   const waiters = new Set<{ position: bigint; resolve: (reached: boolean) => void }>();
 
@@ -203,19 +211,27 @@ export function createProjector(deps: ProjectorDeps): Projector {
 
   // Beside the batches, on a connection of its own: a vacuum takes no lock that a write waits for.
   // PGlite has one connection, so a vacuum there holds the batches up: while the projector is
-  // busy (a load of Yinchuan ×1: 5% slower with a vacuum every 10 s) it tends less often.
+  // busy (a load of Yinchuan ×1: 5% slower with a vacuum every 10 s) it tends less often, and
+  // it settles only once it has gone quiet.
   const tendMs = deps.tendMs ?? TEND_MS;
+  const quietMs = deps.quietMs ?? QUIET_MS;
   const tend = () => {
     const started = performance.now();
-    const busy = started - lastProjectedAt < tendMs;
-    if (stopped || tending || !schema || (busy && started - lastTendedAt < 6 * tendMs)) return;
+    if (stopped || tending || !schema) return;
+    const idleFor = started - lastProjectedAt;
+    // Once what was projected since the last settle has gone quiet; at most once per tendMs.
+    const settle =
+      idleFor >= quietMs && lastProjectedAt > Math.max(lastSettledAt, 0) && started - lastSettledAt >= tendMs;
+    const due = started - lastTendedAt >= (idleFor < tendMs ? 6 * tendMs : tendMs);
+    if (!settle && !due) return;
     lastTendedAt = started;
+    if (settle) lastSettledAt = started;
     const generation = schema;
-    tending = tendReadModelSchema(database.db, generation)
+    tending = tendReadModelSchema(database.db, generation, { settle })
       .then((tables) => {
         if (tables.length > 0)
           logger.info(
-            { schema: generation, tables, ms: Math.round(performance.now() - started) },
+            { schema: generation, tables, settle, ms: Math.round(performance.now() - started) },
             'read-model tables vacuumed and analysed',
           );
       })
@@ -246,7 +262,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
         );
       }, GENERATION_CHECK_MS);
       generationTimer.unref();
-      tendTimer = setInterval(tend, tendMs);
+      tendTimer = setInterval(tend, Math.min(tendMs, quietMs));
       tendTimer.unref();
     },
     async stop() {
