@@ -246,6 +246,8 @@ export function createProjector(deps: ProjectorDeps): Projector {
     async start() {
       if (!stopped) return;
       stopped = false;
+      // Counted as a batch, so the first quiet round settles what an earlier process left.
+      lastProjectedAt = performance.now();
       const pointer = await ensureReadModels(database);
       if (pointer.modelVersion !== READ_MODEL_VERSION) {
         logger.warn(
