@@ -135,7 +135,7 @@ async function main() {
   Object.assign(figures, peaks);
   if (peaks.ingestPeakRssMb !== undefined)
     notes.push(
-      'Peak RSS is VmHWM from /proc of each standalone service (ingest-api, projector, query-api as separate node processes started as `node --import tsx`, the way `npm run start:*` runs them) over the ingest and analyst loads.',
+      'Peak RSS is VmHWM from /proc of each standalone service (ingest-api, projector, query-api as separate node processes bundled by esbuild into one module each and started as `node dist/main.mjs` with the flags of their start scripts, the way `npm run start:*` runs them) over the ingest and analyst loads.',
     );
 
   const table = markdownTable(figures, peer, labels);

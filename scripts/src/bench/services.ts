@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -48,9 +48,10 @@ export function peakRssMb(pid: number): number {
 }
 
 /**
- * Starts one standalone service (`services/<name>/src/main.ts`) as a child node process with
- * its logs in a file, and waits until it answers (HTTP services: /healthz; the projector: its
- * first log line that says it started).
+ * Starts one standalone service as a child node process the way its `npm start` does (its
+ * `prestart` bundles `src/main.ts` into `dist/main.mjs`, then node runs that with the start
+ * script's flags), with its logs in a file, and waits until it answers (HTTP services:
+ * /healthz; the projector: its first log line that says it started).
  */
 export async function startService(
   name: ServiceName,
@@ -63,24 +64,29 @@ export async function startService(
   } = {},
 ): Promise<RunningService> {
   const port = name === 'projector' ? 0 : await freePort();
+  // Another entry point is bundled the same way, beside the scripts (dist/ is not committed).
+  const entry = options.script ?? join('services', name, 'src', 'main.ts');
+  const bundle = options.script
+    ? join('scripts', 'dist', `${basename(options.script, '.ts')}.mjs`)
+    : join('services', name, 'dist', 'main.mjs');
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle-service.mjs'), entry, bundle], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
   const logFile = join(tmpdir(), `fengcheng-bench-${name}-${randomBytes(3).toString('hex')}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(
-    process.execPath,
-    [...nodeFlagsOf(name), join(REPO_ROOT, options.script ?? join('services', name, 'src', 'main.ts'))],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        ...env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: options.logLevel ?? 'info',
-        FENGCHENG_RATE_LIMIT: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, [...nodeFlagsOf(name), join(REPO_ROOT, bundle)], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: options.logLevel ?? 'info',
+      FENGCHENG_RATE_LIMIT: 'off',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const started = new Promise<void>((resolveStarted) => {
     const watch = (chunk: Buffer) => {
@@ -176,7 +182,7 @@ export function benchEnvironment(databaseUrl: string) {
 }
 
 /**
- * The node flags a service's own `npm start` uses (heap caps, the tsx loader), read from its
+ * The node flags a service's own `npm start` uses (heap caps, source maps), read from its
  * package.json so the bench measures the process the way it is run.
  */
 function nodeFlagsOf(name: string): string[] {
@@ -184,9 +190,9 @@ function nodeFlagsOf(name: string): string[] {
     scripts: { start: string };
   };
   const words = manifest.scripts.start.split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'src/main.ts') {
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.mjs') {
     throw new Error(
-      `services/${name}: start script is not "node <flags> src/main.ts": ${manifest.scripts.start}`,
+      `services/${name}: start script is not "node <flags> dist/main.mjs": ${manifest.scripts.start}`,
     );
   }
   return words.slice(1, -1);

