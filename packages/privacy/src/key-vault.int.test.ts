@@ -36,6 +36,27 @@ describe('the key vault', () => {
     expect(Buffer.from(rows[0]!.wrapped_key).includes(key as Buffer)).toBe(false);
   });
 
+  it('gives each of many clients made at once a key and a wrapping of its own', async () => {
+    const vault = await KeyVault.open(database, master);
+    const clients = Array.from({ length: 40 }, (_, i) => ({
+      organisationId: 'org-many',
+      clientRef: `c${i}`,
+    }));
+    const keys = (await Promise.all(clients.map((client) => vault.keyForWriting(client)))) as Buffer[];
+    expect(new Set(keys.map((key) => key.toString('hex'))).size).toBe(40);
+    expect(keys.some((key) => key.equals(Buffer.alloc(32)))).toBe(false);
+    const { rows } = await sql<{ wrapped_key: Uint8Array }>`
+      select wrapped_key from client_keys where organisation_id = 'org-many'`.execute(database.db);
+    // Distinct IVs (the first 12 bytes of each wrapping), and every key reads back through another vault.
+    expect(
+      new Set(rows.map((row) => Buffer.from(row.wrapped_key).subarray(0, 12).toString('hex'))).size,
+    ).toBe(40);
+    const other = await KeyVault.open(database, master);
+    for (const [i, client] of clients.entries()) expect(await other.keyForReading(client)).toEqual(keys[i]);
+    // The later tests count the rows of the table.
+    await sql`delete from client_keys where organisation_id = 'org-many'`.execute(database.db);
+  });
+
   it('agrees on one key when two vaults make the first key at once', async () => {
     const [a, b] = await Promise.all([KeyVault.open(database, master), KeyVault.open(database, master)]);
     const [ka, kb] = await Promise.all([a.keyForWriting(bob), b.keyForWriting(bob)]);

@@ -27,9 +27,14 @@ function wrapAad(client: ClientId): Buffer {
   );
 }
 
-/** AES-256-GCM with the master key: iv ‖ tag ‖ ciphertext. */
-export function wrapDataKey(masterKey: Buffer, client: ClientId, dataKey: Buffer): Buffer {
-  const iv = randomBytes(IV_BYTES);
+/** AES-256-GCM with the master key: iv ‖ tag ‖ ciphertext. `iv`: 12 random bytes, drawn here unless given. */
+export function wrapDataKey(
+  masterKey: Buffer,
+  client: ClientId,
+  dataKey: Buffer,
+  iv: Buffer = randomBytes(IV_BYTES),
+): Buffer {
+  if (iv.length !== IV_BYTES) throw new Error('a wrapping IV is 12 bytes');
   const cipher = createCipheriv('aes-256-gcm', masterKey, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(wrapAad(client));
   const ct = Buffer.concat([cipher.update(dataKey), cipher.final()]);
@@ -177,10 +182,16 @@ export class KeyVault {
   private async writeKeys(group: PendingWrite[]): Promise<void> {
     // One order for every writer, so two processes making overlapping sets of keys cannot deadlock.
     group.sort((a, b) => compareClients(a.client, b.client));
-    const fresh = group.map(({ client }) => {
-      const key = randomBytes(KEY_BYTES);
-      return { key, wrapped: wrapDataKey(this.masterKey, client, key) };
+    // The group's keys and IVs in one draw: two draws per client were 2% of the ingest's CPU
+    // under batch load (a new client per case). Each key is copied out, the draw zeroed.
+    const drawn = randomBytes(group.length * (KEY_BYTES + IV_BYTES));
+    const fresh = group.map(({ client }, i) => {
+      const at = i * (KEY_BYTES + IV_BYTES);
+      const key = Buffer.from(drawn.subarray(at, at + KEY_BYTES));
+      const iv = drawn.subarray(at + KEY_BYTES, at + KEY_BYTES + IV_BYTES);
+      return { key, wrapped: wrapDataKey(this.masterKey, client, key, iv) };
     });
+    drawn.fill(0);
     let rows: KeyRow[];
     try {
       // Insert the new keys of clients without a row; either way answer every row in one statement.
