@@ -28,9 +28,9 @@ export interface ProjectorDeps {
    */
   tendMs?: number;
   /**
-   * How long nothing is projected before the projector settles what it wrote: every table
-   * changed since its last vacuum is vacuumed (see `tendReadModelSchema`), at most once per
-   * `tendMs`. Default 1 s.
+   * How long nothing is projected before the projector settles what it wrote: every table of
+   * the generation is vacuumed (see `tendReadModelSchema`), at most once per `tendMs`, and once
+   * after a start. Default 1 s.
    */
   quietMs?: number;
 }
@@ -232,7 +232,9 @@ export function createProjector(deps: ProjectorDeps): Projector {
         if (tables.length > 0)
           logger.info(
             { schema: generation, tables, settle, ms: Math.round(performance.now() - started) },
-            'read-model tables vacuumed and analysed',
+            settle
+              ? 'read-model tables settled (vacuumed; analysed past the thresholds)'
+              : 'read-model tables vacuumed and analysed',
           );
       })
       // A rebuild may have dropped the generation meanwhile; the next round tends the new one.
