@@ -134,6 +134,20 @@ export function insertParameters(calls: AppendCall[]): unknown[] {
   ];
 }
 
+/** `insertOne`'s parameters: an append of one event, alone in its group. */
+export function insertOneParameters(call: AppendCall): unknown[] {
+  return [
+    call.streamId,
+    (call.baseVersion as number) + 1,
+    call.ids[0],
+    call.types[0],
+    call.sourceSystems[0],
+    call.sourceIds[0],
+    call.hashes[0],
+    call.canonicals[0],
+  ];
+}
+
 /**
  * The plain insert's answer — (version, position) per event, in any order — as es_append's
  * verdict rows (append, 'ok', version, position, null). The low 20 bits of a position are the

@@ -28,6 +28,7 @@ import {
   type AppendCall,
   AppendGroup,
   appendParameters,
+  insertOneParameters,
   insertParameters,
   insertVerdicts,
 } from './append-group';
@@ -266,7 +267,14 @@ class PostgresEventStore implements EventStore {
     const { schema } = this.database;
     if (calls.every((call) => call.plain)) {
       try {
-        const rows = await this.client.query(this.sql.insert, insertParameters(calls), `es_insert:${schema}`);
+        const one = calls.length === 1 && calls[0]!.ids.length === 1;
+        const rows = one
+          ? await this.client.query(
+              this.sql.insertOne,
+              insertOneParameters(calls[0]!),
+              `es_insert_one:${schema}`,
+            )
+          : await this.client.query(this.sql.insert, insertParameters(calls), `es_insert:${schema}`);
         return insertVerdicts(calls, rows);
       } catch (error) {
         // A key refused one of them (a stale 'no_stream', a moved head, a retried event): the

@@ -141,6 +141,8 @@ for (const backend of reachableBackends()) {
         const appends = spy.sent().filter((text) => /es_append|insert into/.test(text));
         expect(appends).toHaveLength(1);
         expect(appends[0]).toMatch(/^insert into/);
+        // One event alone in its group: the one-row form, without arrays.
+        expect(appends[0]).toMatch(/\bvalues \(/);
         expect(await cold.verifyStream(streamId)).toMatchObject({ ok: true, events: 3 });
         // A read that stopped short of the head teaches nothing: the append learns the head first.
         await cold.readStream(streamId, { toVersion: 1 });
