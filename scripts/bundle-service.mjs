@@ -9,13 +9,19 @@
  *
  *   node scripts/bundle-service.mjs [entry.ts] [outfile.mjs]   (default: src/main.ts → dist/main.mjs, from the cwd)
  */
-import { resolve } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-/** Bundles `entry` into `outfile`; both resolved from the working directory. */
+/**
+ * Bundles `entry` into `outfile`; both resolved from the working directory. Each file is
+ * written aside and renamed into place, so a second start of the same service bundling at the
+ * same moment never loads half a file.
+ */
 export async function bundleService(entry = 'src/main.ts', outfile = 'dist/main.mjs') {
-  await build({
+  const { outputFiles } = await build({
+    write: false,
     entryPoints: [resolve(entry)],
     outfile: resolve(outfile),
     bundle: true,
@@ -36,6 +42,12 @@ export async function bundleService(entry = 'src/main.ts', outfile = 'dist/main.
       },
     ],
   });
+  for (const file of outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const aside = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(aside, file.contents);
+    renameSync(aside, file.path);
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
