@@ -219,9 +219,8 @@ export function createProjector(deps: ProjectorDeps): Projector {
     const started = performance.now();
     if (stopped || tending || !schema) return;
     const idleFor = started - lastProjectedAt;
-    // Once what was projected since the last settle has gone quiet; at most once per tendMs.
-    const settle =
-      idleFor >= quietMs && lastProjectedAt > Math.max(lastSettledAt, 0) && started - lastSettledAt >= tendMs;
+    // Once what was projected since the last settle (a start counts) has gone quiet; at most once per tendMs.
+    const settle = idleFor >= quietMs && lastProjectedAt > lastSettledAt && started - lastSettledAt >= tendMs;
     const due = started - lastTendedAt >= (idleFor < tendMs ? 6 * tendMs : tendMs);
     if (!settle && !due) return;
     lastTendedAt = started;
