@@ -157,7 +157,7 @@ async function plainInserts(
   }
 }
 
-/** The same log read with plain keyset-paged SQL (rows as arrays, json parsed by pg): the read limit. */
+/** The same log read with plain keyset-paged SQL (rows as arrays, each event's JSON parsed): the read limit. */
 async function plainReadAll(url: string, schema: string, expected: number): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -174,6 +174,7 @@ async function plainReadAll(url: string, schema: string, expected: number): Prom
       });
       const last = rows.at(-1);
       if (!last) break;
+      for (const row of rows) row[1] = JSON.parse(row[1] as string);
       count += rows.length;
       after = String(last[0]);
     }

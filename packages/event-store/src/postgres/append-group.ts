@@ -1,3 +1,4 @@
+import { EVENT_SEPARATOR } from './schema';
 import type { Row } from './sql-client';
 
 /** One append's arguments to `es_append`: per-append values and its events' columns. */
@@ -112,7 +113,7 @@ export class AppendGroup {
 
 /**
  * The positional parameters of the plain insert (see AppendCall.plain) for a group of
- * appends: one element per event, stream and version included, events as one JSON array.
+ * appends: one element per event, stream and version included, the events' texts as one.
  */
 export function insertParameters(calls: AppendCall[]): unknown[] {
   const streams: string[] = [];
@@ -130,7 +131,7 @@ export function insertParameters(calls: AppendCall[]): unknown[] {
     textArray(streams),
     joined(versions.map(String), '{', ',', '}'),
     ...eventColumns(calls),
-    joined(canonicals, '[', ',', ']'),
+    canonicals.join(EVENT_SEPARATOR),
   ];
 }
 
@@ -176,8 +177,8 @@ export function appendParameters(calls: AppendCall[]): unknown[] {
     calls.map((c) => c.baseHash),
     calls.map((c) => c.ids.length),
     ...eventColumns(calls),
-    // Canonical JSON texts as one JSON array: no per-element escaping (see es_append).
-    joined(canonicals, '[', ',', ']'),
+    // The canonical texts as one text, no per-element escaping (see es_append).
+    canonicals.join(EVENT_SEPARATOR),
   ];
 }
 

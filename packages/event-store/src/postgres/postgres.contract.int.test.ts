@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -44,6 +45,37 @@ for (const backend of reachableBackends()) {
       await database.drop();
     });
 
+    it('reads and extends a log written while `event` was a json column (migration 3 turns it into text)', async () => {
+      const old = await openTestDatabase({ forceEmbedded: backend.embedded });
+      try {
+        const before = await createPostgresEventStore(old);
+        const streamId = `case-${randomUUID()}`;
+        await before.append(streamId, [newEvent({ type: 'IntakeRecorded' }), newEvent()]);
+        await before.close();
+        // The table as migrations 1 and 2 left it, with es_append taking a JSON array.
+        await sql`alter table es_events alter column event type json using event::json`.execute(old.db);
+        await sql`delete from es_migrations where id = 3`.execute(old.db);
+        const after = await createPostgresEventStore(old);
+        const { rows } = await sql<{ type: string }>`
+          select data_type as type from information_schema.columns
+          where table_schema = ${old.schema} and table_name = 'es_events' and column_name = 'event'`.execute(
+          old.db,
+        );
+        expect(rows).toEqual([{ type: 'text' }]);
+        await after.append(streamId, [newEvent()], { expectedVersion: 2 });
+        const events = await after.readStream(streamId);
+        expect(events.map((e) => [e.version, e.type])).toEqual([
+          [1, 'IntakeRecorded'],
+          [2, 'VisitRecorded'],
+          [3, 'VisitRecorded'],
+        ]);
+        expect((await after.verifyStream(streamId)).ok).toBe(true);
+        await after.close();
+      } finally {
+        await old.drop();
+      }
+    });
+
     /** Every statement sent to the database from now on, as text (pg pool or the PGlite dialect). */
     const spyOnStatements = () => {
       const spy =
@@ -62,7 +94,7 @@ for (const backend of reachableBackends()) {
     };
 
     it('refuses UPDATE, DELETE and TRUNCATE on the events table', async () => {
-      const streamId = `case-${crypto.randomUUID()}`;
+      const streamId = `case-${randomUUID()}`;
       await store.append(streamId, [newEvent()]);
       await expect(sql`update es_events set type = 'Forged'`.execute(database.db)).rejects.toThrow(
         /append-only: UPDATE/,
@@ -73,7 +105,7 @@ for (const backend of reachableBackends()) {
     });
 
     it('detects a forged row inserted behind the store', async () => {
-      const streamId = `case-${crypto.randomUUID()}`;
+      const streamId = `case-${randomUUID()}`;
       await store.append(streamId, [newEvent(), newEvent()]);
       const [second] = await store.readStream(streamId, { fromVersion: 2 });
       const forged = {
@@ -109,7 +141,7 @@ for (const backend of reachableBackends()) {
 
     it('refuses an append chained on a head another store has moved since, and appends nothing of it', async () => {
       // This store's head cache says version 1; the key on (stream, version) must catch the move.
-      const streamId = `case-${crypto.randomUUID()}`;
+      const streamId = `case-${randomUUID()}`;
       await store.append(streamId, [newEvent()]);
       const other = await createPostgresEventStore(database);
       await other.append(streamId, [newEvent()], { expectedVersion: 1 });
@@ -129,7 +161,7 @@ for (const backend of reachableBackends()) {
     });
 
     it("chains a decider's append on the head its stream read saw: one insert, no head lookup", async () => {
-      const streamId = `case-${crypto.randomUUID()}`;
+      const streamId = `case-${randomUUID()}`;
       await store.append(streamId, [newEvent(), newEvent()]);
       const cold = await createPostgresEventStore(database);
       const spy = spyOnStatements();
@@ -252,7 +284,7 @@ for (const backend of reachableBackends()) {
         clock: () => new Date('2026-11-26T01:02:03.004Z'),
       });
       try {
-        const streamId = `case-${crypto.randomUUID()}`;
+        const streamId = `case-${randomUUID()}`;
         await clocked.append(streamId, [newEvent()]);
         const [event] = await clocked.readStream(streamId);
         expect(event?.recordedAt).toBe('2026-11-26T01:02:03.004Z');
