@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from './database';
 import { openTestDatabase } from './test-database';
 
 describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
@@ -32,3 +33,15 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
     });
   },
 );
+
+describe.skipIf(!process.env.DATABASE_URL)('database on a server', () => {
+  it('closing ends the pool, also when only the pool itself was used', async () => {
+    const database = await openDatabase({ url: process.env.DATABASE_URL });
+    if (database.kind !== 'postgres') throw new Error('expected a server database');
+    await database.pool.query('select 1');
+    expect(database.pool.idleCount).toBe(1);
+    await database.close();
+    expect(database.pool.totalCount).toBe(0);
+    expect((database.pool as unknown as { ended: boolean }).ended).toBe(true);
+  });
+});

@@ -48,6 +48,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       schema,
       close: async () => {
         await db.destroy();
+        // Kysely ends the pool only if it ever ran a query: a process that used the pool alone
+        // (the event store does) would otherwise keep idle connections for their 10-s timeout.
+        if (!pool.ending) await pool.end();
       },
     };
   }
