@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runRebuildBench } from './rebuild.bench';
 import { markdownTable, README_END, README_START, withBenchSection } from './report';
 import { median, payloadOfSize, percentile } from './stats';
+import { streamReadLatency } from './stream-read';
 
 // A smoke test only: the bench produces figures. Their size is for `npm run bench` to show, never a test.
 describe('bench smoke', () => {
@@ -45,4 +48,24 @@ describe('bench smoke', () => {
       expect(value).toBeGreaterThan(0);
     }
   }, 60_000);
+
+  // The store section needs a server: a child process cannot reach the embedded database.
+  it.skipIf(!process.env.DATABASE_URL)(
+    'times a 200-event stream read of our store in a process of its own',
+    async () => {
+      const url = process.env.DATABASE_URL as string;
+      const schema = `bench_read_${randomBytes(4).toString('hex')}`;
+      try {
+        const { p50, p99 } = streamReadLatency('ours', url, schema, 20);
+        expect(Number.isFinite(p50) && p50 > 0).toBe(true);
+        expect(p99).toBeGreaterThanOrEqual(p50);
+      } finally {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query(`drop schema if exists ${schema} cascade`);
+        await client.end();
+      }
+    },
+    60_000,
+  );
 });

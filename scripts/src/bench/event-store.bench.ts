@@ -5,34 +5,14 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { createPostgresEventStore, type EventStore, type NewEvent } from '@fengcheng/event-store';
+import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
 import { type Database, openDatabase } from '@fengcheng/platform';
 import pg from 'pg';
+import { median } from './stats';
+import { benchEvent as event, streamReadLatency } from './stream-read';
 
 const RUNS = 3;
 
-/** An event whose JSON (id, type, times, data, metadata) is about 400 bytes. */
-function event(i: number): NewEvent {
-  return {
-    eventId: randomUUID(),
-    type: 'VisitRecorded',
-    occurredAt: '2026-11-20T09:30:00+08:00',
-    data: {
-      visitId: randomUUID(),
-      workerId: 'w-000123',
-      mode: 'home',
-      durationMinutes: 45 + (i % 30),
-      services: ['daily_living', 'counselling', 'health'],
-      notes: { ciphertext: 'x'.repeat(120), keyId: 'k-1' },
-    },
-    metadata: { organisationId: 'org-0007', keyId: 'key-0001', schemaVersion: 1 },
-  };
-}
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 async function openStore(url: string, schema: string, maxConnections: number, appendConcurrency?: number) {
@@ -76,24 +56,6 @@ async function batchAppends(store: EventStore, batches: number): Promise<number>
     version = result.version;
   }
   return (batches * 100) / seconds(start);
-}
-
-async function readStreamLatency(store: EventStore, reads: number): Promise<{ p50: number; p99: number }> {
-  const streamId = `bench-read-${randomUUID()}`;
-  await store.append(
-    streamId,
-    Array.from({ length: 200 }, (_, i) => event(i)),
-  );
-  for (let i = 0; i < 50; i++) await store.readStream(streamId); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < reads; i++) {
-    const start = process.hrtime.bigint();
-    const events = await store.readStream(streamId);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (events.length !== 200) throw new Error(`read ${events.length} events, expected 200`);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
 /** Fills the log up to `total` events with 100-event appends over 8 connections. */
@@ -237,7 +199,7 @@ export async function runEventStoreBench(options: {
         await plainInserts(url, schema, { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 }),
       );
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
-      const latency = await readStreamLatency(one.store, quick ? 300 : 1_000);
+      const latency = streamReadLatency('ours', url, schema, quick ? 300 : 1_000);
       p50.push(latency.p50);
       p99.push(latency.p99);
     }

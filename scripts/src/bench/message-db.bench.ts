@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { median, payloadOfSize, percentile } from './stats';
+import { median, payloadOfSize } from './stats';
+import { streamReadLatency } from './stream-read';
 
 /**
  * The peer: Message DB (MIT, @eventide/message-db), installed by its own install script into a
@@ -111,31 +112,11 @@ export async function runMessageDbBench(options: { url: string; quick?: boolean 
         }
         batch.push((appends * 100) / ((performance.now() - started) / 1000));
       }
-      // Reading a 200-event stream.
+      // Reading a 200-event stream, timed in a process of its own (stream-read.ts).
       {
-        const stream = `case-${randomUUID()}`;
-        const ids = Array.from({ length: 200 }, () => randomUUID());
-        await pool.query(
-          `select message_store.write_message(id::varchar, $2, 'VisitRecorded', $3::jsonb, null, null)
-             from unnest($1::text[]) with ordinality as t(id, n) order by n`,
-          [ids, stream, JSON.stringify(data)],
-        );
-        const client = await pool.connect();
-        const times: number[] = [];
-        for (let i = 0; i < 50; i++) {
-          await client.query('select * from message_store.get_stream_messages($1, 0, 1000)', [stream]);
-        }
-        for (let i = 0; i < (quick ? 300 : 1000); i++) {
-          const started = performance.now();
-          const result = await client.query('select * from message_store.get_stream_messages($1, 0, 1000)', [
-            stream,
-          ]);
-          times.push(performance.now() - started);
-          if (result.rows.length !== 200) throw new Error(`read ${result.rows.length} of 200`);
-        }
-        client.release();
-        readP50.push(percentile(times, 50));
-        readP99.push(percentile(times, 99));
+        const latency = streamReadLatency('message-db', url, '-', quick ? 300 : 1_000);
+        readP50.push(latency.p50);
+        readP99.push(latency.p99);
       }
       // The whole log from position 0.
       {
