@@ -94,6 +94,9 @@ async function main() {
       runMessageDbBench({ url, quick }),
     );
     Object.assign(peer, theirs);
+    notes.push(
+      "Store: the 200-event stream read (ours and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
+    );
   }
   if (sections.includes('ingest')) {
     const ingest = await timed('ingest: HTTP, ingest-api in a child process', () =>
