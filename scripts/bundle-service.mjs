@@ -7,7 +7,7 @@
  * under batch load, 177 → 150 MB). Each service's `prestart` runs it, so a start never runs
  * stale code; it takes well under a second. A dynamic `import()` stays lazy: its module goes
  * into a chunk of its own beside `main.mjs` (the EventStoreDB adapter and its gRPC client load
- * only when EVENTSTORE_URL is set; hoisted into the bundle they cost every process ~20 MB).
+ * only when EVENTSTORE_URL is set; hoisted into the bundle they cost every idle service 7-14 MB).
  *
  *   node scripts/bundle-service.mjs [entry.ts] [outfile.mjs]   (default: src/main.ts → dist/main.mjs, from the cwd)
  */
@@ -18,9 +18,8 @@ import { build } from 'esbuild';
 
 /**
  * Bundles `entry` into `outfile` (an `.mjs` file; its chunks go beside it), both resolved from
- * the working directory. Each file is
- * written aside and renamed into place, so a second start of the same service bundling at the
- * same moment never loads half a file.
+ * the working directory. Each file is written aside and renamed into place, so a second start
+ * of the same service bundling at the same moment never loads half a file.
  */
 export async function bundleService(entry = 'src/main.ts', outfile = 'dist/main.mjs') {
   const target = resolve(outfile);

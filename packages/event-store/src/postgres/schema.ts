@@ -1,6 +1,6 @@
 import type { SqlClient } from './sql-client';
 
-/** What parts the canonical texts of a group's events in one parameter (see `statements`). */
+/** The character between the canonical texts of a group's events in one parameter (see `statements`). */
 export const EVENT_SEPARATOR = '\u001e';
 const EVENT_SEPARATOR_SQL = "E'\\x1e'";
 
@@ -85,8 +85,8 @@ const MIGRATIONS: Array<{ id: number; statements: (n: ReturnType<typeof names>) 
     statements: (n) => [
       // "C" collation: keys compare as bytes, far cheaper than a libc locale in every index probe.
       // `event` is the RFC 8785 text the hash covers, stored verbatim (json here; text since
-      // migration 3): a read is one JSON.parse per row. The other columns are lookup keys. position = (xid << 20) | index in the append:
-      // see docs/adr/0001-global-order-and-hash-chain.md.
+      // migration 3): a read is one JSON.parse per row. The other columns are lookup keys.
+      // position = (xid << 20) | index in the append: see docs/adr/0001-global-order-and-hash-chain.md.
       `create table ${n.events} (
         position bigint not null,
         stream_id text collate "C" not null,
@@ -150,7 +150,7 @@ const ROUTINES: Array<(n: ReturnType<typeof names>) => string> = [
     // answer is 'stale' with the real one, and the caller re-hashes), and p_counts[j]
     // events, laid end to end in the event arrays. p_events holds their canonical texts parted
     // by U+001E: the client joins texts it already has instead of escaping each into a text[],
-    // and the server splits them without parsing them (see \`statements\`). A writer
+    // and the server splits them without parsing them (see `statements`). A writer
     // that inserts the same version first makes ours fail on the unique key, and the whole
     // call with it.
     `create or replace function ${n.append}(
