@@ -5,7 +5,7 @@ import { OUTCOME_COUNTS, OUTCOME_TERMS } from './projections/project-outcome-fig
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 8;
+export const READ_MODEL_VERSION = 9;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -109,6 +109,10 @@ function tables(s: string): string[] {
     // 1.1 ms from the second index against 6.4 ms of lookups; one of 34,000 in 9 ms by lookups.
     `create index on ${s}.counted_entry (worker_id, day) where kind = 'visit' and not voided`,
     `create index on ${s}.counted_entry (day) include (worker_id) where kind = 'visit' and not voided`,
+    // A case's standing visits, when a void may have taken its latest one (recomputeLastVisits):
+    // without it each such batch of the live projector read the whole table, and catching up
+    // slowed as the table grew (1M synthetic events: 6.2k events/s).
+    `create index on ${s}.counted_entry (case_id) include (occurred_at, event_id) where kind = 'visit' and not voided`,
     `create table ${s}.service_instance_monthly (
       month date not null,
       county_code text not null,

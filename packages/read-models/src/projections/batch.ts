@@ -938,10 +938,18 @@ async function recomputeLastVisits(
   voidedInBatch: Set<string>,
 ): Promise<void> {
   const latest = new Map<string, string>();
+  // Case by case through the index on a case's standing visits. Left to itself, the planner of a
+  // table not yet analysed (a live projector catching up) read every visit instead and matched
+  // them by hash: the live catch-up then slowed as the table grew. `offset 0` keeps the lateral
+  // subquery from being flattened into that join, so each case is one index probe.
   const { rows } = await sql<{ case_id: string; event_id: string; occurred_at: Date | string }>`
-    select case_id, event_id, occurred_at from counted_entry
-    where kind = 'visit' and not voided
-      and case_id in (select json_array_elements_text(${JSON.stringify([...caseIds])}::json))`.execute(trx);
+    select c.case_id, v.event_id, v.occurred_at
+    from json_array_elements_text(${JSON.stringify([...caseIds])}::json) as c (case_id)
+    cross join lateral (
+      select e.event_id, e.occurred_at from counted_entry e
+      where e.case_id = c.case_id and e.kind = 'visit' and not e.voided
+      offset 0
+    ) v`.execute(trx);
   for (const row of rows) {
     if (voidedInBatch.has(row.event_id)) continue;
     const at = iso(row.occurred_at)!;
