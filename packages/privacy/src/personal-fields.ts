@@ -46,6 +46,44 @@ function parentOf(
   return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
 }
 
+/**
+ * `data` with the leaves at `paths` replaced by what `replace` returns for them (undefined keeps
+ * a leaf), or undefined when it replaces none. Only the objects on a replaced leaf's path are
+ * copied; the rest is shared with `data`, which is not changed. structuredClone copied the whole
+ * data of every event that carries personal fields, on each post and each reveal.
+ */
+function withLeaves(
+  data: Record<string, unknown>,
+  paths: ReadonlyArray<readonly string[]>,
+  replace: (path: readonly string[], value: unknown) => unknown,
+): Record<string, unknown> | undefined {
+  let copy: Record<string, unknown> | undefined;
+  const copies = new Set<object>();
+  for (const path of paths) {
+    const value = parentOf(data, path)?.[path.at(-1)!];
+    if (value === undefined) continue;
+    const next = replace(path, value);
+    if (next === undefined) continue;
+    if (!copy) {
+      copy = { ...data };
+      copies.add(copy);
+    }
+    // parentOf found an object at every step of `data`, so each step of the copy has one too.
+    let node = copy;
+    for (const step of path.slice(0, -1)) {
+      let child = node[step] as Record<string, unknown>;
+      if (!copies.has(child)) {
+        child = { ...child };
+        node[step] = child;
+        copies.add(child);
+      }
+      node = child;
+    }
+    node[path.at(-1)!] = next;
+  }
+  return copy;
+}
+
 /** True when the event carries a personal field in the clear (so it needs the client's key). */
 export function hasPlainPersonalData(event: Pick<EventLike, 'type' | 'data'>): boolean {
   return pathsOf(event.type).some((path) => typeof parentOf(event.data, path)?.[path.at(-1)!] === 'string');
@@ -76,18 +114,10 @@ export function encryptPersonalData<E extends EventLike>(
   dataKey: Buffer,
   context: string = event.eventId,
 ): E {
-  const paths = pathsOf(event.type);
-  if (paths.length === 0) return event;
-  const data = structuredClone(event.data);
-  for (const path of paths) {
-    const parent = parentOf(data, path);
-    const leaf = path.at(-1)!;
-    const value = parent?.[leaf];
-    if (parent && typeof value === 'string') {
-      parent[leaf] = encryptField(dataKey, context, path.join('.'), value);
-    }
-  }
-  return { ...event, data };
+  const data = withLeaves(event.data, pathsOf(event.type), (path, value) =>
+    typeof value === 'string' ? encryptField(dataKey, context, path.join('.'), value) : undefined,
+  );
+  return data ? { ...event, data } : event;
 }
 
 /**
@@ -99,16 +129,10 @@ export function revealPersonalData<E extends EventLike>(
   access: Buffer | typeof ERASED | typeof WITHHELD,
   context: string = event.eventId,
 ): E {
-  const paths = pathsOf(event.type);
-  if (paths.length === 0) return event;
-  let data: Record<string, unknown> | undefined;
-  for (const path of paths) {
-    if (!isEncryptedField(parentOf(event.data, path)?.[path.at(-1)!])) continue;
-    data ??= structuredClone(event.data);
-    const parent = parentOf(data, path)!;
-    const leaf = path.at(-1)!;
-    parent[leaf] = typeof access === 'string' ? access : tryDecrypt(access, context, path, parent[leaf]);
-  }
+  const data = withLeaves(event.data, pathsOf(event.type), (path, value) => {
+    if (!isEncryptedField(value)) return undefined;
+    return typeof access === 'string' ? access : tryDecrypt(access, context, path, value);
+  });
   return data ? { ...event, data } : event;
 }
 

@@ -97,6 +97,20 @@ describe('personal fields of events', () => {
     );
   });
 
+  it('copies only what it replaces: neither the posted nor the stored event changes', () => {
+    const posted = structuredClone(intake);
+    const sealed = encryptPersonalData(posted, key);
+    expect(posted).toEqual(intake);
+    const stored = structuredClone(sealed);
+    const revealed = revealPersonalData(sealed, key);
+    expect(sealed).toEqual(stored);
+    expect(revealed).toEqual(intake);
+    // What holds no personal field is shared, not copied; what does is a new object each time.
+    expect(sealed.data.targetGroups).toBe(posted.data.targetGroups);
+    expect(sealed.data.client).not.toBe(posted.data.client);
+    expect(revealed.data.client).not.toBe(sealed.data.client);
+  });
+
   it('binds a re-sent source record to the record, not to its new eventId', () => {
     const source = { system: 'casebook', recordId: 'r-1' };
     const context = encryptionContext(intake.eventId, source);
