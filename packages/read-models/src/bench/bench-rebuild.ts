@@ -39,9 +39,63 @@ async function snapshot(database: Database): Promise<Record<string, unknown[]>> 
 }
 
 /**
+ * The limit a projection is read against on this machine ("one trivial counter", issue #6): the
+ * same log read in the rebuild's batches with plain SQL and no ledger logic, the next batch read
+ * while this one is applied, each event parsed and counted by type, and the counts written with a
+ * checkpoint in one transaction per batch.
+ */
+async function trivialCounter(database: Database, batchSize: number) {
+  const { db } = database;
+  await sql`create table bench_counter (type text primary key, n bigint not null)`.execute(db);
+  await sql`create table bench_counter_checkpoint (id integer primary key, position bigint not null)`.execute(
+    db,
+  );
+  // Rows as arrays straight from the driver, as the store bench's plain read-all limit reads them.
+  const text = 'select position, event from es_events where position > $1 order by position limit $2';
+  const page = async (after: string): Promise<unknown[][]> =>
+    database.kind === 'postgres'
+      ? (
+          await database.pool.query<unknown[]>({
+            name: 'counter-page',
+            text,
+            values: [after, batchSize],
+            rowMode: 'array',
+          })
+        ).rows
+      : (await database.pglite.query<unknown[]>(text, [after, batchSize], { rowMode: 'array' })).rows;
+  const started = performance.now();
+  let events = 0;
+  let next = page('0');
+  for (;;) {
+    const rows = await next;
+    if (rows.length === 0) break;
+    const last = String(rows.at(-1)![0]);
+    next = page(last);
+    const counts = new Map<string, number>();
+    for (const row of rows) {
+      const { type } = JSON.parse(row[1] as string) as { type: string };
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+    events += rows.length;
+    await db.transaction().execute(async (tx) => {
+      await sql`insert into bench_counter (type, n)
+        select * from unnest(${[...counts.keys()]}::text[], ${[...counts.values()]}::bigint[])
+        on conflict (type) do update set n = bench_counter.n + excluded.n`.execute(tx);
+      await sql`insert into bench_counter_checkpoint (id, position) values (1, ${last}::bigint)
+        on conflict (id) do update set position = excluded.position`.execute(tx);
+    });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { rows } = await sql<{ n: string }>`select sum(n)::text as n from bench_counter`.execute(db);
+  if (Number(rows[0]?.n) !== events) throw new Error(`the counter counted ${rows[0]?.n} of ${events} events`);
+  await sql`drop table bench_counter, bench_counter_checkpoint`.execute(db);
+  return { events, seconds };
+}
+
+/**
  * Appends a synthetic log of `events` events to a fresh test database (the server when
- * DATABASE_URL is set, PGlite otherwise), rebuilds the read models from zero and reports
- * the rate, then lets a live projector catch up from zero. Run:
+ * DATABASE_URL is set, times the trivial counter over it (the limit), rebuilds the read models
+ * from zero and reports the rate, then lets a live projector catch up from zero. Run:
  * `npx tsx packages/read-models/src/bench/bench-rebuild.ts [events] [rebuild batch] [projector batch]`.
  */
 export async function benchRebuild(options: {
@@ -56,6 +110,7 @@ export async function benchRebuild(options: {
     const appendStarted = performance.now();
     const appended = await appendSyntheticLog(store, options.events);
     const appendSeconds = (performance.now() - appendStarted) / 1000;
+    const counter = await trivialCounter(database, options.batchSize ?? 5000);
     const result = await rebuildReadModels({
       store,
       database,
@@ -86,6 +141,7 @@ export async function benchRebuild(options: {
       rebuiltEvents: result.events,
       rebuildSeconds: Number(result.seconds.toFixed(2)),
       eventsPerSecond: Math.round(result.events / result.seconds),
+      counterEventsPerSecond: Math.round(counter.events / counter.seconds),
       catchUpSeconds: Number(catchUpSeconds.toFixed(2)),
       catchUpEventsPerSecond: Math.round(appended / catchUpSeconds),
       serviceInstances: total,
