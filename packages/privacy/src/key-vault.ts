@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Database } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
+import { LRUCache } from 'lru-cache';
 
 /** A client: client refs are unique within one organisation. */
 export interface ClientId {
@@ -104,7 +105,11 @@ export interface KeyVaultOptions {
  * while the events and their hash chain stay as they were.
  */
 export class KeyVault {
-  private readonly cache = new Map<string, { key: DataKey; fetchedAt: number }>();
+  // Least recently used goes first. lru-cache, not a Map in insertion order: a Map finds its oldest
+  // entry by scanning past the holes deletions leave at its front (15 µs a new client at 10,000).
+  private readonly cache = new LRUCache<string, { key: DataKey; fetchedAt: number }>({
+    max: CACHE_MAX_ENTRIES,
+  });
   private readonly writing = new Map<string, Promise<Buffer | 'erased'>>();
   private readonly writeQueue: PendingWrite[] = [];
   private writesInFlight = 0;
@@ -278,23 +283,12 @@ export class KeyVault {
     const entry = this.cache.get(id);
     if (!entry) return undefined;
     // An erasure is final: no need to read the row again.
-    if (entry.key === 'erased' || Date.now() - entry.fetchedAt < ttlMs) {
-      // Least recently used goes first: a Map keeps insertion order, so a hit moves to the end.
-      this.cache.delete(id);
-      this.cache.set(id, entry);
-      return entry.key;
-    }
+    if (entry.key === 'erased' || Date.now() - entry.fetchedAt < ttlMs) return entry.key;
     return undefined;
   }
 
   private remember(client: ClientId, key: DataKey): void {
-    const id = cacheKey(client);
-    this.cache.delete(id);
-    if (this.cache.size >= CACHE_MAX_ENTRIES) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
-    this.cache.set(id, { key, fetchedAt: Date.now() });
+    this.cache.set(cacheKey(client), { key, fetchedAt: Date.now() });
   }
 
   /**

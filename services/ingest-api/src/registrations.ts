@@ -1,5 +1,6 @@
 import { type DomainEvent, streamIds, type WorkerInfo } from '@fengcheng/domain';
 import type { EventStore, RecordedEvent } from '@fengcheng/event-store';
+import { LRUCache } from 'lru-cache';
 
 export interface ReferencedIds {
   workerIds: string[];
@@ -19,17 +20,12 @@ const NO_WORKERS: RegistrationContext['workers'] = new Map();
 const NO_PROJECTS: RegistrationContext['projects'] = new Map();
 const NO_ORGANISATIONS: RegistrationContext['organisations'] = new Set();
 
-/** Registrations of each kind kept in memory; the oldest learnt goes first (a miss is one stream read). */
+/** Registrations of each kind kept in memory; the least recently used goes first (a miss is one stream read). */
 export const MAX_CACHED_REGISTRATIONS = 20_000;
 
-function remember<T>(map: Map<string, Entry<T>>, id: string, entry: Entry<T>): void {
-  map.delete(id);
-  map.set(id, entry);
-  if (map.size > MAX_CACHED_REGISTRATIONS) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
-  }
-}
+type Cache<T> = LRUCache<string, Entry<T>>;
+
+const cache = <T>(): Cache<T> => new LRUCache<string, Entry<T>>({ max: MAX_CACHED_REGISTRATIONS });
 
 /**
  * The registrations (organisations, workers, projects) commands name, read from their
@@ -39,9 +35,9 @@ function remember<T>(map: Map<string, Entry<T>>, id: string, entry: Entry<T>): v
  * register it the next moment.
  */
 export class Registrations {
-  private readonly workers = new Map<string, Entry<WorkerInfo>>();
-  private readonly projects = new Map<string, Entry<{ organisationId: string }>>();
-  private readonly organisations = new Map<string, Entry<true>>();
+  private readonly workers = cache<WorkerInfo>();
+  private readonly projects = cache<{ organisationId: string }>();
+  private readonly organisations = cache<true>();
   private readonly loading = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -101,10 +97,10 @@ export class Registrations {
     for (const event of events) {
       switch (event.type) {
         case 'OrganisationRegistered':
-          remember(this.organisations, event.data.organisationId, { value: true, expiresAt });
+          this.organisations.set(event.data.organisationId, { value: true, expiresAt });
           break;
         case 'WorkerRegistered':
-          remember(this.workers, event.data.workerId, {
+          this.workers.set(event.data.workerId, {
             value: {
               organisationId: event.data.organisationId,
               role: event.data.role,
@@ -116,7 +112,7 @@ export class Registrations {
         case 'WorkerCertified': {
           const known = this.workers.get(event.data.workerId);
           if (known) {
-            remember(this.workers, event.data.workerId, {
+            this.workers.set(event.data.workerId, {
               value: { ...known.value, certification: event.data.certification },
               expiresAt,
             });
@@ -124,7 +120,7 @@ export class Registrations {
           break;
         }
         case 'ProjectRegistered':
-          remember(this.projects, event.data.projectId, {
+          this.projects.set(event.data.projectId, {
             value: { organisationId: event.data.organisationId },
             expiresAt,
           });
@@ -135,7 +131,7 @@ export class Registrations {
     }
   }
 
-  private fresh<T>(map: Map<string, Entry<T>>, id: string): T | undefined {
+  private fresh<T>(map: Cache<T>, id: string): T | undefined {
     const entry = map.get(id);
     return entry && entry.expiresAt > Date.now() ? entry.value : undefined;
   }
@@ -169,7 +165,7 @@ export class Registrations {
         };
       }
     }
-    if (worker) remember(this.workers, id, { value: worker, expiresAt: Date.now() + this.ttlMs });
+    if (worker) this.workers.set(id, { value: worker, expiresAt: Date.now() + this.ttlMs });
     return worker;
   }
 
@@ -177,13 +173,13 @@ export class Registrations {
     const registered = events.find((event) => event.type === 'ProjectRegistered');
     if (!registered) return undefined;
     const value = { organisationId: (registered.data as { organisationId: string }).organisationId };
-    remember(this.projects, id, { value, expiresAt: Date.now() + this.ttlMs });
+    this.projects.set(id, { value, expiresAt: Date.now() + this.ttlMs });
     return value;
   }
 
   private foldOrganisation(id: string, events: RecordedEvent[]): boolean {
     const known = events.some((event) => event.type === 'OrganisationRegistered');
-    if (known) remember(this.organisations, id, { value: true, expiresAt: Date.now() + this.ttlMs });
+    if (known) this.organisations.set(id, { value: true, expiresAt: Date.now() + this.ttlMs });
     return known;
   }
 }

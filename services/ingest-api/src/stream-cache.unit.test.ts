@@ -29,6 +29,17 @@ describe('the stream cache', () => {
     const cache = new StreamCache(3);
     cache.set('big', view(4));
     expect(cache.get('big')).toBeUndefined();
+    // A stream that outgrows the budget loses the view it had: it must not be decided on a stale one.
+    cache.set('grown', view(2));
+    cache.set('grown', view(4));
+    expect(cache.get('grown')).toBeUndefined();
     expect(DEFAULT_CACHED_EVENTS).toBe(10_000);
+  });
+
+  it('counts an empty stream as one, so views of empty streams are bounded too', () => {
+    const cache = new StreamCache(3);
+    for (const id of ['a', 'b', 'c', 'd']) cache.set(id, view(0));
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('d')?.version).toBe(0);
   });
 });
