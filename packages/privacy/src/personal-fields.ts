@@ -58,15 +58,15 @@ function withLeaves(
   replace: (path: readonly string[], value: unknown) => unknown,
 ): Record<string, unknown> | undefined {
   let copy: Record<string, unknown> | undefined;
-  const copies = new Set<object>();
+  let copies: Set<object> | undefined;
   for (const path of paths) {
     const value = parentOf(data, path)?.[path.at(-1)!];
     if (value === undefined) continue;
     const next = replace(path, value);
     if (next === undefined) continue;
-    if (!copy) {
+    if (!copy || !copies) {
       copy = { ...data };
-      copies.add(copy);
+      copies = new Set([copy]);
     }
     // parentOf found an object at every step of `data`, so each step of the copy has one too.
     let node = copy;
