@@ -3,6 +3,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runRebuildBench } from './rebuild.bench';
 import { markdownTable, README_END, README_START, withBenchSection } from './report';
+import { cpuMs } from './services';
 import { median, payloadOfSize, percentile } from './stats';
 import { streamReadLatency } from './stream-read';
 
@@ -31,6 +32,20 @@ describe('bench smoke', () => {
       '| 200-event stream read p99 (ms) | 2.00 ✗ | ≤ 1.50 |  |  |  | 1.00 | 2.00 ✗ (lower is better) | 0.88 (of 1.70) |',
     ]);
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    "reads a process's CPU time from /proc, and it grows with work",
+    () => {
+      const before = cpuMs(process.pid);
+      const until = performance.now() + 50;
+      let spins = 0;
+      while (performance.now() < until) spins++;
+      expect(spins).toBeGreaterThan(0);
+      expect(before).toBeGreaterThan(0);
+      expect(cpuMs(process.pid)).toBeGreaterThan(before);
+      expect(cpuMs(0)).toBeNaN();
+    },
+  );
 
   it('the README section is replaced between its markers and nothing else moves', () => {
     const first = withBenchSection('# Fengcheng\n\nintro\n', 'table one');

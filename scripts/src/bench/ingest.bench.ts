@@ -17,6 +17,9 @@ export interface IngestFigures {
   httpSinglePostP99Ms: number;
   httpBatchEventsPerSec: number;
   httpBatchRequestP99Ms: number;
+  /** The ingest API's own CPU time (from /proc) per single POST and per batch event: the cost, apart from the rate. */
+  ingestCpuUsPerSinglePost: number;
+  ingestCpuUsPerBatchEvent: number;
   /** Events the projector process applied per second while catching up with the ingested log. */
   projectorCatchUpEventsPerSec: number;
   ingestPeakRssMb: number;
@@ -220,17 +223,23 @@ export async function runIngestBench(options: {
     let appended = 2; // the organisation and its worker
     appended += (await singlePosts(ingest.url, key, quick ? 1 : 3)).appended;
     appended += (await batchPosts(ingest.url, key, quick ? 1 : 2)).appended;
-    const single: Array<{ perSec: number; p50: number; p99: number }> = [];
-    const batch: Array<{ perSec: number; p99: number }> = [];
+    const single: Array<{ perSec: number; p50: number; p99: number; cpuUs: number }> = [];
+    const batch: Array<{ perSec: number; p99: number; cpuUs: number }> = [];
     for (let run = 0; run < runs; run++) {
+      let cpu = ingest.cpuMs();
       const s = await singlePosts(ingest.url, key, seconds);
-      single.push(s);
+      single.push({ ...s, cpuUs: ((ingest.cpuMs() - cpu) * 1000) / s.appended });
       appended += s.appended;
-      say(`single POST run ${run + 1}/${runs}: ${Math.round(single.at(-1)!.perSec)} req/s`);
+      say(
+        `single POST run ${run + 1}/${runs}: ${Math.round(s.perSec)} req/s, ingest CPU ${Math.round(single.at(-1)!.cpuUs)} µs a request`,
+      );
+      cpu = ingest.cpuMs();
       const b = await batchPosts(ingest.url, key, seconds);
-      batch.push(b);
+      batch.push({ ...b, cpuUs: ((ingest.cpuMs() - cpu) * 1000) / b.appended });
       appended += b.appended;
-      say(`batch run ${run + 1}/${runs}: ${Math.round(batch.at(-1)!.perSec)} ev/s`);
+      say(
+        `batch run ${run + 1}/${runs}: ${Math.round(b.perSec)} ev/s, ingest CPU ${Math.round(batch.at(-1)!.cpuUs)} µs an event`,
+      );
     }
     const ingestPeakRssMb = ingest.peakRssMb();
 
@@ -249,6 +258,8 @@ export async function runIngestBench(options: {
       httpSinglePostP99Ms: median(single.map((s) => s.p99)),
       httpBatchEventsPerSec: Math.round(median(batch.map((b) => b.perSec))),
       httpBatchRequestP99Ms: median(batch.map((b) => b.p99)),
+      ingestCpuUsPerSinglePost: Math.round(median(single.map((s) => s.cpuUs))),
+      ingestCpuUsPerBatchEvent: round1(median(batch.map((b) => b.cpuUs))),
       projectorCatchUpEventsPerSec: Math.round(appended / projectorSeconds),
       ingestPeakRssMb: round1(ingestPeakRssMb),
       projectorPeakRssMb: round1(projector.peakRssMb()),

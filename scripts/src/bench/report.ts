@@ -120,6 +120,18 @@ export const FIGURES: FigureSpec[] = [
     limitKey: 'limitHttpBatchEventsPerSec',
   },
   {
+    key: 'ingestCpuUsPerSinglePost',
+    label: 'ingest API CPU per single POST',
+    unit: 'µs',
+    better: 'lower',
+  },
+  {
+    key: 'ingestCpuUsPerBatchEvent',
+    label: 'ingest API CPU per batch event',
+    unit: 'µs',
+    better: 'lower',
+  },
+  {
     key: 'rebuildEventsPerSec',
     label: 'projection rebuild, all read models',
     unit: 'ev/s',

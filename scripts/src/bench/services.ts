@@ -20,6 +20,8 @@ export interface RunningService {
   logFile: string;
   /** Peak resident set (VmHWM) so far, in MB. */
   peakRssMb(): number;
+  /** CPU time (user and system) the process has used so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,22 @@ export function peakRssMb(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
     return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU time (user + system) a live process has used, in ms (Linux); NaN where /proc is not there.
+ * /proc counts it in clock ticks of 1/100 s (USER_HZ, 100 on Linux's supported architectures).
+ * A process's own CPU time is steadier than its rate on a shared machine: a busy neighbour
+ * slows the rate, not the work one request costs.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    // The command name in parentheses may hold spaces: the fields are counted after it.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return Number.NaN;
   }
@@ -127,6 +145,7 @@ export async function startService(
     url,
     logFile,
     peakRssMb: () => peakRssMb(child.pid!),
+    cpuMs: () => cpuMs(child.pid!),
     stop: () => stopChild(child, exited).finally(() => log.end()),
   };
 }
