@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
 import { type Database, openDatabase } from '@fengcheng/platform';
 import pg from 'pg';
+import type { MessageDbBench, StoreFigures } from './message-db.bench';
 import { median } from './stats';
 import { benchEvent as event, streamReadLatency } from './stream-read';
 
@@ -164,11 +165,16 @@ async function readWholeLog(store: EventStore, expected: number): Promise<number
   return rate;
 }
 
+/**
+ * Our store's five figures, each next to its plain-SQL limit and, given `peer`, the peer's same
+ * figure, all three measured in the same minute of each run.
+ */
 export async function runEventStoreBench(options: {
   url: string;
   quick?: boolean;
-}): Promise<Record<string, number>> {
-  const { url } = options;
+  peer?: MessageDbBench;
+}): Promise<{ ours: Record<string, number>; peer: StoreFigures | undefined }> {
+  const { url, peer } = options;
   const quick = options.quick ?? false;
   const schema = `bench_${randomBytes(4).toString('hex')}`;
   const one = await openStore(url, schema, 1);
@@ -186,32 +192,50 @@ export async function runEventStoreBench(options: {
     const limit1: number[] = [];
     const limit8: number[] = [];
     const limit100: number[] = [];
+    const theirs = {
+      single1: [] as number[],
+      single8: [] as number[],
+      batch100: [] as number[],
+      p50: [] as number[],
+      p99: [] as number[],
+      whole: [] as number[],
+    };
     for (let run = 0; run < RUNS; run++) {
-      // Each figure next to its plain-SQL limit, measured in the same minute.
+      // Each figure next to its plain-SQL limit and the peer's, measured in the same minute.
       limit1.push(await plainInserts(url, schema, { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 }));
       single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
+      if (peer) theirs.single1.push(await peer.single1());
       limit8.push(
         await plainInserts(url, schema, { count: quick ? 2_000 : 10_000, connections: 8, rows: 1 }),
       );
       single8.push(await singleAppends(eight.store, quick ? 2_000 : 10_000, 8));
       single8Ungrouped.push(await singleAppends(ungrouped.store, quick ? 2_000 : 10_000, 8));
+      if (peer) theirs.single8.push(await peer.single8());
       limit100.push(
         await plainInserts(url, schema, { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 }),
       );
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
+      if (peer) theirs.batch100.push(await peer.batch100());
       const latency = streamReadLatency('ours', url, schema, quick ? 300 : 1_000);
       p50.push(latency.p50);
       p99.push(latency.p99);
+      if (peer) {
+        const peerLatency = peer.streamRead();
+        theirs.p50.push(peerLatency.p50);
+        theirs.p99.push(peerLatency.p99);
+      }
     }
     const logSize = quick ? 50_000 : 200_000;
     await fill(eight.store, logSize);
+    await peer?.fill(logSize);
     const total = (await one.store.ledgerDigest()).events;
     const limitRead: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       limitRead.push(await plainReadAll(url, schema, total));
       whole.push(await readWholeLog(one.store, total));
+      if (peer) theirs.whole.push(await peer.readAll());
     }
-    return {
+    const ours = {
       appendSingleEventsPerSec1Conn: Math.round(median(single1)),
       appendSingleEventsPerSec8Conn: Math.round(median(single8)),
       appendSingleEventsPerSec8ConnUngrouped: Math.round(median(single8Ungrouped)),
@@ -224,6 +248,17 @@ export async function runEventStoreBench(options: {
       limitInsertsPerSec8Conn: Math.round(median(limit8)),
       limitInsertsPerSec100Rows: Math.round(median(limit100)),
       limitReadAllRowsPerSec: Math.round(median(limitRead)),
+    };
+    return {
+      ours,
+      peer: peer && {
+        appendSingleEventsPerSec1Conn: Math.round(median(theirs.single1)),
+        appendSingleEventsPerSec8Conn: Math.round(median(theirs.single8)),
+        appendBatch100EventsPerSec: Math.round(median(theirs.batch100)),
+        readStream200P50Ms: Number(median(theirs.p50).toFixed(3)),
+        readStream200P99Ms: Number(median(theirs.p99).toFixed(3)),
+        readAllEventsPerSec: Math.round(median(theirs.whole)),
+      },
     };
   } finally {
     await closeAll(one, eight, ungrouped);
@@ -241,5 +276,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(2);
   }
   const result = await runEventStoreBench({ url, quick: process.argv.includes('--quick') });
-  console.log(JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result.ours, null, 2));
 }

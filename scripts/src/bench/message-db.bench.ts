@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { median, payloadOfSize } from './stats';
+import { payloadOfSize } from './stats';
 import { MESSAGE_DB_APPEND_MANY, streamReadLatency } from './stream-read';
 
 /**
@@ -47,7 +46,23 @@ export interface StoreFigures {
   readAllEventsPerSec: number;
 }
 
-export async function runMessageDbBench(options: { url: string; quick?: boolean }): Promise<StoreFigures> {
+/**
+ * The peer's five figures as steps, each run right after the same figure of ours (see
+ * `runEventStoreBench`): a ratio then compares two loads measured in the same minute, not in
+ * sections minutes apart on a machine whose speed drifts.
+ */
+export interface MessageDbBench {
+  single1(): Promise<number>;
+  single8(): Promise<number>;
+  batch100(): Promise<number>;
+  streamRead(): { p50: number; p99: number };
+  /** Grows the log to `target` messages (once), for `readAll`. */
+  fill(target: number): Promise<void>;
+  readAll(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function openMessageDbBench(options: { url: string; quick?: boolean }): Promise<MessageDbBench> {
   const url = installMessageDb(options.url);
   const pool = new pg.Pool({
     connectionString: url,
@@ -55,7 +70,6 @@ export async function runMessageDbBench(options: { url: string; quick?: boolean 
     options: '-c search_path=message_store,public',
   });
   const quick = options.quick ?? false;
-  const runs = quick ? 1 : 3;
   const data = payloadOfSize(400);
   const write = (client: pg.PoolClient | pg.Pool, stream: string, expected: number | null) =>
     client.query('select message_store.write_message($1, $2, $3, $4, $5, $6)', [
@@ -66,71 +80,67 @@ export async function runMessageDbBench(options: { url: string; quick?: boolean 
       { organisationId: 'hub-01' },
       expected,
     ]);
-
-  try {
-    const single1: number[] = [];
-    const single8: number[] = [];
-    const batch: number[] = [];
-    const readP50: number[] = [];
-    const readP99: number[] = [];
-    const whole: number[] = [];
-    for (let run = 0; run < runs; run++) {
-      // Single appends, one connection, each to a new stream.
-      {
-        const n = quick ? 1_000 : 5_000;
-        const client = await pool.connect();
+  return {
+    // Single appends, one connection, each to a new stream.
+    async single1() {
+      const n = quick ? 1_000 : 5_000;
+      const client = await pool.connect();
+      try {
         const started = performance.now();
         for (let i = 0; i < n; i++) await write(client, `case-${randomUUID()}`, -1);
-        single1.push(n / ((performance.now() - started) / 1000));
+        return n / ((performance.now() - started) / 1000);
+      } finally {
         client.release();
       }
-      // The same on 8 connections.
-      {
-        const n = quick ? 2_000 : 10_000;
-        const started = performance.now();
-        await Promise.all(
-          Array.from({ length: 8 }, async () => {
-            const client = await pool.connect();
+    },
+    // The same on 8 connections.
+    async single8() {
+      const n = quick ? 2_000 : 10_000;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const client = await pool.connect();
+          try {
             for (let i = 0; i < n / 8; i++) await write(client, `case-${randomUUID()}`, -1);
+          } finally {
             client.release();
-          }),
+          }
+        }),
+      );
+      return n / ((performance.now() - started) / 1000);
+    },
+    // 100-event appends to one stream, in Message DB's fastest form (MESSAGE_DB_APPEND_MANY).
+    async batch100() {
+      const appends = quick ? 30 : 150;
+      const stream = `case-${randomUUID()}`;
+      const started = performance.now();
+      for (let a = 0; a < appends; a++) {
+        const ids = Array.from({ length: 100 }, () => randomUUID());
+        await pool.query(MESSAGE_DB_APPEND_MANY, [ids, stream, JSON.stringify(data)]);
+      }
+      return (appends * 100) / ((performance.now() - started) / 1000);
+    },
+    // Reading a 200-event stream, timed in a process of its own (stream-read.ts).
+    streamRead: () => streamReadLatency('message-db', url, '-', quick ? 300 : 1_000),
+    async fill(target) {
+      const { rows } = await pool.query<{ n: string }>(
+        'select count(*)::text as n from message_store.messages',
+      );
+      let have = Number(rows[0]!.n);
+      while (have < target) {
+        const ids = Array.from({ length: Math.min(1000, target - have) }, () => randomUUID());
+        await pool.query(
+          `select message_store.write_message(id::varchar, 'bulk-' || (n % 1000)::text, 'VisitRecorded', $2::jsonb, null, null)
+             from unnest($1::text[]) with ordinality as t(id, n) order by n`,
+          [ids, JSON.stringify(data)],
         );
-        single8.push(n / ((performance.now() - started) / 1000));
+        have += ids.length;
       }
-      // 100-event appends to one stream, in Message DB's fastest form (MESSAGE_DB_APPEND_MANY).
-      {
-        const appends = quick ? 30 : 150;
-        const stream = `case-${randomUUID()}`;
-        const started = performance.now();
-        for (let a = 0; a < appends; a++) {
-          const ids = Array.from({ length: 100 }, () => randomUUID());
-          await pool.query(MESSAGE_DB_APPEND_MANY, [ids, stream, JSON.stringify(data)]);
-        }
-        batch.push((appends * 100) / ((performance.now() - started) / 1000));
-      }
-      // Reading a 200-event stream, timed in a process of its own (stream-read.ts).
-      {
-        const latency = streamReadLatency('message-db', url, '-', quick ? 300 : 1_000);
-        readP50.push(latency.p50);
-        readP99.push(latency.p99);
-      }
-      // The whole log from position 0.
-      {
-        const target = quick ? 50_000 : 200_000;
-        const { rows } = await pool.query<{ n: string }>(
-          'select count(*)::text as n from message_store.messages',
-        );
-        let have = Number(rows[0]!.n);
-        while (have < target) {
-          const ids = Array.from({ length: Math.min(1000, target - have) }, () => randomUUID());
-          await pool.query(
-            `select message_store.write_message(id::varchar, 'bulk-' || (n % 1000)::text, 'VisitRecorded', $2::jsonb, null, null)
-               from unnest($1::text[]) with ordinality as t(id, n) order by n`,
-            [ids, JSON.stringify(data)],
-          );
-          have += ids.length;
-        }
-        const client = await pool.connect();
+    },
+    // The whole log from position 0.
+    async readAll() {
+      const client = await pool.connect();
+      try {
         const started = performance.now();
         let after = 0n;
         let read = 0;
@@ -143,25 +153,11 @@ export async function runMessageDbBench(options: { url: string; quick?: boolean 
           read += result.rows.length;
           after = BigInt(result.rows[result.rows.length - 1].global_position);
         }
-        whole.push(read / ((performance.now() - started) / 1000));
+        return read / ((performance.now() - started) / 1000);
+      } finally {
         client.release();
       }
-    }
-    return {
-      appendSingleEventsPerSec1Conn: Math.round(median(single1)),
-      appendSingleEventsPerSec8Conn: Math.round(median(single8)),
-      appendBatch100EventsPerSec: Math.round(median(batch)),
-      readStream200P50Ms: Number(median(readP50).toFixed(3)),
-      readStream200P99Ms: Number(median(readP99).toFixed(3)),
-      readAllEventsPerSec: Math.round(median(whole)),
-    };
-  } finally {
-    await pool.end();
-  }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error('set DATABASE_URL to the Postgres server');
-  console.log(await runMessageDbBench({ url, quick: process.argv.includes('--quick') }));
+    },
+    close: () => pool.end(),
+  };
 }

@@ -12,7 +12,7 @@ import { runAnalystBench } from './analyst.bench';
 import { runEventStoreBench } from './event-store.bench';
 import { runHttpLimitBench } from './http-limit.bench';
 import { runIngestBench } from './ingest.bench';
-import { runMessageDbBench } from './message-db.bench';
+import { openMessageDbBench } from './message-db.bench';
 import { runRebuildBench } from './rebuild.bench';
 import { describeMachine, type Figures, gitCommit, markdownTable, targets, withBenchSection } from './report';
 import { REPO_ROOT } from './services';
@@ -88,14 +88,18 @@ async function main() {
   };
 
   if (sections.includes('store')) {
-    const ours = await timed('store: our PostgreSQL event store', () => runEventStoreBench({ url, quick }));
-    Object.assign(figures, ours);
-    const theirs = await timed('store: Message DB (peer), same server', () =>
-      runMessageDbBench({ url, quick }),
-    );
-    Object.assign(peer, theirs);
+    const theirs = await openMessageDbBench({ url, quick });
+    try {
+      const store = await timed('store: our PostgreSQL event store and Message DB (peer), same server', () =>
+        runEventStoreBench({ url, quick, peer: theirs }),
+      );
+      Object.assign(figures, store.ours);
+      Object.assign(peer, store.peer);
+    } finally {
+      await theirs.close();
+    }
     notes.push(
-      "Store: the 200-event stream read (ours and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
+      "Store: each figure of ours is measured right after its plain-SQL limit and right before the peer's same figure, in every run, so that a ratio compares loads of the same minute. The 200-event stream read (ours and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
     );
   }
   if (sections.includes('ingest')) {
