@@ -243,52 +243,41 @@ export function markdownTable(figures: Figures, peer: Figures, labels: Record<st
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   const higher = (spec: FigureSpec) => spec.better === 'higher';
+  // ' ✓' when `value` is on the better side of `bound` (the figure's direction), ' ✗' when not, '' when either is missing.
+  const mark = (spec: FigureSpec, value: number | undefined, bound: number | undefined) =>
+    value === undefined || bound === undefined
+      ? ''
+      : (higher(spec) ? value >= bound : value <= bound)
+        ? ' ✓'
+        : ' ✗';
   for (const spec of FIGURES) {
     const ours = figures[spec.key];
     if (ours === undefined) continue;
     const peerValue = spec.peerKey ? peer[spec.peerKey] : undefined;
     const target =
       spec.target === undefined ? '' : `${higher(spec) ? '≥' : '≤'} ${number(spec.target, spec.unit)}`;
-    const met =
-      spec.target === undefined || !Number.isFinite(ours)
-        ? ''
-        : (higher(spec) ? ours >= spec.target : ours <= spec.target)
-          ? ' ✓'
-          : ' ✗';
     const limitHere = spec.limitKey ? figures[spec.limitKey] : undefined;
     const share = limitHere !== undefined && limitHere > 0 ? ours / limitHere : undefined;
     const asked =
       spec.target !== undefined && spec.referenceLimit !== undefined
         ? spec.target / spec.referenceLimit
         : undefined;
-    const shareMet =
-      share === undefined || asked === undefined
-        ? ''
-        : (higher(spec) ? share >= asked : share <= asked)
-          ? ' ✓'
-          : ' ✗';
     const peerShare =
       peerValue !== undefined && Number.isFinite(peerValue) && peerValue > 0 ? ours / peerValue : undefined;
     const peerAsked =
       spec.target !== undefined && spec.referencePeer !== undefined
         ? spec.target / spec.referencePeer
         : undefined;
-    const peerShareMet =
-      peerShare === undefined || peerAsked === undefined
-        ? ''
-        : (higher(spec) ? peerShare >= peerAsked : peerShare <= peerAsked)
-          ? ' ✓'
-          : ' ✗';
     const ratio =
       peerShare === undefined
         ? ''
-        : `${peerShare.toFixed(2)}${peerShareMet}${higher(spec) ? '' : ' (lower is better)'}`;
+        : `${peerShare.toFixed(2)}${mark(spec, peerShare, peerAsked)}${higher(spec) ? '' : ' (lower is better)'}`;
     const cells = [
       `${labels[spec.key] ?? spec.label} (${spec.unit})`,
-      `${number(ours, spec.unit)}${met}`,
+      `${number(ours, spec.unit)}${mark(spec, Number.isFinite(ours) ? ours : undefined, spec.target)}`,
       target,
       limitHere === undefined ? '' : number(limitHere, spec.unit),
-      share === undefined ? '' : `${share.toFixed(2)}${shareMet}`,
+      share === undefined ? '' : `${share.toFixed(2)}${mark(spec, share, asked)}`,
       asked === undefined ? '' : `${asked.toFixed(2)} (of ${spec.limit})`,
       peerValue === undefined ? '' : number(peerValue, spec.unit),
       ratio,
