@@ -165,6 +165,20 @@ async function readWholeLog(store: EventStore, expected: number): Promise<number
   return rate;
 }
 
+/** The five store figures, ours or the peer's, each the median of its runs. */
+function storeFigures(
+  runs: Record<'single1' | 'single8' | 'batch100' | 'p50' | 'p99' | 'whole', number[]>,
+): StoreFigures {
+  return {
+    appendSingleEventsPerSec1Conn: Math.round(median(runs.single1)),
+    appendSingleEventsPerSec8Conn: Math.round(median(runs.single8)),
+    appendBatch100EventsPerSec: Math.round(median(runs.batch100)),
+    readStream200P50Ms: Number(median(runs.p50).toFixed(3)),
+    readStream200P99Ms: Number(median(runs.p99).toFixed(3)),
+    readAllEventsPerSec: Math.round(median(runs.whole)),
+  };
+}
+
 /**
  * Our store's five figures, each next to its plain-SQL limit and, given `peer`, the peer's same
  * figure, all three measured in the same minute of each run.
@@ -236,13 +250,8 @@ export async function runEventStoreBench(options: {
       if (peer) theirs.whole.push(await peer.readAll());
     }
     const ours = {
-      appendSingleEventsPerSec1Conn: Math.round(median(single1)),
-      appendSingleEventsPerSec8Conn: Math.round(median(single8)),
+      ...storeFigures({ single1, single8, batch100, p50, p99, whole }),
       appendSingleEventsPerSec8ConnUngrouped: Math.round(median(single8Ungrouped)),
-      appendBatch100EventsPerSec: Math.round(median(batch100)),
-      readStream200P50Ms: Number(median(p50).toFixed(3)),
-      readStream200P99Ms: Number(median(p99).toFixed(3)),
-      readAllEventsPerSec: Math.round(median(whole)),
       readAllEvents: total,
       limitInsertsPerSec1Conn: Math.round(median(limit1)),
       limitInsertsPerSec8Conn: Math.round(median(limit8)),
@@ -251,14 +260,7 @@ export async function runEventStoreBench(options: {
     };
     return {
       ours,
-      peer: peer && {
-        appendSingleEventsPerSec1Conn: Math.round(median(theirs.single1)),
-        appendSingleEventsPerSec8Conn: Math.round(median(theirs.single8)),
-        appendBatch100EventsPerSec: Math.round(median(theirs.batch100)),
-        readStream200P50Ms: Number(median(theirs.p50).toFixed(3)),
-        readStream200P99Ms: Number(median(theirs.p99).toFixed(3)),
-        readAllEventsPerSec: Math.round(median(theirs.whole)),
-      },
+      peer: peer && storeFigures(theirs),
     };
   } finally {
     await closeAll(one, eight, ungrouped);
