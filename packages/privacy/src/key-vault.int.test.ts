@@ -63,6 +63,41 @@ describe('the key vault', () => {
     expect(ka).toEqual(kb);
   });
 
+  it('commits new keys without waiting for the flush only when the events follow them in the same log', async () => {
+    // The setting each key insert's transaction ran under, seen from inside it.
+    await sql`create table commit_modes (organisation_id text, mode text)`.execute(database.db);
+    await sql`create function record_commit_mode() returns trigger language plpgsql as $$
+      begin
+        insert into commit_modes values (new.organisation_id, current_setting('synchronous_commit'));
+        return new;
+      end $$`.execute(database.db);
+    await sql`create trigger record_commit_mode after insert on client_keys
+      for each row execute function record_commit_mode()`.execute(database.db);
+    try {
+      const flushed = await KeyVault.open(database, master, { keysFlushedByAppends: true });
+      const waiting = await KeyVault.open(database, master);
+      await flushed.keyForWriting({ organisationId: 'org-flushed', clientRef: 'dan' });
+      await waiting.keyForWriting({ organisationId: 'org-waiting', clientRef: 'dan' });
+      const { rows } = await sql<{ organisation_id: string; mode: string }>`
+        select organisation_id, mode from commit_modes order by organisation_id`.execute(database.db);
+      expect(rows).toEqual([
+        { organisation_id: 'org-flushed', mode: 'off' },
+        { organisation_id: 'org-waiting', mode: 'on' },
+      ]);
+      // The setting was the statement's own: the connection is back to the default.
+      const { rows: after } = await sql<{ mode: string }>`
+        select current_setting('synchronous_commit') as mode`.execute(database.db);
+      expect(after[0]?.mode).toBe('on');
+    } finally {
+      await sql`drop trigger record_commit_mode on client_keys`.execute(database.db);
+      await sql`drop function record_commit_mode()`.execute(database.db);
+      await sql`drop table commit_modes`.execute(database.db);
+      await sql`delete from client_keys where organisation_id in ('org-flushed', 'org-waiting')`.execute(
+        database.db,
+      );
+    }
+  });
+
   it('erases by destroying the wrapped key, at once here and within the cache time elsewhere', async () => {
     const carol = { organisationId: 'org-b', clientRef: 'carol' };
     const here = await KeyVault.open(database, master);

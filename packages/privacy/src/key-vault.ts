@@ -97,6 +97,15 @@ export interface KeyVaultOptions {
    * process has just shredded is unreadable, i.e. erased too. Default 60 s.
    */
   writeCacheTtlMs?: number;
+  /**
+   * Every event encrypted under a new key is appended to the same Postgres server as the key,
+   * after the key's write has answered (the PostgreSQL event store, on this vault's database).
+   * A new key's commit then does not wait for its flush to disk: the server's write-ahead log is
+   * one sequence, so the durable commit of any event under the key flushes the key's commit,
+   * which precedes it, and a crash can only lose a key that no kept event uses. Default false:
+   * with EventStoreDB, the events' durability says nothing about the key's. Erasures always wait.
+   */
+  keysFlushedByAppends?: boolean;
 }
 
 /**
@@ -115,6 +124,7 @@ export class KeyVault {
   private writesInFlight = 0;
   private readonly readTtlMs: number;
   private readonly writeTtlMs: number;
+  private readonly keysFlushedByAppends: boolean;
 
   private constructor(
     private readonly database: Database,
@@ -123,6 +133,7 @@ export class KeyVault {
   ) {
     this.readTtlMs = options.cacheTtlMs ?? 1_000;
     this.writeTtlMs = Math.max(this.readTtlMs, options.writeCacheTtlMs ?? 60_000);
+    this.keysFlushedByAppends = options.keysFlushedByAppends ?? false;
   }
 
   /**
@@ -197,69 +208,68 @@ export class KeyVault {
       return { key, wrapped: wrapDataKey(this.masterKey, client, key, iv) };
     });
     drawn.fill(0);
-    let rows: KeyRow[];
+    const byClient = new Map<string, KeyRow>();
     try {
-      // Insert the new keys of clients without a row; either way answer every row in one statement.
-      ({ rows } = await sql<KeyRow>`
-        with input as (
-          select * from unnest(
-            ${group.map((p) => p.client.organisationId)}::text[],
-            ${group.map((p) => p.client.clientRef)}::text[],
-            ${fresh.map((f) => f.wrapped.toString('hex'))}::text[]
-          ) as t(organisation_id, client_ref, wrapped_hex)
-        ),
-        inserted as (
-          insert into client_keys (organisation_id, client_ref, wrapped_key)
-          select organisation_id, client_ref, decode(wrapped_hex, 'hex') from input
-          on conflict (organisation_id, client_ref) do nothing
-          returning organisation_id, client_ref, wrapped_key
+      // The new keys of clients without a row. `set_config(…, true)` holds for this statement's
+      // own transaction, so the setting costs no round trip; it must be referenced to be run.
+      const { rows: inserted } = await sql<KeyRow>`
+        with commit_mode as materialized (
+          select ${this.keysFlushedByAppends ? sql`set_config('synchronous_commit', 'off', true)` : sql`null`}
         )
-        select organisation_id, client_ref, wrapped_key from inserted
-        union all
-        select k.organisation_id, k.client_ref, k.wrapped_key
-        from client_keys k
-        join input i on i.organisation_id = k.organisation_id and i.client_ref = k.client_ref
-        where not exists (
-          select 1 from inserted x
-          where x.organisation_id = k.organisation_id and x.client_ref = k.client_ref
-        )`.execute(this.database.db));
+        insert into client_keys (organisation_id, client_ref, wrapped_key)
+        select t.organisation_id, t.client_ref, decode(t.wrapped_hex, 'hex')
+        from commit_mode, unnest(
+          ${group.map((p) => p.client.organisationId)}::text[],
+          ${group.map((p) => p.client.clientRef)}::text[],
+          ${fresh.map((f) => f.wrapped.toString('hex'))}::text[]
+        ) as t(organisation_id, client_ref, wrapped_hex)
+        on conflict (organisation_id, client_ref) do nothing
+        returning organisation_id, client_ref, wrapped_key`.execute(this.database.db);
+      for (const row of inserted) byClient.set(cacheKey(clientOfRow(row)), row);
+      // Clients that had a row (erased, or keyed by another writer, or gone from the cache) are
+      // read in a second statement, whose snapshot sees a racing writer's key that this insert
+      // waited for. Asked in the insert's own statement (a union with an anti-join), they made
+      // every new key's statement take 0.26 ms of the server's time instead of 0.06, mostly planning.
+      const known = group.filter((p) => !byClient.has(cacheKey(p.client)));
+      if (known.length > 0) {
+        const { rows } = await sql<KeyRow>`
+          select k.organisation_id, k.client_ref, k.wrapped_key
+          from client_keys k
+          join unnest(
+            ${known.map((p) => p.client.organisationId)}::text[],
+            ${known.map((p) => p.client.clientRef)}::text[]
+          ) as t(organisation_id, client_ref)
+            on k.organisation_id = t.organisation_id and k.client_ref = t.client_ref`.execute(
+          this.database.db,
+        );
+        for (const row of rows) byClient.set(cacheKey(clientOfRow(row)), row);
+      }
     } catch (error) {
       for (const pending of group) pending.reject(error);
       return;
     }
-    const byClient = new Map<string, KeyRow>();
-    for (const row of rows) byClient.set(cacheKey(clientOfRow(row)), row);
-    await Promise.all(
-      group.map(async (pending, i) => {
-        try {
-          const row = byClient.get(cacheKey(pending.client));
-          if (!row) {
-            // Another writer's first key committed while this statement ran (its snapshot missed it).
-            const stored = await this.keyForReading(pending.client);
-            if (stored === null) throw new Error('a data key was inserted but cannot be read back');
-            pending.resolve(stored);
-            return;
-          }
-          const mine = fresh[i]!;
-          const key: Buffer | 'erased' =
-            row.wrapped_key === null
-              ? 'erased'
-              : Buffer.from(row.wrapped_key).equals(mine.wrapped)
-                ? mine.key
-                : this.unwrap(row);
-          // An erasure this process made while the statement ran stands.
-          const now = this.cache.get(cacheKey(pending.client));
-          if (now?.key === 'erased') {
-            pending.resolve('erased');
-            return;
-          }
-          this.remember(pending.client, key);
-          pending.resolve(key);
-        } catch (error) {
-          pending.reject(error);
+    group.forEach((pending, i) => {
+      try {
+        const row = byClient.get(cacheKey(pending.client));
+        if (!row) throw new Error('a data key was inserted but cannot be read back');
+        const mine = fresh[i]!;
+        const key: Buffer | 'erased' =
+          row.wrapped_key === null
+            ? 'erased'
+            : Buffer.from(row.wrapped_key).equals(mine.wrapped)
+              ? mine.key
+              : this.unwrap(row);
+        // An erasure this process made while the statements ran stands.
+        if (this.cache.get(cacheKey(pending.client))?.key === 'erased') {
+          pending.resolve('erased');
+          return;
         }
-      }),
-    );
+        this.remember(pending.client, key);
+        pending.resolve(key);
+      } catch (error) {
+        pending.reject(error);
+      }
+    });
   }
 
   /** The client's data key for decrypting: `'erased'` after erasure, null when none was ever made. */

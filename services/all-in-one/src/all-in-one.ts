@@ -106,7 +106,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
 
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    const { store } = await openEventStore({
+    const { store, kind } = await openEventStore({
       eventstoreUrl: options.eventstoreUrl ?? env.EVENTSTORE_URL,
       database,
       logger,
@@ -116,7 +116,8 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     const keys = await KeyStore.open(database);
     const admin = await keys.ensureAdminKey(options.adminKey ?? env.FENGCHENG_ADMIN_KEY);
     if (admin.created) logger.warn('no admin key existed: one was made and is printed once on stdout');
-    const vault = await KeyVault.open(database, masterKey.key);
+    // With the events in the same database, a new client key's commit is flushed by the first append under it.
+    const vault = await KeyVault.open(database, masterKey.key, { keysFlushedByAppends: kind === 'postgres' });
     if (masterKey.source.kind === 'file') {
       logger.warn(
         { path: masterKey.source.path, created: masterKey.source.created },

@@ -18,9 +18,12 @@ async function main(): Promise<void> {
 
   // DATABASE_URL holds the API keys and client keys always, and the events unless EVENTSTORE_URL is set.
   const database = await openDatabase({ url: config.databaseUrl, maxConnections: 20 });
-  const { store } = await openEventStore({ eventstoreUrl: config.eventStoreUrl, database, logger });
+  const { store, kind } = await openEventStore({ eventstoreUrl: config.eventStoreUrl, database, logger });
   const keys = await KeyStore.open(database);
-  const vault = await KeyVault.open(database, config.masterKey);
+  // With the events in the same database, a new client key's commit is flushed by the first append under it.
+  const vault = await KeyVault.open(database, config.masterKey, {
+    keysFlushedByAppends: kind === 'postgres',
+  });
   const { created } = await keys.ensureAdminKey(config.adminKey);
   if (created) {
     // Printed, not logged: logs redact keys, and this one is shown once only.
