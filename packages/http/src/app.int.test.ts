@@ -318,8 +318,10 @@ describe('http platform', () => {
 
   it('puts the request id in every line a request logs, and never the key', async () => {
     const lines: Array<Record<string, unknown>> = [];
+    let written = '';
     const sink = new Writable({
       write(chunk, _encoding, done) {
+        written += String(chunk);
         for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
         done();
       },
@@ -327,7 +329,7 @@ describe('http platform', () => {
     const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink);
     const logged = await createHttpApp({ logger, keys, rateLimit: false });
     logged.get('/v1/logs', { schema: { response: { 200: z.object({}) } } }, async (request) => {
-      request.log.info({ step: 1 }, 'working');
+      request.log.info({ step: 1, headers: { authorization: 'Bearer fck_logged_by_a_handler' } }, 'working');
       return {};
     });
     try {
@@ -346,6 +348,11 @@ describe('http platform', () => {
         ['request refused', 'UNAUTHENTICATED'],
       ]);
       expect(byRequest('req-log-2').map((line) => [line.msg, line.step])).toEqual([['working', 1]]);
+      // The request's child logger (childWithIds) carries its id once, and still redacts.
+      const working = lines.find((line) => line.msg === 'working');
+      expect(working?.headers).toEqual({ authorization: '[redacted]' });
+      expect(written.match(/"requestId":"req-log-2"/g)).toHaveLength(1);
+      expect(JSON.stringify(lines)).not.toContain('fck_logged_by_a_handler');
       expect(JSON.stringify(lines)).not.toContain('fck_secret_value');
       expect(JSON.stringify(lines)).not.toContain(ADMIN_KEY);
     } finally {

@@ -4,7 +4,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { DomainError } from '@fengcheng/domain';
-import type { Logger } from '@fengcheng/platform';
+import { childWithIds, type Logger } from '@fengcheng/platform';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -157,6 +157,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     },
     // One line per request at info level would cost more than the request at 6,000/s.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    // Each request's child logger carries its id without pino's redaction walk (childWithIds).
+    childLoggerFactory: (logger, bindings, options) =>
+      Object.keys(options).length === 0 && Object.values(bindings).every((value) => typeof value === 'string')
+        ? (childWithIds(logger as Logger, bindings as Record<string, string>) as FastifyBaseLogger)
+        : logger.child(bindings, options),
     // A connection refused before it made a request (too slow, headers too large, not HTTP)
     // is answered by Node's parser, not by a route: it gets a problem with a code all the same.
     clientErrorHandler: answerClientError,

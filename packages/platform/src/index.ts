@@ -1,5 +1,5 @@
 export { integerArgument } from './cli';
 export { type Database, type OpenDatabaseOptions, openDatabase } from './database';
-export { createLogger, type Logger, REDACT_PATHS } from './logger';
+export { childWithIds, createLogger, type Logger, REDACT_PATHS } from './logger';
 export { PGliteDialect } from './pglite-dialect';
 export { openTestDatabase, reachableBackends } from './test-database';

@@ -74,3 +74,20 @@ export function createLogger(
   };
   return destination ? pino(config, destination) : pino(config);
 }
+
+/**
+ * A child of `logger` whose bindings are ids that hold nothing to redact (a request id). pino
+ * runs each binding through the redaction of the `*.…` paths above, which walks every such path
+ * over a plain string: 1.2 µs and 7% of the ingest API's garbage per request, for a child made
+ * on every request. Here the bindings are written as JSON once, into the child's bindings text
+ * (`pino.symbols.chindingsSym`, which pino exposes for integrations); what is logged through the
+ * child is redacted as before.
+ */
+export function childWithIds(logger: Logger, ids: Readonly<Record<string, string>>): Logger {
+  const child = logger.child({});
+  const state = child as unknown as Record<symbol, string>;
+  let bindings = state[pino.symbols.chindingsSym] ?? '';
+  for (const key of Object.keys(ids)) bindings += `,${JSON.stringify(key)}:${JSON.stringify(ids[key])}`;
+  state[pino.symbols.chindingsSym] = bindings;
+  return child;
+}
