@@ -45,3 +45,28 @@ describe.skipIf(!process.env.DATABASE_URL)('database on a server', () => {
     expect((database.pool as unknown as { ended: boolean }).ended).toBe(true);
   });
 });
+
+describe.each([{ url: undefined }, ...(process.env.DATABASE_URL ? [{ url: process.env.DATABASE_URL }] : [])])(
+  'database settings (server: $url)',
+  ({ url }) => {
+    it('applies its settings to every connection, and refuses what is not a plain name and value', async () => {
+      const database = await openDatabase({ url, maxConnections: 2, settings: { random_page_cost: 1.1 } });
+      try {
+        const shown = await Promise.all(
+          [1, 2, 3].map(() =>
+            sql<{ v: string }>`select current_setting('random_page_cost') as v`.execute(database.db),
+          ),
+        );
+        expect(shown.map(({ rows }) => rows[0]?.v)).toEqual(['1.1', '1.1', '1.1']);
+      } finally {
+        await database.close();
+      }
+      await expect(openDatabase({ url, settings: { 'work_mem; drop': '1' } })).rejects.toThrow(
+        'invalid database setting',
+      );
+      await expect(openDatabase({ url, settings: { work_mem: "1'; select 1" } })).rejects.toThrow(
+        'invalid database setting',
+      );
+    });
+  },
+);

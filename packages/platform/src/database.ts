@@ -21,20 +21,37 @@ export interface OpenDatabaseOptions {
   schema?: string | undefined;
   /** Pool size for a server. Default 10. */
   maxConnections?: number | undefined;
+  /** Server settings for every connection (`-c name=value` on a server, `set` on PGlite). */
+  settings?: Readonly<Record<string, string | number>> | undefined;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const SETTING_NAME = /^[a-z_][a-z0-9_]*$/;
+const SETTING_VALUE = /^[A-Za-z0-9._-]+$/;
+
+function settingsOf(options: OpenDatabaseOptions): Array<[string, string]> {
+  return Object.entries(options.settings ?? {}).map(([name, raw]) => {
+    const value = String(raw);
+    if (!SETTING_NAME.test(name) || !SETTING_VALUE.test(value))
+      throw new Error(`invalid database setting: ${name}=${value}`);
+    return [name, value];
+  });
+}
 
 /** Opens a database and makes sure its schema exists and is first on the search path. */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   const schema = options.schema ?? 'public';
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  const settings = settingsOf(options);
 
   if (options.url) {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
-      options: `-c search_path=${schema},public`,
+      options: [
+        `-c search_path=${schema},public`,
+        ...settings.map(([name, value]) => `-c ${name}=${value}`),
+      ].join(' '),
     });
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it on next use.
@@ -61,7 +78,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create(dataDir ? { dataDir } : {});
   await pglite.exec(
-    `${schema !== 'public' ? `create schema if not exists ${schema}; ` : ''}set search_path to ${schema}, public`,
+    `${schema !== 'public' ? `create schema if not exists ${schema}; ` : ''}set search_path to ${schema}, public` +
+      settings.map(([name, value]) => `; set ${name} to '${value}'`).join(''),
   );
   const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
   return {

@@ -1,3 +1,4 @@
+export { READ_MODEL_DATABASE_SETTINGS } from './database-settings';
 export { cstDay } from './dimensions';
 export {
   createReadModelSchema,

@@ -6,7 +6,7 @@ import { registerIngestRoutes } from '@fengcheng/ingest-api';
 import { createLogger, type Database, type Logger, openDatabase } from '@fengcheng/platform';
 import { KeyVault, loadOrCreateMasterKeyFile, MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { registerQueryRoutes } from '@fengcheng/query-api';
-import { createProjector, readCheckpoint } from '@fengcheng/read-models';
+import { createProjector, READ_MODEL_DATABASE_SETTINGS, readCheckpoint } from '@fengcheng/read-models';
 import type { FastifyInstance } from 'fastify';
 import { type DemoSummary, loadDemo } from './demo';
 
@@ -94,8 +94,8 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     options.database ??
     (await openDatabase(
       databaseUrl
-        ? { url: databaseUrl, schema: options.schema ?? 'public' }
-        : { dataDir, schema: options.schema },
+        ? { url: databaseUrl, schema: options.schema ?? 'public', settings: READ_MODEL_DATABASE_SETTINGS }
+        : { dataDir, schema: options.schema, settings: READ_MODEL_DATABASE_SETTINGS },
     ));
   const dataLocation =
     database.kind === 'pglite'

@@ -2,7 +2,7 @@ import { openEventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore } from '@fengcheng/http';
 import { createLogger, openDatabase } from '@fengcheng/platform';
 import { KeyVault } from '@fengcheng/privacy';
-import { readModelsFor } from '@fengcheng/read-models';
+import { READ_MODEL_DATABASE_SETTINGS, readModelsFor } from '@fengcheng/read-models';
 import { loadConfig } from './config';
 import { registerQueryRoutes } from './query.routes';
 import { checkpointWaiter } from './wait-for-checkpoint';
@@ -11,7 +11,11 @@ import { checkpointWaiter } from './wait-for-checkpoint';
 async function main() {
   const config = loadConfig();
   const logger = createLogger({ name: 'query-api', level: config.LOG_LEVEL });
-  const database = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    settings: READ_MODEL_DATABASE_SETTINGS,
+  });
   const { store } = await openEventStore({ eventstoreUrl: config.EVENTSTORE_URL, database, logger });
   const keys = await KeyStore.open(database);
   const vault = await KeyVault.open(database, config.FENGCHENG_MASTER_KEY);
