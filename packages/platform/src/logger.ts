@@ -78,8 +78,8 @@ export function createLogger(
 /**
  * A child of `logger` whose bindings are ids that hold nothing to redact (a request id). pino
  * runs each binding through the redaction of the `*.…` paths above, which walks every such path
- * over a plain string: 1.2 µs and 7% of the ingest API's garbage per request, for a child made
- * on every request. Here the bindings are written as JSON once, into the child's bindings text
+ * over a plain string: 1.3 µs against 0.1, and 84 -> 78.5 kB of garbage per single intake POST
+ * in the ingest API, for the child fastify makes on every request. Here the bindings are written as JSON once, into the child's bindings text
  * (`pino.symbols.chindingsSym`, which pino exposes for integrations); what is logged through the
  * child is redacted as before.
  */
