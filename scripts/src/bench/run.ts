@@ -125,6 +125,7 @@ async function main() {
       rebuild.rebuildSameRows === 1
         ? 'Rebuild: the bulk rebuild and the live projector catching up over the same synthetic log left the same rows in every read model.'
         : 'Rebuild: the bulk rebuild and the live projector DISAGREED on some read-model rows (see packages/read-models/src/bench/bench-rebuild.ts).',
+      `Rebuild: each run is a node process of its own with node's default heap, as the projector's \`rebuild\` command runs; it keeps the projected state in memory while it fits (\`bulkApplier\`). Its peak RSS, with the synthetic log appended by the same process, was ${Math.round(rebuild.rebuildPeakRssMb).toLocaleString('en-US')} MB; the 200 MB target is the services' under steady load.`,
     );
   }
   const labels: Record<string, string> = {};
