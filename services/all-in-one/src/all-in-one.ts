@@ -92,11 +92,12 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
 
   const database =
     options.database ??
-    (await openDatabase(
-      databaseUrl
-        ? { url: databaseUrl, schema: options.schema ?? 'public', settings: READ_MODEL_DATABASE_SETTINGS }
-        : { dataDir, schema: options.schema, settings: READ_MODEL_DATABASE_SETTINGS },
-    ));
+    (await openDatabase({
+      ...(databaseUrl
+        ? { url: databaseUrl, schema: options.schema ?? 'public' }
+        : { dataDir, schema: options.schema }),
+      settings: READ_MODEL_DATABASE_SETTINGS,
+    }));
   const dataLocation =
     database.kind === 'pglite'
       ? options.database
