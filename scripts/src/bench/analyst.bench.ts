@@ -115,6 +115,13 @@ async function oneScale(options: {
     services.push(projector);
     const query = await startService('query-api', env);
     services.push(query);
+    // The history's limit: the same reads with plain SQL and no ledger logic, on the same log.
+    const bare = await startService(
+      'query-api',
+      { DATABASE_URL: database.url },
+      { script: 'scripts/src/bench/bare-server.ts' },
+    );
+    services.push(bare);
 
     say(`loading Yinchuan ×${scale} through POST /v1/events/batch (ingest-api, projector following)`);
     const bar = process.stderr.isTTY
@@ -166,14 +173,18 @@ async function oneScale(options: {
     const iterations = quick ? 5 : 30;
     // One pass to warm caches and JIT before timing.
     for (const q of queries) await timedGet(`${query.url}${q.path}`, adminKey);
-    for (const c of cases.slice(0, 20))
+    for (const c of cases.slice(0, 20)) {
       await timedGet(`${query.url}/v1/cases/${c}/history?purpose=benchmark`, adminKey);
+      await timedGet(`${bare.url}/v1/cases/${c}/history`, adminKey);
+    }
 
     const perQuery = new Map<string, { samples: number[]; p50: number[]; p99: number[] }>();
     const allP50: number[] = [];
     const allP99: number[] = [];
     const historyP50: number[] = [];
     const historyP99: number[] = [];
+    const limitP50: number[] = [];
+    const limitP99: number[] = [];
     for (let run = 0; run < runs; run++) {
       const all: number[] = [];
       for (let i = 0; i < iterations; i++) {
@@ -192,13 +203,19 @@ async function oneScale(options: {
       }
       allP50.push(percentile(all, 50));
       allP99.push(percentile(all, 99));
+      // Ours and the limit take turns case by case, so that both meet the same minute of the machine.
       const histories: number[] = [];
-      for (const c of cases)
+      const limits: number[] = [];
+      for (const c of cases) {
         histories.push(await timedGet(`${query.url}/v1/cases/${c}/history?purpose=benchmark`, adminKey));
+        limits.push(await timedGet(`${bare.url}/v1/cases/${c}/history`, adminKey));
+      }
       historyP50.push(percentile(histories, 50));
       historyP99.push(percentile(histories, 99));
+      limitP50.push(percentile(limits, 50));
+      limitP99.push(percentile(limits, 99));
       say(
-        `run ${run + 1}/${runs}: analyst p50 ${allP50.at(-1)!.toFixed(1)} ms p99 ${allP99.at(-1)!.toFixed(1)} ms over ${all.length}; case history p50 ${historyP50.at(-1)!.toFixed(1)} ms p99 ${historyP99.at(-1)!.toFixed(1)} ms over ${histories.length}`,
+        `run ${run + 1}/${runs}: analyst p50 ${allP50.at(-1)!.toFixed(1)} ms p99 ${allP99.at(-1)!.toFixed(1)} ms over ${all.length}; case history p50 ${historyP50.at(-1)!.toFixed(1)} ms p99 ${historyP99.at(-1)!.toFixed(1)} ms over ${histories.length} (limit p50 ${limitP50.at(-1)!.toFixed(1)} p99 ${limitP99.at(-1)!.toFixed(1)})`,
       );
     }
     peak('queryPeakRssMb', query);
@@ -220,6 +237,8 @@ async function oneScale(options: {
       analystP99Ms: round(median(allP99)),
       caseHistoryP50Ms: round(median(historyP50)),
       caseHistoryP99Ms: round(median(historyP99)),
+      limitCaseHistoryP50Ms: round(median(limitP50)),
+      limitCaseHistoryP99Ms: round(median(limitP99)),
       detail,
     };
   } finally {
@@ -265,6 +284,8 @@ export async function runAnalystBench(options: {
     figures[key('analystP99Ms')] = r.analystP99Ms;
     figures[key('caseHistoryP50Ms')] = r.caseHistoryP50Ms;
     figures[key('caseHistoryP99Ms')] = r.caseHistoryP99Ms;
+    figures[key('limitCaseHistoryP50Ms')] = r.limitCaseHistoryP50Ms;
+    figures[key('limitCaseHistoryP99Ms')] = r.limitCaseHistoryP99Ms;
     for (const [name, value] of Object.entries(r.detail)) figures[`×${scale} ${name}`] = value;
     notes.push(
       `Yinchuan ×${scale}: ${r.events.toLocaleString('en-US')} events loaded through POST /v1/events/batch (500 per batch, 4 organisations at a time) and projected in ${r.loadSeconds} s; the analyst endpoint reports ${r.analystTotal.toLocaleString('en-US')} service instances (expected ${(SERVICE_INSTANCES_PER_SCALE * scale).toLocaleString('en-US')}).`,

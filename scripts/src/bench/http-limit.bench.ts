@@ -10,7 +10,7 @@ export interface HttpLimitFigures {
 
 /**
  * The HTTP figures' limit on this machine, measured as the ingest figures are (same load,
- * same bodies, same node flags) against `bare-ingest.ts`: a server with no ledger logic.
+ * same bodies, same node flags) against `bare-server.ts`: a server with no ledger logic.
  */
 export async function runHttpLimitBench(options: {
   url: string;
@@ -26,7 +26,7 @@ export async function runHttpLimitBench(options: {
   const bare = await startService(
     'ingest-api',
     { DATABASE_URL: database.url },
-    { script: 'scripts/src/bench/bare-ingest.ts' },
+    { script: 'scripts/src/bench/bare-server.ts' },
   );
   try {
     await singlePosts(bare.url, 'none', 1);
