@@ -206,6 +206,8 @@ export async function runEventStoreBench(options: {
     const limit1: number[] = [];
     const limit8: number[] = [];
     const limit100: number[] = [];
+    const limitReadP50: number[] = [];
+    const limitReadP99: number[] = [];
     const theirs = {
       single1: [] as number[],
       single8: [] as number[],
@@ -230,6 +232,9 @@ export async function runEventStoreBench(options: {
       );
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
       if (peer) theirs.batch100.push(await peer.batch100());
+      const limitLatency = streamReadLatency('plain', url, schema, quick ? 300 : 1_000);
+      limitReadP50.push(limitLatency.p50);
+      limitReadP99.push(limitLatency.p99);
       const latency = streamReadLatency('ours', url, schema, quick ? 300 : 1_000);
       p50.push(latency.p50);
       p99.push(latency.p99);
@@ -257,6 +262,8 @@ export async function runEventStoreBench(options: {
       limitInsertsPerSec8Conn: Math.round(median(limit8)),
       limitInsertsPerSec100Rows: Math.round(median(limit100)),
       limitReadAllRowsPerSec: Math.round(median(limitRead)),
+      limitReadStream200P50Ms: Number(median(limitReadP50).toFixed(3)),
+      limitReadStream200P99Ms: Number(median(limitReadP99).toFixed(3)),
     };
     return {
       ours,

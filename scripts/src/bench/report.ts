@@ -67,6 +67,7 @@ export const FIGURES: FigureSpec[] = [
     unit: 'ms',
     better: 'lower',
     peerKey: 'readStream200P50Ms',
+    limitKey: 'limitReadStream200P50Ms',
   },
   {
     key: 'readStream200P99Ms',
@@ -76,6 +77,7 @@ export const FIGURES: FigureSpec[] = [
     target: 1.5,
     peerKey: 'readStream200P99Ms',
     referencePeer: 1.7,
+    limitKey: 'limitReadStream200P99Ms',
   },
   {
     key: 'readAllEventsPerSec',

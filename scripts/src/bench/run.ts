@@ -99,7 +99,7 @@ async function main() {
       await theirs.close();
     }
     notes.push(
-      "Store: each figure of ours is measured right after its plain-SQL limit and right before the peer's same figure, in every run, so that a ratio compares loads of the same minute. The 200-event stream read (ours and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
+      "Store: each figure of ours is measured right after its plain-SQL limit and right before the peer's same figure, in every run, so that a ratio compares loads of the same minute. The 200-event stream read (ours, its plain-SQL limit and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
     );
   }
   if (sections.includes('ingest')) {
@@ -177,7 +177,7 @@ async function main() {
     writeFileSync(join(dir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
     const header = `Measured ${date} at commit ${commit} on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB RAM, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} on the same machine (${quick ? 'quick mode' : `each figure the median of ${runs} runs`}; ${sections.join(', ')}). ${shared}`;
     const columns =
-      '"limit here" is the same load with plain SQL and no ledger logic (single-row and 100-row inserts of 400-byte rows, a keyset read of the same log, a bare HTTP server doing one plain insert per POST or per batch and, per case history, a plain read of the case\'s rows and one durable insert where we record the read, one trivial counter projected over the rebuild\'s log), measured in this run; "ours/limit here" is the share of it we reach (for a latency, the multiple of it we take), next to the share the target asks of the reference machine\'s limit ("target/limit"). "ours/peer" is read the same way against the issue\'s target over the best peer it names ("target/best peer"). ✓/✗ after ours: the absolute target; after a share or a ratio: the one asked.';
+      '"limit here" is the same load with plain SQL and no ledger logic (single-row and 100-row inserts of 400-byte rows, the same 200 events read back from a table keyed by stream and version, a keyset read of the same log, a bare HTTP server doing one plain insert per POST or per batch and, per case history, a plain read of the case\'s rows and one durable insert where we record the read, one trivial counter projected over the rebuild\'s log), measured in this run; "ours/limit here" is the share of it we reach (for a latency, the multiple of it we take), next to the share the target asks of the reference machine\'s limit ("target/limit"). "ours/peer" is read the same way against the issue\'s target over the best peer it names ("target/best peer"). ✓/✗ after ours: the absolute target; after a share or a ratio: the one asked.';
     const body = `${header}\n\n${columns}\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
     writeFileSync(join(dir, 'latest.md'), `# Latest benchmark\n\n${body}`);
     const readmePath = join(REPO_ROOT, 'README.md');
