@@ -90,6 +90,7 @@ async function plain(url: string, schema: string, reads: number) {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     const table = `"${schema}".plain_stream_read`;
+    await pool.query(`create schema if not exists "${schema}"`);
     await pool.query(
       `create table if not exists ${table} (stream_id text collate "C" not null, version integer not null, event text not null, primary key (stream_id, version))`,
     );
