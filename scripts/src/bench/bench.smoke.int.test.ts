@@ -66,14 +66,16 @@ describe('bench smoke', () => {
 
   // The store section needs a server: a child process cannot reach the embedded database.
   it.skipIf(!process.env.DATABASE_URL)(
-    'times a 200-event stream read of our store in a process of its own',
+    'times a 200-event stream read of our store, and of its plain-SQL limit, in a process of its own',
     async () => {
       const url = process.env.DATABASE_URL as string;
       const schema = `bench_read_${randomBytes(4).toString('hex')}`;
       try {
-        const { p50, p99 } = streamReadLatency('ours', url, schema, 20);
-        expect(Number.isFinite(p50) && p50 > 0).toBe(true);
-        expect(p99).toBeGreaterThanOrEqual(p50);
+        for (const store of ['ours', 'plain'] as const) {
+          const { p50, p99 } = streamReadLatency(store, url, schema, 20);
+          expect(Number.isFinite(p50) && p50 > 0).toBe(true);
+          expect(p99).toBeGreaterThanOrEqual(p50);
+        }
       } finally {
         const client = new pg.Client({ connectionString: url });
         await client.connect();
