@@ -1,9 +1,10 @@
 /**
  * The 200-event stream read of the store section, timed in a node process of its own, for our
- * store, the peer and the plain-SQL limit alike. Timed inside the bench process, the reads inherited the heap
- * that the section's plain-SQL inserts had left: V8 then marked its old generation all through
- * the reads, each young collection took 2.3-3.7 ms instead of 0.6, and they made the p99 (about
- * 50 of 1,000 reads ran into one). A fresh process measures the store, not the bench.
+ * store, the peer and the plain-SQL limit alike. Timed inside the bench process, the reads
+ * inherited the heap that the section's plain-SQL inserts had left: V8 then marked its old
+ * generation all through the reads, each young collection took 2.3-3.7 ms instead of 0.6, and
+ * they made the p99 (about 50 of 1,000 reads ran into one). A fresh process measures the store,
+ * not the bench.
  *
  *   tsx scripts/src/bench/stream-read.ts <ours|message-db|plain> <url> <schema> <reads>   (prints one JSON object)
  */
@@ -80,9 +81,8 @@ async function ours(url: string, schema: string, reads: number) {
 }
 
 /**
- * The limit: the same 200 events' texts (as our store keeps them) in a table keyed by (stream,
- * version), read back with one prepared select on a plain client and each text JSON.parsed.
- * No hash chain, no recorded-event objects.
+ * The limit: the same 200 events' texts in a table keyed by (stream, version), read back with one
+ * prepared select and each text JSON.parsed. No hash chain, no recorded-event objects.
  */
 async function plain(url: string, schema: string, reads: number) {
   // A pool of one, as our store reads through: on a bare pg.Client (pg 8.23) each read's rows
@@ -100,8 +100,6 @@ async function plain(url: string, schema: string, reads: number) {
       `insert into ${table} select $1, v, e from unnest($2::text[]) with ordinality as t(e, v)`,
       [stream, texts],
     );
-    // With statistics the planner reads the key in order; without them it sorted a bitmap scan.
-    await pool.query(`analyze ${table}`);
     return await time(async () => {
       const { rows } = await pool.query<unknown[]>({
         name: 'plain-stream-read',
@@ -124,7 +122,7 @@ export const MESSAGE_DB_APPEND_MANY = `select message_store.write_message(id::va
   from unnest($1::text[]) with ordinality as t(id, n) order by n`;
 
 async function messageDb(url: string, reads: number) {
-  // A pool of one, like ours and the limit (see \`plain\`).
+  // A pool of one, like ours and the limit (see `plain`).
   const pool = new pg.Pool({ connectionString: url, max: 1, options: '-c search_path=message_store,public' });
   try {
     const stream = `case-${randomUUID()}`;
