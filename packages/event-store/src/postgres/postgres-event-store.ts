@@ -58,7 +58,7 @@ const HEAD_CACHE_SIZE = 10_000;
  * NOTIFY is coalesced: at most one per interval, the last one always after the last commit; the
  * first after a quiet spell goes at once. Each costs a transaction (about 100 µs of the server's
  * time) and holds a pool connection meanwhile: at one per 5 ms, single appends on one connection
- * took 12-15% longer than without any; at one per 25 ms, 1-5%. Under steady writes a caught-up
+ * took 8-16% longer than without any; at one per 25 ms, 1-5%. Under steady writes a caught-up
  * subscriber in another process then hears of new events up to 25 ms later.
  */
 const NOTIFY_INTERVAL_MS = 25;
