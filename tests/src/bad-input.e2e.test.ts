@@ -817,6 +817,14 @@ describe('bad input', () => {
       status: 400,
       code: 'VALIDATION_FAILED',
     },
+    {
+      name: 'a key for an organisation that is not registered',
+      key: 'admin',
+      path: '/v1/admin/keys',
+      body: { role: 'agency', organisationId: 'org-nowhere', label: 'x' },
+      status: 422,
+      code: 'ORGANISATION_NOT_REGISTERED',
+    },
   ];
 
   it('answers each of at least 80 requests with its status and code, as problem+json, and appends nothing', async () => {

@@ -24,8 +24,18 @@ const IssuedKey = z.object({
   key: z.string().meta({ description: 'The API key. It is shown only this once; only its hash is kept.' }),
 });
 
+export interface AdminRoutesDeps {
+  keys: KeyStore;
+  /**
+   * Whether an organisation is registered. Given, a key for one that is not is refused
+   * (422 ORGANISATION_NOT_REGISTERED): every write under such a key would be refused anyway,
+   * and a mistyped id is better caught when the key is issued.
+   */
+  organisationRegistered?: (organisationId: string) => Promise<boolean>;
+}
+
 /** `POST /v1/admin/keys` and `DELETE /v1/admin/keys/{keyId}`, for administrators. */
-export function registerAdminRoutes(app: HttpApp, deps: { keys: KeyStore }): void {
+export function registerAdminRoutes(app: HttpApp, deps: AdminRoutesDeps): void {
   const adminOnly = requireRole('admin');
 
   app.post(
@@ -36,11 +46,21 @@ export function registerAdminRoutes(app: HttpApp, deps: { keys: KeyStore }): voi
         summary: 'Issue an API key',
         tags: ['admin'],
         body: IssueKeyBody,
-        response: { 201: IssuedKey, ...problemResponses(400, 401, 403) },
+        response: { 201: IssuedKey, ...problemResponses(400, 401, 403, 422) },
       },
     },
     async (request, reply) => {
       const { role, organisationId, label } = request.body;
+      if (
+        organisationId !== undefined &&
+        deps.organisationRegistered &&
+        !(await deps.organisationRegistered(organisationId))
+      ) {
+        throw new DomainError(
+          'ORGANISATION_NOT_REGISTERED',
+          `organisation ${organisationId} is not registered: post its OrganisationRegistered to /v1/events first`,
+        );
+      }
       const issued = await deps.keys.issue(role, organisationId, label);
       request.log.info({ keyId: issued.keyId, role, organisationId }, 'api key issued');
       return reply.code(201).send(issued);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { type EventStore, openEventStore } from '@fengcheng/event-store';
 import { createHttpApp, KeyStore, registerAdminRoutes } from '@fengcheng/http';
-import { registerIngestRoutes } from '@fengcheng/ingest-api';
+import { organisationRegisteredIn, registerIngestRoutes } from '@fengcheng/ingest-api';
 import { createLogger, type Database, type Logger, openDatabase } from '@fengcheng/platform';
 import { KeyVault, loadOrCreateMasterKeyFile, MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { registerQueryRoutes } from '@fengcheng/query-api';
@@ -152,7 +152,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
         : {}),
     });
     cleanups.push(() => app.close());
-    registerAdminRoutes(app, { keys });
+    registerAdminRoutes(app, { keys, organisationRegistered: organisationRegisteredIn(store) });
     registerIngestRoutes(app, { store, logger, vault });
     registerQueryRoutes(app, {
       store,

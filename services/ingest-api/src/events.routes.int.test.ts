@@ -6,6 +6,7 @@ import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { decryptField, isEncryptedField, KeyVault } from '@fengcheng/privacy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerIngestRoutes } from './events.routes';
+import { organisationRegisteredIn } from './registrations';
 
 const ADMIN_KEY = 'ingest-test-admin-key-0123456789';
 const MASTER_KEY = Buffer.alloc(32, 42);
@@ -75,7 +76,7 @@ describe('ingest routes', () => {
     const logger = createLogger({ name: 'ingest-test', level: process.env.TEST_LOG ?? 'silent' });
     vault = await KeyVault.open(database, MASTER_KEY);
     app = await createHttpApp({ logger, keys, rateLimit: false });
-    registerAdminRoutes(app, { keys });
+    registerAdminRoutes(app, { keys, organisationRegistered: organisationRegisteredIn(store) });
     registerIngestRoutes(app, { store, logger, vault });
     await app.ready();
 
@@ -365,6 +366,30 @@ describe('ingest routes', () => {
     const response = await post(key, intake(randomUUID()));
     expect(response.statusCode).toBe(401);
     expect(response.json().code).toBe('KEY_REVOKED');
+  });
+
+  it('issues no key for an organisation that is not registered (422 ORGANISATION_NOT_REGISTERED), and one once it is', async () => {
+    const organisationId = `org-new-${randomUUID().slice(0, 8)}`;
+    const body = { role: 'agency', organisationId, label: 'too early' };
+    const refused = await post(ADMIN_KEY, body, '/v1/admin/keys');
+    expect(refused.statusCode).toBe(422);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.json()).toMatchObject({ code: 'ORGANISATION_NOT_REGISTERED', status: 422 });
+    expect(refused.json().detail).toContain(organisationId);
+    await expectCreated(ADMIN_KEY, {
+      eventId: randomUUID(),
+      type: 'OrganisationRegistered',
+      occurredAt: AT,
+      data: { organisationId, name: organisationId, kind: 'hub', regionCode: '640104000000' },
+    });
+    const issued = await post(ADMIN_KEY, body, '/v1/admin/keys');
+    expect(issued.statusCode).toBe(201);
+    await expectCreated(issued.json<{ key: string }>().key, {
+      eventId: randomUUID(),
+      type: 'WorkerRegistered',
+      occurredAt: AT,
+      data: { workerId: `${organisationId}-w1`, organisationId, certification: 'junior', role: 'frontline' },
+    });
   });
 
   it('decides concurrent posts to one case without an expectedVersion one after another', async () => {

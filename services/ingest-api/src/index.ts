@@ -5,3 +5,4 @@ export {
   MAX_BATCH,
   registerIngestRoutes,
 } from './events.routes';
+export { organisationRegisteredIn } from './registrations';

@@ -4,6 +4,7 @@ import { createLogger, openDatabase } from '@fengcheng/platform';
 import { KeyVault } from '@fengcheng/privacy';
 import { loadConfig } from './config';
 import { registerIngestRoutes } from './events.routes';
+import { organisationRegisteredIn } from './registrations';
 
 /** The ingest API on its own: `DATABASE_URL=postgres://… npm run start:ingest`. */
 async function main(): Promise<void> {
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
       return true;
     },
   });
-  registerAdminRoutes(app, { keys });
+  registerAdminRoutes(app, { keys, organisationRegistered: organisationRegisteredIn(store) });
   registerIngestRoutes(app, { store, logger, vault });
 
   let closing = false;

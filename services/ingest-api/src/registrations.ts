@@ -25,6 +25,15 @@ export const MAX_CACHED_REGISTRATIONS = 20_000;
 
 type Cache<T> = LRUCache<string, Entry<T>>;
 
+/**
+ * Whether an organisation is registered, asked of the store: its stream opens with its
+ * OrganisationRegistered (the registry decider appends nothing to it before), so it is
+ * registered exactly when the stream has events. For the admin routes' key issuing.
+ */
+export function organisationRegisteredIn(store: EventStore): (organisationId: string) => Promise<boolean> {
+  return async (organisationId) => (await store.streamVersion(streamIds.organisation(organisationId))) > 0;
+}
+
 const cache = <T>(): Cache<T> => new LRUCache<string, Entry<T>>({ max: MAX_CACHED_REGISTRATIONS });
 
 /**
