@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { kyselyPool } from './pg-query';
 import { PGliteDialect } from './pglite-dialect';
 
 // Return int8 (bigint) columns as JS bigint rather than strings: positions are 64-bit.
@@ -57,7 +58,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       // An idle client lost its connection; the pool replaces it on next use.
     });
     if (schema !== 'public') await pool.query(`create schema if not exists ${schema}`);
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: kyselyPool(pool) }) });
     return {
       kind: 'postgres',
       db,

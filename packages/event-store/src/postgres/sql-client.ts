@@ -1,4 +1,4 @@
-import type { Database } from '@fengcheng/platform';
+import { type Database, queryOn } from '@fengcheng/platform';
 import { CompiledQuery } from 'kysely';
 
 export type Row = unknown[];
@@ -28,7 +28,7 @@ export function sqlClientFor(database: Database): SqlClient {
           await client.query('begin');
           const result = await work(
             async (text, params = []) =>
-              (await client.query<Row>({ text, values: params, rowMode: 'array' })).rows,
+              (await queryOn<Row>(client, { text, values: params, rowMode: 'array' })).rows,
           );
           await client.query('commit');
           return result;
