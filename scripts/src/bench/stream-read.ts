@@ -85,8 +85,9 @@ async function ours(url: string, schema: string, reads: number) {
  * prepared select and each text JSON.parsed. No hash chain, no recorded-event objects.
  */
 async function plain(url: string, schema: string, reads: number) {
-  // A pool of one, as our store reads through: on a bare pg.Client (pg 8.23) each read's rows
-  // outlived several young collections, which then took 10-18 ms each and made the p99.
+  // A pool of one, as our store reads through (pool.query, pg's callback form): awaited in pg's
+  // promise form (a client's query, pg 8.23), each read's rows outlived several young collections,
+  // which then took 10-18 ms each and made the p99 (see queryOn in @fengcheng/platform).
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     const table = `"${schema}".plain_stream_read`;
