@@ -25,15 +25,6 @@ export const MAX_CACHED_REGISTRATIONS = 20_000;
 
 type Cache<T> = LRUCache<string, Entry<T>>;
 
-/**
- * Whether an organisation is registered, asked of the store: its stream opens with its
- * OrganisationRegistered (the registry decider appends nothing to it before), so it is
- * registered exactly when the stream has events. For the admin routes' key issuing.
- */
-export function organisationRegisteredIn(store: EventStore): (organisationId: string) => Promise<boolean> {
-  return async (organisationId) => (await store.streamVersion(streamIds.organisation(organisationId))) > 0;
-}
-
 const cache = <T>(): Cache<T> => new LRUCache<string, Entry<T>>({ max: MAX_CACHED_REGISTRATIONS });
 
 /**
@@ -191,4 +182,17 @@ export class Registrations {
     if (known) this.organisations.set(id, { value: true, expiresAt: Date.now() + this.ttlMs });
     return known;
   }
+}
+
+/**
+ * Whether an organisation is registered, by the same reading of its stream the commands get
+ * (`Registrations`), for the admin routes' key issuing. An instance of its own: "not registered"
+ * is never cached, so a registration appended since is seen at once.
+ */
+export function organisationRegisteredIn(store: EventStore): (organisationId: string) => Promise<boolean> {
+  const registrations = new Registrations(store);
+  return async (organisationId) =>
+    (
+      await registrations.contextFor({ workerIds: [], projectIds: [], organisationIds: [organisationId] })
+    ).organisations.has(organisationId);
 }
