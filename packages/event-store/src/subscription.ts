@@ -16,6 +16,12 @@ export interface SubscriptionSource {
 }
 
 const HELD_BACK_RETRY_MS = 5;
+/**
+ * The longest wait between re-reads while rows are held back. Not the poll interval: the rows
+ * have committed, and when the transaction that hides them ends nothing notifies (their NOTIFY
+ * went out at their commit), so a subscriber with a long poll would sleep through it.
+ */
+const HELD_BACK_MAX_WAIT_MS = 250;
 const MAX_CONSECUTIVE_READ_FAILURES = 10;
 
 /**
@@ -76,8 +82,9 @@ export class PollingSubscription implements Subscription {
     const unsubscribe = this.source.onWake(this.wake);
     const batchSize = this.options.batchSize ?? 500;
     let failures = 0;
-    // Consecutive empty reads with rows held back: the re-read backs off from 5 ms to the
-    // poll interval, so a long transaction elsewhere does not turn into a busy loop.
+    // Consecutive empty reads with rows held back: the re-read backs off from 5 ms to 250 ms
+    // (or the poll interval, if shorter), so a long transaction elsewhere does not turn into a
+    // busy loop.
     let heldBackReads = 0;
     try {
       while (!this.stopped) {
@@ -114,7 +121,11 @@ export class PollingSubscription implements Subscription {
         heldBackReads = heldBack ? heldBackReads + 1 : 0;
         await this.sleep(
           heldBack
-            ? Math.min(this.source.pollIntervalMs, HELD_BACK_RETRY_MS * 2 ** (heldBackReads - 1))
+            ? Math.min(
+                this.source.pollIntervalMs,
+                HELD_BACK_MAX_WAIT_MS,
+                HELD_BACK_RETRY_MS * 2 ** (heldBackReads - 1),
+              )
             : this.source.pollIntervalMs,
         );
       }
