@@ -50,22 +50,39 @@ describe('ingest routes', () => {
   let agencyA: { keyId: string; key: string };
   let agencyB: { keyId: string; key: string };
 
-  const post = (key: string, payload: unknown, url = '/v1/events') =>
-    app.inject({
+  // The newest position any post was answered with: every event in the store is at or below it.
+  let written = 0n;
+
+  async function post(key: string, payload: unknown, url = '/v1/events') {
+    const response = await app.inject({
       method: 'POST',
       url,
       headers: { authorization: `Bearer ${key}` },
       payload: payload as Body,
     });
+    const body = String(response.headers['content-type']).startsWith('application/json')
+      ? response.json()
+      : {};
+    for (const { position } of [body, ...(Array.isArray(body.results) ? body.results : [])]) {
+      if (typeof position === 'string' && BigInt(position) > written) written = BigInt(position);
+    }
+    return response;
+  }
+
+  /**
+   * The head once everything appended so far is readable. On a shared server another
+   * session's open transaction can hold the newest appends back from readers for a moment:
+   * a head taken then would move on its own, and "appends nothing" could not be told by it.
+   */
+  async function settledHead(): Promise<bigint> {
+    await readableUpTo(store, written);
+    return store.headPosition();
+  }
 
   async function expectCreated(key: string, payload: Body) {
     const response = await post(key, payload);
     expect(response.statusCode, response.body).toBe(201);
-    const created = response.json<{ eventId: string; streamId: string; version: number; position: string }>();
-    // Tests compare headPosition before and after: wait until this event is readable, since on a
-    // shared server another session's open transaction can hold readers back for a moment.
-    await readableUpTo(store, BigInt(created.position));
-    return created;
+    return response.json<{ eventId: string; streamId: string; version: number; position: string }>();
   }
 
   beforeAll(async () => {
@@ -169,7 +186,7 @@ describe('ingest routes', () => {
     const envelope = intake(caseId);
     const first = await expectCreated(agencyA.key, envelope);
     await expectCreated(agencyA.key, visit(caseId));
-    const head = await store.headPosition();
+    const head = await settledHead();
 
     const retry = await post(agencyA.key, envelope);
     expect(retry.statusCode).toBe(201);
@@ -210,7 +227,7 @@ describe('ingest routes', () => {
     expect(
       decryptField(key as Buffer, notes.eventId as string, 'notes', storedVisit?.data.notes as never),
     ).toBe('独居，情绪低落');
-    const head = await store.headPosition();
+    const head = await settledHead();
     const retry = await post(agencyA.key, notes);
     expect(retry.statusCode).toBe(201);
     expect(retry.headers['idempotent-replay']).toBe('true');
@@ -238,7 +255,7 @@ describe('ingest routes', () => {
     expect(erased.streamId).toBe(`client-org-a.${clientRef}`);
     expect(await vault.keyForReading({ organisationId: 'org-a', clientRef })).toBe('erased');
 
-    const head = await store.headPosition();
+    const head = await settledHead();
     const withNotes = visit(caseId);
     (withNotes.data as Body).notes = '不应再记录';
     const noMore = await post(agencyA.key, withNotes);
@@ -267,7 +284,7 @@ describe('ingest routes', () => {
     const caseId = randomUUID();
     const source = { sourceSystem: 'casebook', sourceRecordId: `rec-${caseId}` };
     const first = await expectCreated(agencyA.key, intake(caseId, source));
-    const head = await store.headPosition();
+    const head = await settledHead();
     const resent = await post(agencyA.key, { ...intake(caseId, source), eventId: randomUUID() });
     expect(resent.statusCode).toBe(201);
     expect(resent.json()).toEqual(first);
@@ -285,7 +302,7 @@ describe('ingest routes', () => {
     const caseId = randomUUID();
     await expectCreated(agencyA.key, intake(caseId, { expectedVersion: 0 }));
     await expectCreated(agencyA.key, visit(caseId, { expectedVersion: 1 }));
-    const head = await store.headPosition();
+    const head = await settledHead();
     const stale = await post(agencyA.key, visit(caseId, { expectedVersion: 1 }));
     expect(stale.statusCode).toBe(409);
     expect(stale.json()).toMatchObject({
@@ -438,7 +455,7 @@ describe('ingest routes', () => {
     it('appends the events of one case all or none, and answers one result per item', async () => {
       const good = randomUUID();
       const bad = randomUUID();
-      const head = await store.headPosition();
+      const head = await settledHead();
       const events = [intake(good), intake(bad), visit(good), visit(bad, {}, 'w-b1')];
       const response = await post(agencyA.key, { events }, '/v1/events/batch');
       expect(response.statusCode).toBe(200);
@@ -498,7 +515,7 @@ describe('ingest routes', () => {
       const caseId = randomUUID();
       const events = [intake(caseId), visit(caseId)];
       const first = await post(agencyA.key, { events }, '/v1/events/batch');
-      const head = await store.headPosition();
+      const head = await settledHead();
       const again = await post(agencyA.key, { events }, '/v1/events/batch');
       expect(again.statusCode).toBe(200);
       const strip = (results: Body[]) => results.map(({ replay: _replay, ...rest }) => rest);
@@ -540,7 +557,7 @@ describe('ingest routes', () => {
     it('refuses a batch that repeats an eventId with 400 DUPLICATE_EVENT_IN_BATCH before writing anything', async () => {
       const caseId = randomUUID();
       const first = intake(caseId);
-      const head = await store.headPosition();
+      const head = await settledHead();
       const response = await post(agencyA.key, { events: [first, visit(caseId), first] }, '/v1/events/batch');
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('DUPLICATE_EVENT_IN_BATCH');
