@@ -266,7 +266,6 @@ function assessmentFacts(state: CaseState, log: AssessmentLog): void {
   state.risk_level = log.at(-1)?.[2] ?? state.intake_risk_level;
 }
 
-/** Works out a batch's changes. Reads only; nothing is written. */
 /**
  * Everything projected so far, kept in memory by a rebuild, which is its generation's only
  * writer: analysis then needs no reads, and writes can trail it. About 700 bytes of heap per
@@ -355,10 +354,6 @@ async function loadKnown(trx: ReadModelTrx, events: RecordedEvent[]) {
 }
 
 /**
- * Works out a batch's changes. Reads only, nothing is written; with a `cache` (a rebuild)
- * it reads nothing either, and leaves the batch's outcome in the cache.
- */
-/**
  * A rebuild analyses a batch while the previous one is being written (`bulkApplier`). That
  * write is a chain of statements, and each next one is sent only when the event loop turns:
  * analysing a whole batch in one go held it until the batch was done, and the two ran one
@@ -366,6 +361,10 @@ async function loadKnown(trx: ReadModelTrx, events: RecordedEvent[]) {
  */
 const EVENTS_PER_TURN = 250;
 
+/**
+ * Works out a batch's changes. Reads only, nothing is written; with a `cache` (a rebuild)
+ * it reads nothing either, and leaves the batch's outcome in the cache.
+ */
 export async function analyseBatch(
   trx: ReadModelTrx,
   events: RecordedEvent[],
