@@ -32,10 +32,10 @@ describe('PollingSubscription', () => {
       { after: 0n, handle: async () => undefined },
     );
     try {
-      // Held back long enough for a doubling back-off to pass a second between re-reads.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Held back for 3 s: a back-off doubling from 5 ms would next re-read at about 5.1 s.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
       hidden = false;
-      expect(await subscription.waitFor(event.position, 500)).toBe(true);
+      expect(await subscription.waitFor(event.position, 1_000)).toBe(true);
     } finally {
       await subscription.stop();
     }
