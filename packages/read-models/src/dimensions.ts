@@ -27,6 +27,47 @@ export function cstDay(instant: string | Date): string {
   return new Date(ms + CST_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
+const CST_SUFFIX = '+08:00';
+
+/**
+ * An instant as `toISOString` writes it (UTC, milliseconds, `Z`): how the projections keep and
+ * compare instants. The commonest text in the log — China Standard Time to the second or the
+ * millisecond, `YYYY-MM-DDTHH:mm:ss[.sss]+08:00` — is moved eight hours back by hand: through a
+ * Date it cost 1.1 µs an event, 2.4 s of a 48 s rebuild of 10x Yinchuan, and this 0.15 µs.
+ * Any other valid instant goes through a Date.
+ */
+export function utcInstant(at: string): string {
+  const length = at.length;
+  const millis = length === 29 && at.charCodeAt(19) === 46; /* . */
+  if (!((length === 25 || millis) && at.endsWith(CST_SUFFIX) && at.charCodeAt(10) === 84)) {
+    /* T */ return new Date(at).toISOString();
+  }
+  const digit = (i: number) => at.charCodeAt(i) - 48;
+  const hour = digit(11) * 10 + digit(12) - 8;
+  const rest = `:${at.slice(14, 19)}.${millis ? at.slice(20, 23) : '000'}Z`;
+  if (hour >= 0) return `${at.slice(0, 11)}${TWO_DIGITS[hour]}${rest}`;
+  // Before 08:00 CST: the day before in UTC.
+  let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+  let month = digit(5) * 10 + digit(6);
+  let day = digit(8) * 10 + digit(9) - 1;
+  if (day === 0) {
+    month -= 1;
+    if (month === 0) {
+      month = 12;
+      year -= 1;
+    }
+    day = daysInMonth(year, month);
+    if (year < 1) return new Date(at).toISOString();
+  }
+  return `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}T${TWO_DIGITS[hour + 24]}${rest}`;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
 /** The CST day `days` before the given day (`YYYY-MM-DD`). */
 export function dayMinus(day: string, days: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);

@@ -7,7 +7,7 @@ import {
 } from '@fengcheng/domain';
 import type { RecordedEvent } from '@fengcheng/event-store';
 import { type Kysely, sql } from 'kysely';
-import { cstDay, regionCodesOf, serviceMask, targetMask } from '../dimensions';
+import { cstDay, regionCodesOf, serviceMask, targetMask, utcInstant } from '../dimensions';
 import type { EntryKind } from '../schema';
 import { addCaseOutcome, addCount, emptyOutcomeDelta, type OutcomeDelta } from './project-outcome-figures';
 
@@ -324,8 +324,8 @@ let lastInstant = '';
 function instant(e: RecordedEvent): string {
   if (e !== lastEvent) {
     const at = e.occurredAt;
-    // Already in the form toISOString writes (a JavaScript client's): no Date to make.
-    lastInstant = isUtcIso(at) ? at : new Date(at).toISOString();
+    // Already in the form toISOString writes (a JavaScript client's): nothing to make.
+    lastInstant = isUtcIso(at) ? at : utcInstant(at);
     lastEvent = e;
   }
   return lastInstant;
