@@ -120,7 +120,7 @@ export function bulkApplier(db: Kysely<any>, schemaName: string, options: BulkAp
       await work(trx);
     });
   const outgrown = (kept: StateCache) => {
-    const rows = kept.cases.size + kept.entries.size;
+    const rows = kept.cases.size + kept.entryCount;
     if (options.maxCachedRows !== undefined) return rows > options.maxCachedRows;
     const heap = getHeapStatistics();
     return heap.used_heap_size > CACHE_HEAP_SHARE * heap.heap_size_limit;
@@ -164,7 +164,7 @@ export function bulkApplier(db: Kysely<any>, schemaName: string, options: BulkAp
       position = last.position;
       if (outgrown(cache)) {
         const kept = cache;
-        options.onOutgrown?.(kept.cases.size + kept.entries.size, position);
+        options.onOutgrown?.(kept.cases.size + kept.entryCount, position);
         await writeHeldBack(kept);
         await createReadModelIndexes(db, schemaName);
         cache = null;
