@@ -17,6 +17,15 @@ export const ServiceInstancesResponse = z.object({
   rows: z.array(z.object({ key: z.string(), serviceInstances: count })),
 });
 
+/**
+ * A count for each of `keys`, every one present: an object of fixed keys rather than a record
+ * over an enum, which zod checks key by key in a loop (1.3-1.9 ms of the answer's check for
+ * 406 projects, against 0.5 ms so).
+ */
+function countsBy<const K extends string>(keys: readonly K[]) {
+  return z.object(Object.fromEntries(keys.map((key) => [key, count])) as Record<K, typeof count>);
+}
+
 export const ProjectOutcomeSchema = z.object({
   projectId: z.string(),
   name: z.string(),
@@ -26,10 +35,10 @@ export const ProjectOutcomeSchema = z.object({
   casesOpened: count,
   casesActive: count,
   casesClosed: count,
-  closedByReason: z.record(z.enum(CLOSURE_REASONS), count),
+  closedByReason: countsBy(CLOSURE_REASONS),
   goalAttainment: z.object({
     mean: z.number().nullable(),
-    distribution: z.record(z.enum(['-2', '-1', '0', '1', '2']), count),
+    distribution: countsBy(['-2', '-1', '0', '1', '2']),
   }),
   assessmentChange: z.object({ cases: count, meanDelta: z.number().nullable() }),
   medianCaseDurationDays: z.number().nullable(),
