@@ -1,6 +1,6 @@
 export { integerArgument } from './cli';
 export { type Database, type OpenDatabaseOptions, openDatabase } from './database';
 export { childWithIds, createLogger, type Logger, REDACT_PATHS } from './logger';
-export { queryOn } from './pg-query';
+export { queryOn, textBytes } from './pg-query';
 export { PGliteDialect } from './pglite-dialect';
 export { openTestDatabase, reachableBackends } from './test-database';

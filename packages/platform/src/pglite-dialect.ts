@@ -79,12 +79,39 @@ class PGliteDriver implements Driver {
   }
 }
 
+/** Type OIDs whose binary form is their text's UTF-8 bytes: text, json, varchar. */
+const TEXT_TYPES = [25, 114, 1043];
+const bytesSerializers = new WeakMap<PGlite, Record<number, (value: unknown) => unknown>>();
+
+/**
+ * PGlite's serializers for text and json, except that a Buffer (`textBytes`) goes through as
+ * bytes, in binary format, the way node-postgres sends it: PGlite would turn it back into a
+ * string (text) or into JSON of the Buffer object (json).
+ */
+function bytesAsIs(pglite: PGlite): Record<number, (value: unknown) => unknown> {
+  let serializers = bytesSerializers.get(pglite);
+  if (!serializers) {
+    const own = pglite.serializers as Record<number, ((value: unknown) => string) | undefined>;
+    serializers = Object.fromEntries(
+      TEXT_TYPES.map((oid) => {
+        const fallback = own[oid] ?? ((value: unknown) => String(value));
+        return [oid, (value: unknown) => (value instanceof Uint8Array ? value : fallback(value))];
+      }),
+    );
+    bytesSerializers.set(pglite, serializers);
+  }
+  return serializers;
+}
+
 class PGliteConnection implements DatabaseConnection {
   release: (() => void) | undefined;
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+    const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters], {
+      // Typed as returning strings; PGlite's bind writes a Uint8Array as-is, in binary format.
+      serializers: bytesAsIs(this.pglite) as Record<number, (value: unknown) => string>,
+    });
     const affected = result.affectedRows;
     return {
       rows: result.rows,

@@ -1,3 +1,4 @@
+import { textBytes } from '@fengcheng/platform';
 import { EVENT_SEPARATOR } from './schema';
 import type { Row } from './sql-client';
 
@@ -131,7 +132,7 @@ export function insertParameters(calls: AppendCall[]): unknown[] {
     textArray(streams),
     joined(versions.map(String), '{', ',', '}'),
     ...eventColumns(calls),
-    canonicals.join(EVENT_SEPARATOR),
+    textBytes(canonicals.join(EVENT_SEPARATOR)),
   ];
 }
 
@@ -177,8 +178,8 @@ export function appendParameters(calls: AppendCall[]): unknown[] {
     calls.map((c) => c.baseHash),
     calls.map((c) => c.ids.length),
     ...eventColumns(calls),
-    // The canonical texts as one text, no per-element escaping (see es_append).
-    canonicals.join(EVENT_SEPARATOR),
+    // The canonical texts as one text, no per-element escaping (see es_append), as bytes.
+    textBytes(canonicals.join(EVENT_SEPARATOR)),
   ];
 }
 

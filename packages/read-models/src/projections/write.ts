@@ -1,3 +1,4 @@
+import { textBytes } from '@fengcheng/platform';
 import { sql } from 'kysely';
 import type { ReadModelTrx } from './batch';
 import { COLUMN_TYPES, type WrittenTable } from './columns';
@@ -11,8 +12,8 @@ function insertSelect(table: WrittenTable, rows: readonly Row[]) {
   const list = columns.join(', ');
   const record = columns.map((c) => `${c} ${types[c]}`).join(', ');
   // No replacer: it made stringifying a batch several times slower. A bigint left in a row
-  // throws here rather than being written wrong.
-  const json = JSON.stringify(rows);
+  // throws here rather than being written wrong. Sent as UTF-8 bytes (see `textBytes`).
+  const json = textBytes(JSON.stringify(rows));
   return sql`insert into ${sql.raw(table)} (${sql.raw(list)})
     select ${sql.raw(list)} from json_to_recordset(${json}::json) as x(${sql.raw(record)})`;
 }
