@@ -39,10 +39,9 @@ const CST_SUFFIX = '+08:00';
  */
 export function utcInstant(at: string): string {
   const length = at.length;
-  const millis = length === 29 && at.charCodeAt(19) === 46; /* . */
-  if (!((length === 25 || millis) && at.endsWith(CST_SUFFIX) && at.charCodeAt(10) === 84)) {
-    /* T */ return new Date(at).toISOString();
-  }
+  const millis = length === 29 && at.charCodeAt(19) === 46; // '.'
+  const cst = (length === 25 || millis) && at.endsWith(CST_SUFFIX) && at.charCodeAt(10) === 84; // 'T'
+  if (!cst) return new Date(at).toISOString();
   const digit = (i: number) => at.charCodeAt(i) - 48;
   const hour = digit(11) * 10 + digit(12) - 8;
   const rest = `:${at.slice(14, 19)}.${millis ? at.slice(20, 23) : '000'}Z`;
