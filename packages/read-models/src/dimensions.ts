@@ -115,6 +115,26 @@ export function regionPrefix(region: string): string {
   return region.length === 12 ? region.slice(0, LEVEL_DIGITS[levelOf(region)]) : region;
 }
 
+const places = new Map<string, { county: string; township: string }>();
+
+/**
+ * A community's county and township prefixes (6 and 9 digits), made once per community: the
+ * same string objects each time, so maps keyed by them need not hash them again. Bounded like
+ * `regionCodesOf`'s cache.
+ */
+export function placeOf(communityCode: string): { county: string; township: string } {
+  let place = places.get(communityCode);
+  if (!place) {
+    if (places.size >= 100_000) places.clear();
+    place = {
+      county: communityCode.slice(0, LEVEL_DIGITS.county),
+      township: communityCode.slice(0, LEVEL_DIGITS.township),
+    };
+    places.set(communityCode, place);
+  }
+  return place;
+}
+
 const regionCodesCache = new Map<string, ReadonlyArray<{ code: string; level: RegionLevel }>>();
 
 /** The distinct codes of the regions at each level that contain `code`, with their level. */

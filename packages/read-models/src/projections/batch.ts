@@ -7,7 +7,7 @@ import {
 } from '@fengcheng/domain';
 import type { RecordedEvent } from '@fengcheng/event-store';
 import { type Kysely, sql } from 'kysely';
-import { cstDay, regionCodesOf, serviceMask, targetMask, utcInstant } from '../dimensions';
+import { cstDay, placeOf, regionCodesOf, serviceMask, targetMask, utcInstant } from '../dimensions';
 import type { EntryKind } from '../schema';
 import { addCaseOutcome, addCount, emptyOutcomeDelta, type OutcomeDelta } from './project-outcome-figures';
 
@@ -139,28 +139,23 @@ export interface AnalysedBatch {
   caseActivity: Map<string, CaseActivityDelta>;
   supervision: Map<string, { day: string; supervisor_id: string; supervisee_id: string; minutes: number }>;
   regions: Map<string, RegionDelta>;
-  monthly: Map<string, MonthlyDelta>;
-  regionMonthly: Map<
-    string,
-    {
-      month: string;
-      township_code: string;
-      target_mask: number;
-      service_mask: number;
-      service_instances: number;
-    }
-  >;
-  countyMonthly: Map<
-    string,
-    {
-      month: string;
-      county_code: string;
-      target_mask: number;
-      service_mask: number;
-      service_instances: number;
-    }
-  >;
-  daily: Map<string, { organisation_id: string; day: string; service_instances: number }>;
+  /** Service-instance sum rows, each once, in the order first counted (found again through `sumIndexOf`). */
+  monthly: MonthlyDelta[];
+  regionMonthly: Array<{
+    month: string;
+    township_code: string;
+    target_mask: number;
+    service_mask: number;
+    service_instances: number;
+  }>;
+  countyMonthly: Array<{
+    month: string;
+    county_code: string;
+    target_mask: number;
+    service_mask: number;
+    service_instances: number;
+  }>;
+  daily: Array<{ organisation_id: string; day: string; service_instances: number }>;
   /** Change to each project's outcome figures, for every project a case or entry of the batch touched. */
   outcomes: Map<string, OutcomeDelta>;
   /** Projects whose closed cases changed, so whose median case duration is worked out again. */
@@ -229,17 +224,16 @@ function entryFromRow(row: Record<string, any>): Entry {
  * entries share (a county, a project, an organisation: the same string objects entry after
  * entry, whose hashes V8 keeps), then by one number for month and masks. Building the four
  * rows' text keys for every entry (`month|county|masks|project|organisation` and the like)
- * and hashing them took a tenth of a rebuild (5.6 s of 55 at 10x Yinchuan). The maps in
- * `sums` still hold every row, under its text key, for the writers; the key is made once per row.
+ * and hashing them took a tenth of a rebuild (5.6 s of 55 at 10x Yinchuan). The lists in
+ * `sums` hold every row once, for the writers.
  */
 interface SumIndex {
   monthly: Branch<Branch<Branch<Map<number, MonthlyDelta>>>>;
-  regionMonthly: Branch<Map<number, ValueOf<AnalysedBatch['regionMonthly']>>>;
-  countyMonthly: Branch<Map<number, ValueOf<AnalysedBatch['countyMonthly']>>>;
-  daily: Branch<Map<number, ValueOf<AnalysedBatch['daily']>>>;
+  regionMonthly: Branch<Map<number, AnalysedBatch['regionMonthly'][number]>>;
+  countyMonthly: Branch<Map<number, AnalysedBatch['countyMonthly'][number]>>;
+  daily: Branch<Map<number, AnalysedBatch['daily'][number]>>;
 }
 type Branch<T> = Map<string, T>;
-type ValueOf<M> = M extends Map<string, infer V> ? V : never;
 
 const sumIndexes = new WeakMap<ServiceInstanceSums, SumIndex>();
 
@@ -260,20 +254,6 @@ function branch<T extends Map<unknown, unknown>>(tree: Map<string, T>, key: stri
     tree.set(key, next);
   }
   return next;
-}
-
-/** A community's county and township codes, made once per community (a few thousand at most in a city). */
-const places = new Map<string, { county: string; township: string }>();
-const MAX_PLACES = 100_000;
-
-function placeOf(communityCode: string): { county: string; township: string } {
-  let place = places.get(communityCode);
-  if (!place) {
-    if (places.size >= MAX_PLACES) places.clear();
-    place = { county: communityCode.slice(0, 6), township: communityCode.slice(0, 9) };
-    places.set(communityCode, place);
-  }
-  return place;
 }
 
 // A mask has a bit per target group or service. Months count from 2000, so that the number
@@ -395,7 +375,7 @@ export function emptyStateCache(): StateCache {
     projects: new Map(),
     organisations: new Map(),
     workers: new Map(),
-    sums: { monthly: new Map(), regionMonthly: new Map(), countyMonthly: new Map(), daily: new Map() },
+    sums: { monthly: [], regionMonthly: [], countyMonthly: [], daily: [] },
     voided: [],
   };
 }
@@ -480,10 +460,10 @@ export async function analyseBatch(
     caseActivity: new Map(),
     supervision: new Map(),
     regions: new Map(),
-    monthly: new Map(),
-    regionMonthly: new Map(),
-    countyMonthly: new Map(),
-    daily: new Map(),
+    monthly: [],
+    regionMonthly: [],
+    countyMonthly: [],
+    daily: [],
     outcomes: new Map(),
     durationsChanged: new Set(),
   };
@@ -519,10 +499,7 @@ export async function analyseBatch(
         service_instances: n,
       };
       byMasks.set(masks, created);
-      sums.monthly.set(
-        `${created.month}|${place.county}|${target_mask}|${service_mask}|${project_id}|${organisation_id}`,
-        created,
-      );
+      sums.monthly.push(created);
     }
     const regionByMasks = branch(index.regionMonthly, place.township);
     const regionRow = regionByMasks.get(masks);
@@ -536,7 +513,7 @@ export async function analyseBatch(
         service_instances: n,
       };
       regionByMasks.set(masks, created);
-      sums.regionMonthly.set(`${created.month}|${place.township}|${target_mask}|${service_mask}`, created);
+      sums.regionMonthly.push(created);
     }
     const countyByMasks = branch(index.countyMonthly, place.county);
     const countyRow = countyByMasks.get(masks);
@@ -550,7 +527,7 @@ export async function analyseBatch(
         service_instances: n,
       };
       countyByMasks.set(masks, created);
-      sums.countyMonthly.set(`${created.month}|${place.county}|${target_mask}|${service_mask}`, created);
+      sums.countyMonthly.push(created);
     }
     const byDay = branch(index.daily, organisation_id);
     const dayNumber = dayOf(day);
@@ -559,7 +536,7 @@ export async function analyseBatch(
     else {
       const created = { organisation_id, day, service_instances: n };
       byDay.set(dayNumber, created);
-      sums.daily.set(`${organisation_id}|${day}`, created);
+      sums.daily.push(created);
     }
   };
 

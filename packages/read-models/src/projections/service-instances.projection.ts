@@ -56,9 +56,8 @@ export async function writeServiceInstanceSums(
   ] as const;
   for (const [table, keys, rows] of tables) {
     if (!rows) continue;
-    const all = [...rows.values()];
-    for (let i = 0; i < all.length; i += CHUNK) {
-      const chunk = all.slice(i, i + CHUNK);
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
       if (into === 'empty') await insertAll(trx, table, chunk);
       else await upsertAdding(trx, table, keys, ['service_instances'], chunk);
     }
