@@ -27,9 +27,14 @@ export function canonicalJson(value: unknown): string {
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A string JSON writes as it is, between quotes: no control character, quote, backslash or surrogate. */
+const VERBATIM = /^[^\u0000-\u001f"\\\uD800-\uDFFF]*$/;
 const MAX_DEPTH = 200;
 
 function serializeString(text: string): string {
+  // Most strings of an event (ids, codes, times, hashes, most names) need no escape: one
+  // pattern test and the quotes cost half of the surrogate test and JSON.stringify.
+  if (VERBATIM.test(text)) return `"${text}"`;
   if (SURROGATE.test(text) && LONE_SURROGATE.test(text)) throw new Error('Lone surrogate is not allowed');
   return JSON.stringify(text);
 }

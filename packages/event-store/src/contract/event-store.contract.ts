@@ -369,6 +369,29 @@ export function describeEventStoreContract(
         expect(await store.streamVersion(conflicting)).toBe(0);
       });
 
+      it('answers every event of parallel appends with the version and position it was stored at', async () => {
+        // Appends waiting together may travel in one statement (the Postgres store groups them).
+        const ids = Array.from({ length: 6 }, () => stream('case'));
+        const results = await Promise.all(
+          ids.map((id, j) =>
+            store.append(
+              id,
+              Array.from({ length: 1 + (j % 3) }, () => newEvent()),
+              { expectedVersion: 'no_stream' },
+            ),
+          ),
+        );
+        for (const [j, id] of ids.entries()) {
+          const stored = (await store.readStream(id)).map((e) => ({
+            eventId: e.eventId,
+            version: e.version,
+            position: e.position,
+          }));
+          expect(results[j]?.events).toEqual(stored);
+          expect(stored).toHaveLength(1 + (j % 3));
+        }
+      });
+
       it('refuses a batch naming one eventId twice', async () => {
         const id = stream('case');
         const event = newEvent();

@@ -98,19 +98,21 @@ describe("es_append's parameters as the database reads them (Postgres at DATABAS
     );
   });
 
-  it("names each inserted event's append by the low 20 bits of its position", () => {
-    const calls = [2, 1, 3].map((n) =>
-      callOf({ ids: Array.from({ length: n }, (_, i) => `e${i}`), sources: [] }, []),
-    );
-    const tx = 0x5a5an << 20n;
-    const rows = [5, 0, 3, 1, 2, 4].map((place) => [place + 1, String(tx + BigInt(place))]);
-    expect(insertVerdicts(calls, rows).map((row) => [row[0], row[2]])).toEqual([
-      [3, 6],
-      [1, 1],
-      [3, 4],
-      [1, 2],
-      [2, 3],
-      [3, 5],
+  it('answers each event of the insert with its append, version and place after the first position', () => {
+    const calls = [2, 1, 3].map((n, j) => ({
+      ...callOf({ ids: Array.from({ length: n }, (_, i) => `e${i}`), sources: [] }, []),
+      baseVersion: 10 * j,
+    }));
+    const first = 0x5a5an << 20n;
+    expect(insertVerdicts(calls, [[String(first), 6]])).toEqual([
+      [1, 'ok', 1, first, null],
+      [1, 'ok', 2, first + 1n, null],
+      [2, 'ok', 11, first + 2n, null],
+      [3, 'ok', 21, first + 3n, null],
+      [3, 'ok', 22, first + 4n, null],
+      [3, 'ok', 23, first + 5n, null],
     ]);
+    expect(() => insertVerdicts(calls, [[String(first), 5]])).toThrow(/5 of 6/);
+    expect(() => insertVerdicts(calls, [])).toThrow(/nothing of 6/);
   });
 });

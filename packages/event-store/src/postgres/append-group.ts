@@ -151,20 +151,24 @@ export function insertOneParameters(call: AppendCall): unknown[] {
 }
 
 /**
- * The plain insert's answer — (version, position) per event, in any order — as es_append's
- * verdict rows (append, 'ok', version, position, null). The low 20 bits of a position are the
- * event's place in the statement (ADR 0001), which names its append.
+ * The plain insert's answer — one row: the first position and the count — as es_append's
+ * verdict rows (append, 'ok', version, position, null), one per event in the calls' order. The
+ * k-th event of the statement went in at the first position + k (ADR 0001) as the version
+ * insertParameters gave it.
  */
 export function insertVerdicts(calls: AppendCall[], rows: Row[]): Row[] {
-  const owner: number[] = [];
+  const [answer] = rows;
+  const total = calls.reduce((sum, call) => sum + call.ids.length, 0);
+  if (!answer || Number(answer[1]) !== total)
+    throw new Error(`the insert answered ${answer ? String(answer[1]) : 'nothing'} of ${total} events`);
+  const first = BigInt(answer[0] as string | number | bigint);
+  const verdicts: Row[] = [];
   calls.forEach((call, j) => {
-    for (let i = 0; i < call.ids.length; i++) owner.push(j + 1);
+    const base = call.baseVersion as number;
+    for (let i = 0; i < call.ids.length; i++)
+      verdicts.push([j + 1, 'ok', base + i + 1, first + BigInt(verdicts.length), null]);
   });
-  return rows.map((row) => {
-    const position = row[1];
-    const place = Number(BigInt(position as string | number | bigint) & 0xfffffn);
-    return [owner[place], 'ok', row[0], position, null];
-  });
+  return verdicts;
 }
 
 /** The positional parameters of `es_append` for a group of appends. */
