@@ -198,12 +198,6 @@ function tables(s: string): string[] {
 
 export interface CreateSchemaOptions {
   /**
-   * Create the tables unlogged (no write-ahead log): a rebuild fills them much faster and
-   * calls `readyGenerationTables` before the swap. A crash meanwhile empties them, and
-   * the rebuild starts over anyway.
-   */
-  unlogged?: boolean;
-  /**
    * Leave out the secondary indexes and the keys made apart from their tables (the ledger's,
    * the sums tables'): a rebuild fills faster without them. `readyGenerationTables` adds them
    * at the end of the rebuild, `createReadModelIndexes` when a rebuild outgrows its memory.
@@ -239,8 +233,7 @@ export async function createReadModelTables(
   await sql.raw(`create schema ${schemaName}`).execute(trx);
   for (const statement of tables(schemaName)) {
     if (options.deferIndexes && isDeferrable(statement)) continue;
-    const ddl = options.unlogged ? statement.replace(/^create table /, 'create unlogged table ') : statement;
-    await sql.raw(ddl).execute(trx);
+    await sql.raw(statement).execute(trx);
   }
 }
 
@@ -248,19 +241,23 @@ export async function createReadModelTables(
 const READY_IN_PARALLEL = 2;
 
 /**
- * Readies a rebuilt generation before it goes live, each table on its own: made logged (a
- * generation filled unlogged becomes crash-safe and visible to replicas), given the keys and
+ * Readies a rebuilt generation before it goes live, each table on its own: given the keys and
  * indexes a rebuild deferred (`deferred`), then vacuumed and analysed — without planner
  * statistics and a visibility map the planner guessed a whole-table sort for project outcomes
  * instead of reading the covering index alone. Two tables at a time, largest first: one after
  * the other these steps took 6.6 s of a 1-million-event rebuild with one core idle.
  *
- * The vacuums wait until every table is logged and indexed. Making a table logged rewrites its
- * rows under a new transaction, and a vacuum cannot mark rows all-visible while a statement
- * that began before them still runs: vacuumed beside another table's rewrite or index build,
- * 8 of 14 tables of a Yinchuan ×1 rebuild (all of case_summary at ×10) kept no page
- * all-visible, and 灵武市's workloads read case summaries by a sequential scan, 15 ms instead
- * of 3.6. Vacuums running side by side do not hold each other back; analyses come after them.
+ * The rebuild fills its tables logged: the write-ahead log of their rows is written on one core
+ * while node analyses the log on the other. Filled unlogged, each table had to be made logged
+ * here, which rewrote it: at Yinchuan ×10 this step took 9.1 s instead of 6.6, and the rebuild
+ * 50.5-53.2 s instead of 47.6-47.7 (four runs, alternating).
+ *
+ * The vacuums wait until every table is indexed. A vacuum cannot mark rows all-visible while a
+ * statement that began before them still runs: vacuumed beside another table's index build (or,
+ * when the tables were filled unlogged, its rewrite), 8 of 14 tables of a Yinchuan ×1 rebuild
+ * (all of case_summary at ×10) kept no page all-visible, and 灵武市's workloads read case
+ * summaries by a sequential scan, 15 ms instead of 3.6. Vacuums running side by side do not
+ * hold each other back; analyses come after them.
  */
 export async function readyGenerationTables(
   db: Kysely<any>,
@@ -268,8 +265,8 @@ export async function readyGenerationTables(
   options: { deferred: boolean },
 ): Promise<void> {
   assertSchemaName(schemaName);
-  const { rows } = await sql<{ relname: string; unlogged: boolean }>`
-    select c.relname, c.relpersistence = 'u' as unlogged
+  const { rows } = await sql<{ relname: string }>`
+    select c.relname
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = ${schemaName} and c.relkind = 'r'
     order by c.relpages desc, c.relname`.execute(db);
@@ -286,8 +283,7 @@ export async function readyGenerationTables(
       }),
     );
   };
-  await eachTable(async (table, { relname, unlogged }) => {
-    if (unlogged) await sql.raw(`alter table ${table} set logged`).execute(db);
+  await eachTable(async (_table, { relname }) => {
     // The key first: adding it locks out the table's index builds.
     const own = deferred.filter((statement) => ofTable(statement, relname));
     for (const statement of own.sort((a, b) => Number(b.startsWith('alter')) - Number(a.startsWith('alter'))))

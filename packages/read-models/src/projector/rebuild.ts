@@ -40,10 +40,7 @@ export async function rebuildReadModels(deps: RebuildDeps): Promise<{ events: nu
   const schema = generationSchemaName(database.schema, generation);
   // A rebuild that died half-way leaves its schema behind: start that generation afresh.
   await dropReadModelSchema(database.db, schema);
-  await createReadModelSchema(database.db, schema, {
-    unlogged: database.kind === 'postgres',
-    deferIndexes: true,
-  });
+  await createReadModelSchema(database.db, schema, { deferIndexes: true });
   logger.info({ from: current.schema, to: schema }, 'read-model rebuild started');
 
   let done = 0;
