@@ -27,8 +27,11 @@ export function canonicalJson(value: unknown): string {
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** A string JSON writes as it is, between quotes: no control character, quote, backslash or surrogate. */
-const VERBATIM = /^[^\u0000-\u001f"\\\uD800-\uDFFF]*$/;
+/**
+ * A string JSON writes as it is, between quotes: no control character (below U+0020), quote,
+ * backslash or surrogate — every character in the ranges that leave those out.
+ */
+const VERBATIM = /^[\u0020\u0021\u0023-\u005B\u005D-\uD7FF\uE000-\uFFFF]*$/;
 const MAX_DEPTH = 200;
 
 function serializeString(text: string): string {
