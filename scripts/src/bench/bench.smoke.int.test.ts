@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runRebuildBench } from './rebuild.bench';
 import { markdownTable, README_END, README_START, withBenchSection } from './report';
-import { cpuMs } from './services';
+import { cpuMs, REPO_ROOT } from './services';
 import { median, payloadOfSize, percentile } from './stats';
 import { streamReadLatency } from './stream-read';
 
@@ -81,6 +83,49 @@ describe('bench smoke', () => {
         await client.connect();
         await client.query(`drop schema if exists ${schema} cascade`);
         await client.end();
+      }
+    },
+    60_000,
+  );
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    'an interrupted run drops the scratch database it made and exits as the signal asks',
+    async () => {
+      const url = process.env.DATABASE_URL as string;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      const scratch = async () =>
+        (
+          await admin.query<{ datname: string }>(
+            "select datname from pg_database where datname like 'fengcheng\\_bench\\_ingest\\_%'",
+          )
+        ).rows.map((row) => row.datname);
+      try {
+        const before = new Set(await scratch());
+        const run = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(REPO_ROOT, 'scripts/src/bench/run.ts'), '--quick', '--only', 'ingest'],
+          { cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        run.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        const exited = new Promise<number | null>((resolve) => run.once('exit', resolve));
+        let made: string | undefined;
+        const deadline = Date.now() + 45_000;
+        while (!made && Date.now() < deadline && run.exitCode === null) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          made = (await scratch()).find((name) => !before.has(name));
+        }
+        expect(made, `no scratch database appeared; the run said:\n${stderr}`).toBeDefined();
+        // To the runner alone, not its group: it must stop its services itself.
+        run.kill('SIGINT');
+        expect(await exited).toBe(130);
+        expect(stderr).toContain(`dropped ${made}`);
+        expect(await scratch()).not.toContain(made);
+      } finally {
+        await admin.end();
       }
     },
     60_000,

@@ -3,12 +3,13 @@
  *   DATABASE_URL=postgres://… npx tsx scripts/src/bench/event-store.bench.ts [--quick]
  * Prints one JSON object; each figure is the median of 3 runs. Uses (and drops) its own schema.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
 import { type Database, openDatabase } from '@fengcheng/platform';
 import pg from 'pg';
 import type { MessageDbBench, StoreFigures } from './message-db.bench';
+import { createScratchDatabase } from './services';
 import { median } from './stats';
 import { benchEvent as event, streamReadLatency } from './stream-read';
 
@@ -188,9 +189,23 @@ export async function runEventStoreBench(options: {
   quick?: boolean;
   peer?: MessageDbBench;
 }): Promise<{ ours: Record<string, number>; peer: StoreFigures | undefined }> {
-  const { url, peer } = options;
+  const { peer } = options;
   const quick = options.quick ?? false;
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  // A database of its own, dropped at the end (or by `releaseEverything` if the run is interrupted).
+  const scratch = await createScratchDatabase(options.url, 'store');
+  try {
+    return await measureStore(scratch.url, quick, peer);
+  } finally {
+    await scratch.drop();
+  }
+}
+
+async function measureStore(
+  url: string,
+  quick: boolean,
+  peer: MessageDbBench | undefined,
+): Promise<{ ours: Record<string, number>; peer: StoreFigures | undefined }> {
+  const schema = 'bench';
   const one = await openStore(url, schema, 1);
   const eight = await openStore(url, schema, 8);
   // One call per append on each of the 8 connections: the store without its append grouping.
@@ -271,10 +286,6 @@ export async function runEventStoreBench(options: {
     };
   } finally {
     await closeAll(one, eight, ungrouped);
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
   }
 }
 

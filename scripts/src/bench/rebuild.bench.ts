@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { peakRssMb, REPO_ROOT } from './services';
+import { createScratchDatabase, peakRssMb, REPO_ROOT, trackChild } from './services';
 import { median } from './stats';
 
 export interface RebuildFigures {
@@ -46,7 +46,7 @@ export async function runRebuildBench(options: {
   const events = options.events ?? (quick ? 20_000 : 1_000_000);
   const results: Array<BenchRebuildOutput & { rss: number }> = [];
   for (let run = 0; run < runs; run++) {
-    const result = await rebuildOnce(options.url, events);
+    const result = await rebuildInScratch(options.url, events);
     results.push(result);
     options.onProgress?.(
       `rebuild run ${run + 1}/${runs}: ${result.rebuiltEvents} events in ${result.rebuildSeconds} s (${result.eventsPerSecond} ev/s; trivial counter ${result.counterEventsPerSecond} ev/s)`,
@@ -66,6 +66,17 @@ export async function runRebuildBench(options: {
   };
 }
 
+/** One run in a database of its own on the server (dropped after it, or if the run is interrupted). */
+async function rebuildInScratch(url: string | undefined, events: number) {
+  if (!url) return rebuildOnce(undefined, events);
+  const scratch = await createScratchDatabase(url, 'rebuild');
+  try {
+    return await rebuildOnce(scratch.url, events);
+  } finally {
+    await scratch.drop();
+  }
+}
+
 function rebuildOnce(url: string | undefined, events: number): Promise<BenchRebuildOutput & { rss: number }> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
@@ -80,6 +91,7 @@ function rebuildOnce(url: string | undefined, events: number): Promise<BenchRebu
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    trackChild(child);
     let out = '';
     let err = '';
     let rss = 0;

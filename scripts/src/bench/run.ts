@@ -15,7 +15,7 @@ import { runIngestBench } from './ingest.bench';
 import { openMessageDbBench } from './message-db.bench';
 import { runRebuildBench } from './rebuild.bench';
 import { describeMachine, type Figures, gitCommit, markdownTable, targets, withBenchSection } from './report';
-import { REPO_ROOT } from './services';
+import { REPO_ROOT, releaseEverything } from './services';
 
 const SECTIONS = ['store', 'ingest', 'rebuild', 'analyst'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -46,7 +46,8 @@ const program = new Command('bench')
       'ingest = HTTP single and batch ingest against the ingest API in a child process, then the same load on a bare server with plain inserts (the limit); ' +
       'rebuild = all read models over 1 million events; ' +
       'analyst = Yinchuan ×1 and ×N loaded over HTTP, analyst queries and case history. ' +
-      'Peak RSS of each service is read from /proc during ingest and analyst.',
+      'Peak RSS of each service is read from /proc during ingest and analyst. ' +
+      "Each section works in a scratch database of its own, dropped at its end (Message DB's own database stays, reinstalled on each run); Ctrl-C (or SIGTERM) stops the run and its services and drops those scratch databases.",
   )
   .option('--quick', 'one run of each, small sizes (seconds, not minutes); Yinchuan ×1 only', false)
   .addOption(
@@ -60,8 +61,34 @@ const program = new Command('bench')
   )
   .showHelpAfterError();
 
+/**
+ * Ctrl-C (or a SIGTERM) stops the run without leaving its scratch databases on the server or
+ * its services running: what it made is given back, then it exits as the signal asks.
+ */
+let interrupted = false;
+
+function releaseOnInterrupt(): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    // `on`, not `once`: tsx passes the terminal's Ctrl-C on to this process as well, and a
+    // second signal must not end it half-way through the clean-up.
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      process.stderr.write(`\n${signal}: stopping the bench's services and dropping its scratch databases\n`);
+      void releaseEverything().then((dropped) => {
+        process.stderr.write(`  dropped ${dropped.length ? dropped.join(', ') : 'none'}\n`);
+        process.exit(code);
+      });
+    });
+  }
+}
+
 async function main() {
   program.parse();
+  releaseOnInterrupt();
   const options = program.opts<Options>();
   const url = process.env.DATABASE_URL ?? DEFAULT_URL;
   await checkReachable(url);
@@ -185,7 +212,7 @@ async function main() {
       readmePath,
       withBenchSection(
         readFileSync(readmePath, 'utf8'),
-        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`).`,
+        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`). Each section works in a database of its own, dropped at its end; Ctrl-C stops a run and drops the ones it made.`,
       ),
     );
     process.stderr.write(`wrote bench/results/${date}.json, bench/results/latest.md and the README table\n`);
@@ -221,6 +248,8 @@ async function checkReachable(url: string) {
 }
 
 main().catch((error: unknown) => {
+  // Killing the services on an interrupt fails the section under way: the release exits.
+  if (interrupted) return;
   process.stderr.write(
     `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

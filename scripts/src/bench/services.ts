@@ -25,6 +25,34 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/**
+ * What a bench run has made and not yet undone: its scratch databases (each the size of its
+ * log, 2 GB for Yinchuan ×10) and its child processes. An interrupted run gives them back
+ * through `releaseEverything`, so a Ctrl-C leaves no database behind on the server.
+ */
+const scratchDrops = new Map<string, () => Promise<void>>();
+const children = new Set<ChildProcess>();
+let released = false;
+
+/** Stopped by `releaseEverything` if the run is interrupted while it runs. */
+export function trackChild(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+/**
+ * An interrupted run's clean-up: kills the children still running and drops every scratch
+ * database not yet dropped (`with (force)` ends the sessions still in them). Nothing more is
+ * made afterwards. Returns the names of the databases dropped.
+ */
+export async function releaseEverything(): Promise<string[]> {
+  released = true;
+  for (const child of children) child.kill('SIGKILL');
+  const names = [...scratchDrops.keys()];
+  for (const drop of [...scratchDrops.values()]) await drop().catch(() => {});
+  return names;
+}
+
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -105,6 +133,7 @@ export async function startService(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  trackChild(child);
   let output = '';
   const started = new Promise<void>((resolveStarted) => {
     const watch = (chunk: Buffer) => {
@@ -163,6 +192,7 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>) {
  * `public` schema and nothing another session does is counted; `drop()` removes it.
  */
 export async function createScratchDatabase(url: string, label: string) {
+  if (released) throw new Error('the bench was interrupted: no more scratch databases');
   const name = `fengcheng_bench_${label}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -173,19 +203,18 @@ export async function createScratchDatabase(url: string, label: string) {
   }
   const target = new URL(url);
   target.pathname = `/${name}`;
-  return {
-    name,
-    url: target.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
+  const drop = async () => {
+    scratchDrops.delete(name);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`drop database if exists ${name} with (force)`);
+    } finally {
+      await client.end();
+    }
   };
+  scratchDrops.set(name, drop);
+  return { name, url: target.toString(), drop };
 }
 
 /**
