@@ -1,7 +1,7 @@
 /**
  * The event-store benchmark of issue #2, on a Postgres server:
  *   DATABASE_URL=postgres://… npx tsx scripts/src/bench/event-store.bench.ts [--quick]
- * Prints one JSON object; each figure is the median of 3 runs. Uses (and drops) its own schema.
+ * Prints one JSON object; each figure is the median of 3 runs. Uses (and drops) a database of its own.
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';

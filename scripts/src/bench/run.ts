@@ -61,12 +61,13 @@ const program = new Command('bench')
   )
   .showHelpAfterError();
 
+/** Set once a signal has started the clean-up: what fails after it is the clean-up's doing. */
+let interrupted = false;
+
 /**
  * Ctrl-C (or a SIGTERM) stops the run without leaving its scratch databases on the server or
  * its services running: what it made is given back, then it exits as the signal asks.
  */
-let interrupted = false;
-
 function releaseOnInterrupt(): void {
   for (const [signal, code] of [
     ['SIGINT', 130],
