@@ -9,10 +9,14 @@
  * into a chunk of its own beside `main.mjs` (the EventStoreDB adapter and its gRPC client load
  * only when EVENTSTORE_URL is set; hoisted into the bundle they cost every idle service 7-14 MB).
  *
+ * Beside a service's bundle it writes `dist/node-flags`: the node flags of the service's start
+ * script (`node <flags> dist/main.mjs`: heap caps, source maps), for whatever starts the bundle
+ * without npm — the container image and the bench — to run it the way `npm start` does.
+ *
  *   node scripts/bundle-service.mjs [entry.ts] [outfile.mjs]   (default: src/main.ts → dist/main.mjs, from the cwd)
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
@@ -50,12 +54,36 @@ export async function bundleService(entry = 'src/main.ts', outfile = 'dist/main.
   });
   // The entry last: the chunks it imports (named by their content) are in place before it is.
   const isEntry = (file) => (file.path === target ? 1 : 0);
-  for (const file of [...outputFiles].sort((a, b) => isEntry(a) - isEntry(b))) {
-    mkdirSync(dirname(file.path), { recursive: true });
-    const aside = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(aside, file.contents);
-    renameSync(aside, file.path);
+  for (const file of [...outputFiles].sort((a, b) => isEntry(a) - isEntry(b)))
+    writeInPlace(file.path, file.contents);
+  // A service's bundle (`<service>/dist/main.mjs` of a package with a start script): its flags beside it.
+  const manifest = join(dirname(target), '..', 'package.json');
+  if (basename(target) === 'main.mjs' && basename(dirname(target)) === 'dist' && existsSync(manifest)) {
+    const flags = startFlags(manifest);
+    if (flags) writeInPlace(join(dirname(target), 'node-flags'), `${flags.join(' ')}\n`);
   }
+}
+
+/**
+ * The flags of a package's start script, `node <flags> dist/main.mjs`; undefined when it has no
+ * start script. Any other form of start script is refused: the flags could not be told apart.
+ */
+function startFlags(manifestPath) {
+  const start = JSON.parse(readFileSync(manifestPath, 'utf8')).scripts?.start;
+  if (start === undefined) return undefined;
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.mjs') {
+    throw new Error(`${manifestPath}: start script is not "node <flags> dist/main.mjs": ${start}`);
+  }
+  return words.slice(1, -1);
+}
+
+/** Written aside and renamed into place, so a reader never sees half a file. */
+function writeInPlace(path, contents) {
+  mkdirSync(dirname(path), { recursive: true });
+  const aside = `${path}.${process.pid}.tmp`;
+  writeFileSync(aside, contents);
+  renameSync(aside, path);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

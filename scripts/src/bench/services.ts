@@ -110,18 +110,18 @@ export async function startService(
   } = {},
 ): Promise<RunningService> {
   const port = name === 'projector' ? 0 : await freePort();
-  // Another entry point is bundled the same way, beside the scripts (dist/ is not committed).
-  const entry = options.script ?? join('services', name, 'src', 'main.ts');
-  const bundle = options.script
-    ? join('scripts', 'dist', `${basename(options.script, '.ts')}.mjs`)
-    : join('services', name, 'dist', 'main.mjs');
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle-service.mjs'), entry, bundle], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-  });
+  // The service's bundle, with its start script's flags beside it; another entry point is
+  // bundled the same way, beside the scripts (dist/ is not committed), and run with those flags.
+  let bundle = join('services', name, 'dist', 'main.mjs');
+  bundleEntry(join('services', name, 'src', 'main.ts'), bundle);
+  const flags = readFileSync(join(REPO_ROOT, 'services', name, 'dist', 'node-flags'), 'utf8').split(/\s+/);
+  if (options.script) {
+    bundle = join('scripts', 'dist', `${basename(options.script, '.ts')}.mjs`);
+    bundleEntry(options.script, bundle);
+  }
   const logFile = join(tmpdir(), `fengcheng-bench-${name}-${randomBytes(3).toString('hex')}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...nodeFlagsOf(name), join(REPO_ROOT, bundle)], {
+  const child = spawn(process.execPath, [...flags.filter(Boolean), join(REPO_ROOT, bundle)], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -229,19 +229,10 @@ export function benchEnvironment(databaseUrl: string) {
   };
 }
 
-/**
- * The node flags a service's own `npm start` uses (heap caps, source maps), read from its
- * package.json so the bench measures the process the way it is run.
- */
-function nodeFlagsOf(name: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'services', name, 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const words = manifest.scripts.start.split(/\s+/);
-  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.mjs') {
-    throw new Error(
-      `services/${name}: start script is not "node <flags> dist/main.mjs": ${manifest.scripts.start}`,
-    );
-  }
-  return words.slice(1, -1);
+/** scripts/bundle-service.mjs, as a service's `prestart` runs it (paths from the repository root). */
+function bundleEntry(entry: string, outfile: string): void {
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'bundle-service.mjs'), entry, outfile], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
 }
