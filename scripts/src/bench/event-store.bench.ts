@@ -13,8 +13,6 @@ import { createScratchDatabase } from './services';
 import { median } from './stats';
 import { benchEvent as event, streamReadLatency } from './stream-read';
 
-const RUNS = 3;
-
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 async function openStore(url: string, schema: string, maxConnections: number, appendConcurrency?: number) {
@@ -187,14 +185,17 @@ function storeFigures(
 export async function runEventStoreBench(options: {
   url: string;
   quick?: boolean;
+  /** Runs per figure (default 3); each figure is their median. */
+  runs?: number;
   peer?: MessageDbBench;
 }): Promise<{ ours: Record<string, number>; peer: StoreFigures | undefined }> {
   const { peer } = options;
   const quick = options.quick ?? false;
+  const runs = options.runs ?? 3;
   // A database of its own, dropped at the end (or by `releaseEverything` if the run is interrupted).
   const scratch = await createScratchDatabase(options.url, 'store');
   try {
-    return await measureStore(scratch.url, quick, peer);
+    return await measureStore(scratch.url, quick, runs, peer);
   } finally {
     await scratch.drop();
   }
@@ -203,6 +204,7 @@ export async function runEventStoreBench(options: {
 async function measureStore(
   url: string,
   quick: boolean,
+  runs: number,
   peer: MessageDbBench | undefined,
 ): Promise<{ ours: Record<string, number>; peer: StoreFigures | undefined }> {
   const schema = 'bench';
@@ -231,7 +233,7 @@ async function measureStore(
       p99: [] as number[],
       whole: [] as number[],
     };
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < runs; run++) {
       // Each figure next to its plain-SQL limit and the peer's, measured in the same minute.
       limit1.push(await plainInserts(url, schema, { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 }));
       single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
@@ -264,7 +266,7 @@ async function measureStore(
     await peer?.fill(logSize);
     const total = (await one.store.ledgerDigest()).events;
     const limitRead: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < runs; run++) {
       limitRead.push(await plainReadAll(url, schema, total));
       whole.push(await readWholeLog(one.store, total));
       if (peer) theirs.whole.push(await peer.readAll());

@@ -119,7 +119,7 @@ async function main() {
     const theirs = await openMessageDbBench({ url, quick });
     try {
       const store = await timed('store: our PostgreSQL event store and Message DB (peer), same server', () =>
-        runEventStoreBench({ url, quick, peer: theirs }),
+        runEventStoreBench({ url, quick, runs, peer: theirs }),
       );
       Object.assign(figures, store.ours);
       Object.assign(peer, store.peer);
