@@ -114,14 +114,16 @@ export async function startService(
   // bundled the same way, beside the scripts (dist/ is not committed), and run with those flags.
   let bundle = join('services', name, 'dist', 'main.mjs');
   bundleEntry(join('services', name, 'src', 'main.ts'), bundle);
-  const flags = readFileSync(join(REPO_ROOT, 'services', name, 'dist', 'node-flags'), 'utf8').split(/\s+/);
+  const flags = readFileSync(join(REPO_ROOT, 'services', name, 'dist', 'node-flags'), 'utf8')
+    .split(/\s+/)
+    .filter(Boolean);
   if (options.script) {
     bundle = join('scripts', 'dist', `${basename(options.script, '.ts')}.mjs`);
     bundleEntry(options.script, bundle);
   }
   const logFile = join(tmpdir(), `fengcheng-bench-${name}-${randomBytes(3).toString('hex')}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...flags.filter(Boolean), join(REPO_ROOT, bundle)], {
+  const child = spawn(process.execPath, [...flags, join(REPO_ROOT, bundle)], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
