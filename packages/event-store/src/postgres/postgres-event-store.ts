@@ -245,7 +245,7 @@ class PostgresEventStore implements EventStore {
           appended[i] = { eventId: ids[i] as string, version, position: toBigInt(row[2]) };
         }
         const version = chained.baseVersion + ids.length;
-        this.remember(streamId, { version, hash: chained.hashes.at(-1) as string });
+        this.heads.set(streamId, { version, hash: chained.hashes.at(-1) as string });
         this.wakeLocal();
         this.requestNotify();
         return { streamId, version, events: appended, duplicate: false };
@@ -255,7 +255,7 @@ class PostgresEventStore implements EventStore {
         doubtful = false;
         continue;
       }
-      this.remember(streamId, head);
+      this.heads.set(streamId, head);
       if (kind === 'existing') {
         const existing = await this.resolveExisting(streamId, events);
         if (existing) return existing;
@@ -410,10 +410,6 @@ class PostgresEventStore implements EventStore {
     };
   }
 
-  private remember(streamId: string, head: Head): void {
-    this.heads.set(streamId, head);
-  }
-
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const rows = await this.client.query(
       this.sql.readStream,
@@ -427,7 +423,7 @@ class PostgresEventStore implements EventStore {
     if (last && options.toVersion === undefined && options.limit === undefined) {
       const cached = this.heads.get(streamId);
       if (!cached || cached.version < last.version)
-        this.remember(streamId, { version: last.version, hash: last.hash });
+        this.heads.set(streamId, { version: last.version, hash: last.hash });
     }
     return events;
   }

@@ -6,53 +6,23 @@ import {
   TARGET_GROUPS,
 } from '@fengcheng/domain';
 import type { RecordedEvent } from '@fengcheng/event-store';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { cstDay, placeOf, regionCodesOf, serviceMask, targetMask, utcInstant } from '../dimensions';
-import type { EntryKind } from '../schema';
+import type { CaseSummaryTable, EntryKind } from '../schema';
 import { addCaseOutcome, addCount, emptyOutcomeDelta, type OutcomeDelta } from './project-outcome-figures';
 
 /** A transaction (or connection) whose search path starts with one read-model generation. */
 export type ReadModelTrx = Kysely<any>;
 
-export interface CaseState {
-  case_id: string;
-  organisation_id: string;
-  worker_id: string;
-  project_id: string;
-  community_code: string;
-  target_groups: string;
-  target_mask: number;
-  risk_level: string;
-  status: 'open' | 'closed';
+/**
+ * A case_summary row as a batch keeps it: its times as ISO strings (what the events carry and
+ * what the row's insert takes), every other column as it is selected.
+ */
+export type CaseState = Omit<Selectable<CaseSummaryTable>, 'opened_at' | 'closed_at' | 'last_visit_at'> & {
   opened_at: string;
-  opened_day: string;
   closed_at: string | null;
-  closed_day: string | null;
-  closure_reason: string | null;
-  goal_attainment: number | null;
   last_visit_at: string | null;
-  visits: number;
-  service_instances: number;
-  referrals_made: number;
-  referrals_accepted: number;
-  referrals_declined: number;
-  referrals_completed: number;
-  referrals_cancelled: number;
-  referrals_open: number;
-  resources_linked: number;
-  resource_value_yuan: number;
-  assessments: number;
-  intake_risk_level: string;
-  /** JSON `[eventId, mean score or null, risk level][]` of the standing assessments, so a void can drop one. */
-  assessment_log: string;
-  first_assessment_score: number | null;
-  latest_assessment_score: number | null;
-  transfers: number;
-  event_count: number;
-  last_version: number;
-  chain_head: string;
-  last_position: bigint;
-}
+};
 
 export interface Entry {
   event_id: string;
