@@ -1,5 +1,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { CopyData } from './copy';
 
 /**
  * `client.query` in pg's callback form, as a promise. Awaited in pg's own promise form (pg
@@ -21,15 +23,33 @@ export function queryOn<R = pg.QueryResultRow>(
   });
 }
 
+/** A `copy … from stdin` (see `copyRows`) on a client: its data streamed, answered once the server is done. */
+function copyOn(
+  client: pg.PoolClient,
+  sql: string,
+  data: CopyData,
+): Promise<{ rows: never[]; rowCount: number; command: string }> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(sql));
+    stream.once('error', reject);
+    // 'finish' comes after the server's answer, with the connection ready for the next query.
+    stream.once('finish', () => resolve({ rows: [], rowCount: stream.rowCount, command: 'COPY' }));
+    stream.end(Buffer.from(data.text, 'utf8'));
+  });
+}
+
 /** The pool as Kysely's Postgres dialect sees it, its clients querying through `queryOn`. */
 export function kyselyPool(pool: pg.Pool): PostgresPool {
   return {
     connect: async () => {
       const client = await pool.connect();
       const adapted = {
-        query: (sql: string, parameters: ReadonlyArray<unknown>) =>
+        query: (sql: string, parameters: ReadonlyArray<unknown>) => {
+          const [first] = parameters;
+          if (parameters.length === 1 && first instanceof CopyData) return copyOn(client, sql, first);
           // Kysely hands over a fresh array of its own: no copy needed.
-          queryOn(client, { text: sql, values: parameters as unknown[] }),
+          return queryOn(client, { text: sql, values: parameters as unknown[] });
+        },
         release: () => client.release(),
       };
       // Streaming (a cursor) is not configured, so Kysely never passes one.

@@ -10,6 +10,7 @@ import {
   PostgresQueryCompiler,
   type QueryResult,
 } from 'kysely';
+import { CopyData, FROM_STDIN } from './copy';
 
 /**
  * A Kysely dialect for PGlite that behaves like a pool of exactly one connection.
@@ -108,6 +109,16 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const [first] = compiledQuery.parameters;
+    if (compiledQuery.parameters.length === 1 && first instanceof CopyData) {
+      // A `copy … from stdin` (copyRows): PGlite reads COPY data from the blob a query brings.
+      const { sql } = compiledQuery;
+      if (!sql.endsWith(FROM_STDIN)) throw new Error('COPY data for a statement that does not read stdin');
+      const copied = await this.pglite.query<R>(`${sql.slice(0, -FROM_STDIN.length)} from '/dev/blob'`, [], {
+        blob: new Blob([first.text]),
+      });
+      return { rows: [], numAffectedRows: BigInt(copied.affectedRows ?? 0) };
+    }
     const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters], {
       // Typed as returning strings; PGlite's bind writes a Uint8Array as-is, in binary format.
       serializers: bytesAsIs(this.pglite) as Record<number, (value: unknown) => string>,

@@ -3,7 +3,7 @@ import type { RecordedEvent } from '@fengcheng/event-store';
 import { type Kysely, sql } from 'kysely';
 import { assertSchemaName, createReadModelIndexes } from '../migrations';
 import { analyseBatch, emptyStateCache, type ReadModelTrx, type StateCache } from './batch';
-import { caseSummariesProjection } from './case-summaries.projection';
+import { caseSummariesProjection, writeCaseSummaries } from './case-summaries.projection';
 import { projectOutcomesProjection, refreshMedianDurations } from './project-outcomes.projection';
 import type { Projection } from './projection';
 import { regionSummariesProjection } from './region-summaries.projection';
@@ -125,17 +125,20 @@ export function bulkApplier(db: Kysely<any>, schemaName: string, options: BulkAp
     const heap = getHeapStatistics();
     return heap.used_heap_size > CACHE_HEAP_SHARE * heap.heap_size_limit;
   };
-  /** Writes what the kept state held back, so the generation answers the live path's reads. */
-  const writeHeldBack = async (kept: StateCache, alongside: Array<Promise<void>> = []) => {
+  /**
+   * Writes what the kept state held back, so the generation answers the live path's reads;
+   * `afterCases` (the projects' medians, at the end) reads the cases, so it follows them.
+   */
+  const writeHeldBack = async (kept: StateCache, afterCases?: () => Promise<void>) => {
     await writing;
-    // Nobody reads the generation before the swap: the three service-instance tables and the
-    // earlier batches' voids (and at the end the projects' medians) are written side by side.
+    // Nobody reads the generation before the swap: the cases, the service-instance sums and the
+    // earlier batches' voids are written side by side.
     await Promise.all([
+      inGeneration((trx) => writeCaseSummaries(trx, kept.cases.values(), 'empty')).then(afterCases),
       ...(['monthly', 'regionMonthly', 'countyMonthly', 'daily'] as const).map((name) =>
         inGeneration((trx) => writeServiceInstanceSums(trx, { [name]: kept.sums[name] }, 'empty')),
       ),
       inGeneration((trx) => markVoided(trx, kept.voided)),
-      ...alongside,
     ]);
     await inGeneration((trx) => setCheckpoint(trx, position, applied));
     applied = 0;
@@ -172,11 +175,8 @@ export function bulkApplier(db: Kysely<any>, schemaName: string, options: BulkAp
     },
     async finish(): Promise<void> {
       const medians = () => inGeneration((trx) => refreshMedianDurations(trx));
-      if (cache) {
-        const kept = cache;
-        await writing;
-        await writeHeldBack(kept, [medians()]);
-      } else await medians();
+      if (cache) await writeHeldBack(cache, medians);
+      else await medians();
     },
   };
 }

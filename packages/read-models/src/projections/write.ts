@@ -1,4 +1,4 @@
-import { textBytes } from '@fengcheng/platform';
+import { copyRows, textBytes } from '@fengcheng/platform';
 import { sql } from 'kysely';
 import type { ReadModelTrx } from './batch';
 import { COLUMN_TYPES, type WrittenTable } from './columns';
@@ -50,10 +50,13 @@ export async function upsertReplacing(
   );
 }
 
-/** Inserts rows that cannot be there yet. */
+/**
+ * Inserts rows that cannot be there yet, with COPY: on a server a rebuild's ledger rows went in
+ * at ~2.4 µs a row of the server's time against ~9 µs through `json_to_recordset`.
+ */
 export async function insertAll(trx: ReadModelTrx, table: WrittenTable, rows: readonly Row[]): Promise<void> {
   if (rows.length === 0) return;
-  await insertSelect(table, rows).execute(trx);
+  await trx.executeQuery(copyRows(table, Object.keys(COLUMN_TYPES[table]), rows));
 }
 
 /** Inserts rows that may already be there (a replayed batch), leaving those untouched. */
