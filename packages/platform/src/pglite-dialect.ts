@@ -114,10 +114,11 @@ class PGliteConnection implements DatabaseConnection {
       // A `copy … from stdin` (copyRows): PGlite reads COPY data from the blob a query brings.
       const { sql } = compiledQuery;
       if (!sql.endsWith(FROM_STDIN)) throw new Error('COPY data for a statement that does not read stdin');
-      const copied = await this.pglite.query<R>(`${sql.slice(0, -FROM_STDIN.length)} from '/dev/blob'`, [], {
+      await this.pglite.query(`${sql.slice(0, -FROM_STDIN.length)} from '/dev/blob'`, [], {
         blob: new Blob([first.text]),
       });
-      return { rows: [], numAffectedRows: BigInt(copied.affectedRows ?? 0) };
+      // No row count, as on a server: Kysely counts rows only for insert, update, delete and merge.
+      return { rows: [] };
     }
     const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters], {
       // Typed as returning strings; PGlite's bind writes a Uint8Array as-is, in binary format.
