@@ -2,8 +2,9 @@ import { OUTCOME_COUNTS, OUTCOME_TERMS } from './project-outcome-figures';
 
 /**
  * Postgres types of the columns projections write, for `json_to_recordset`: one JSON
- * parameter carries a whole batch of rows, far cheaper than one parameter per value.
- * `columns.int.test.ts` checks this against the tables `migrations.ts` creates.
+ * parameter carries a whole batch of rows, far cheaper than one parameter per value. Their
+ * names are also the column list of a COPY (`insertAll`). `columns.int.test.ts` checks this
+ * against the tables `migrations.ts` creates.
  */
 export const COLUMN_TYPES = {
   organisation: {
