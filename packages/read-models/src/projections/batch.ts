@@ -103,7 +103,8 @@ export interface AnalysedBatch {
   /**
    * Analysed for a rebuild (with a `StateCache`): its ledger rows cannot be in the fresh
    * generation yet, which gets the ledger's key only at the end; the voids of earlier
-   * batches' rows are left to the cache's `voided`, and the projects' medians to the end.
+   * batches' rows are left to the cache's `voided`, and its cases and the projects' medians
+   * to the end.
    */
   rebuilding: boolean;
   caseActivity: Map<string, CaseActivityDelta>;

@@ -24,10 +24,20 @@ export async function writeCaseSummaries(
   states: Iterable<CaseState>,
   into: 'existing' | 'empty',
 ): Promise<void> {
-  const rows = Array.from(states, (state) => ({ ...state, last_position: state.last_position.toString() }));
+  const rowOf = (state: CaseState) => ({ ...state, last_position: state.last_position.toString() });
   if (into === 'existing') {
-    await upsertReplacing(trx, 'case_summary', ['case_id'], rows);
+    await upsertReplacing(trx, 'case_summary', ['case_id'], Array.from(states, rowOf));
     return;
   }
-  for (let i = 0; i < rows.length; i += CHUNK) await insertAll(trx, 'case_summary', rows.slice(i, i + CHUNK));
+  // A chunk's rows at a time: a rebuild whose kept state outgrew its share of a capped heap
+  // writes every case it kept, and copies of them all at once could take the rest of the heap.
+  let chunk: object[] = [];
+  for (const state of states) {
+    chunk.push(rowOf(state));
+    if (chunk.length === CHUNK) {
+      await insertAll(trx, 'case_summary', chunk);
+      chunk = [];
+    }
+  }
+  await insertAll(trx, 'case_summary', chunk);
 }
