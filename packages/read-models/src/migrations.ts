@@ -5,7 +5,7 @@ import { OUTCOME_COUNTS, OUTCOME_TERMS } from './projections/project-outcome-fig
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 9;
+export const READ_MODEL_VERSION = 10;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -13,47 +13,56 @@ export function assertSchemaName(name: string): void {
   if (!SCHEMA_NAME.test(name)) throw new Error(`invalid schema name: ${name}`);
 }
 
+/**
+ * Every text column compares its bytes ("C"): ids, codes and names sort and index the same on
+ * any server (for UTF-8, byte order is code point order, as under C.UTF-8), and a sort or index
+ * build on them uses Postgres's abbreviated keys, which it does not for a libc locale. Readying
+ * a rebuilt generation of 1M synthetic events built the ledger's case index in 0.69 s against
+ * 1.05 s under C.UTF-8, and its (worker, day) index in 0.78 s against 0.99 s.
+ */
+const TEXT = 'text collate "C"';
+
 /** The DDL of one generation, every name qualified by `s`. */
 function tables(s: string): string[] {
   return [
     `create table ${s}.organisation (
-      organisation_id text primary key,
-      name text not null,
-      kind text not null,
-      region_code text not null,
-      parent_organisation_id text
+      organisation_id ${TEXT} primary key,
+      name ${TEXT} not null,
+      kind ${TEXT} not null,
+      region_code ${TEXT} not null,
+      parent_organisation_id ${TEXT}
     )`,
     `create index on ${s}.organisation (region_code text_pattern_ops)`,
     `create table ${s}.worker (
-      worker_id text primary key,
-      organisation_id text not null,
-      certification text not null,
-      role text not null
+      worker_id ${TEXT} primary key,
+      organisation_id ${TEXT} not null,
+      certification ${TEXT} not null,
+      role ${TEXT} not null
     )`,
     `create index on ${s}.worker (organisation_id)`,
     `create table ${s}.project (
-      project_id text primary key,
-      organisation_id text not null,
-      name text not null,
-      brand text,
-      funding_source text not null,
-      region_code text
+      project_id ${TEXT} primary key,
+      organisation_id ${TEXT} not null,
+      name ${TEXT} not null,
+      brand ${TEXT},
+      funding_source ${TEXT} not null,
+      region_code ${TEXT}
     )`,
     `create table ${s}.case_summary (
-      case_id text primary key,
-      organisation_id text not null,
-      worker_id text not null,
-      project_id text not null,
-      community_code text not null,
-      target_groups text not null,
+      case_id ${TEXT} primary key,
+      organisation_id ${TEXT} not null,
+      worker_id ${TEXT} not null,
+      project_id ${TEXT} not null,
+      community_code ${TEXT} not null,
+      target_groups ${TEXT} not null,
       target_mask integer not null,
-      risk_level text not null,
-      status text not null,
+      risk_level ${TEXT} not null,
+      status ${TEXT} not null,
       opened_at timestamptz not null,
       opened_day date not null,
       closed_at timestamptz,
       closed_day date,
-      closure_reason text,
+      closure_reason ${TEXT},
       goal_attainment integer,
       last_visit_at timestamptz,
       visits integer not null,
@@ -67,14 +76,14 @@ function tables(s: string): string[] {
       resources_linked integer not null,
       resource_value_yuan double precision not null,
       assessments integer not null,
-      intake_risk_level text not null,
-      assessment_log text not null,
+      intake_risk_level ${TEXT} not null,
+      assessment_log ${TEXT} not null,
       first_assessment_score double precision,
       latest_assessment_score double precision,
       transfers integer not null,
       event_count integer not null,
       last_version integer not null,
-      chain_head text not null,
+      chain_head ${TEXT} not null,
       last_position bigint not null
     )`,
     // Project outcomes read every case: in project order from this index alone, they skip a
@@ -85,16 +94,16 @@ function tables(s: string): string[] {
     `create index on ${s}.case_summary (community_code text_pattern_ops) include (worker_id, status, risk_level, last_visit_at, opened_at, referrals_open, target_mask, project_id, organisation_id, opened_day, closed_day)`,
     `create table ${s}.counted_entry (
       event_id uuid not null,
-      kind text not null,
-      case_id text,
+      kind ${TEXT} not null,
+      case_id ${TEXT},
       occurred_at timestamptz not null,
       day date not null,
-      community_code text not null,
+      community_code ${TEXT} not null,
       target_mask integer not null,
       service_mask integer not null,
-      project_id text not null,
-      organisation_id text not null,
-      worker_id text,
+      project_id ${TEXT} not null,
+      organisation_id ${TEXT} not null,
+      worker_id ${TEXT},
       service_instances integer not null,
       value_yuan double precision not null,
       voided boolean not null
@@ -115,18 +124,18 @@ function tables(s: string): string[] {
     `create index on ${s}.counted_entry (case_id) include (occurred_at, event_id) where kind = 'visit' and not voided`,
     `create table ${s}.service_instance_monthly (
       month date not null,
-      county_code text not null,
+      county_code ${TEXT} not null,
       target_mask integer not null,
       service_mask integer not null,
-      project_id text not null,
-      organisation_id text not null,
+      project_id ${TEXT} not null,
+      organisation_id ${TEXT} not null,
       service_instances integer not null
     )`,
     // The four sums tables are keyed apart from the table, like the ledger: a rebuild writes
     // them whole at its end (424,000 monthly rows for 1 million synthetic events), unkeyed.
     `alter table ${s}.service_instance_monthly add primary key (month, county_code, target_mask, service_mask, project_id, organisation_id)`,
     `create table ${s}.service_instance_daily (
-      organisation_id text not null,
+      organisation_id ${TEXT} not null,
       day date not null,
       service_instances integer not null
     )`,
@@ -135,7 +144,7 @@ function tables(s: string): string[] {
     `create index on ${s}.service_instance_monthly (project_id)`,
     `create table ${s}.service_instance_region_monthly (
       month date not null,
-      township_code text not null,
+      township_code ${TEXT} not null,
       target_mask integer not null,
       service_mask integer not null,
       service_instances integer not null
@@ -145,7 +154,7 @@ function tables(s: string): string[] {
     // of the township rows to read (4,600 against 29,300 at 10× Yinchuan).
     `create table ${s}.service_instance_county_monthly (
       month date not null,
-      county_code text not null,
+      county_code ${TEXT} not null,
       target_mask integer not null,
       service_mask integer not null,
       service_instances integer not null
@@ -153,10 +162,10 @@ function tables(s: string): string[] {
     `alter table ${s}.service_instance_county_monthly add primary key (month, county_code, target_mask, service_mask)`,
     `create table ${s}.case_activity_daily (
       day date not null,
-      community_code text not null,
+      community_code ${TEXT} not null,
       target_mask integer not null,
-      project_id text not null,
-      organisation_id text not null,
+      project_id ${TEXT} not null,
+      organisation_id ${TEXT} not null,
       referrals_made integer not null,
       referrals_accepted integer not null,
       referrals_completed integer not null,
@@ -165,21 +174,21 @@ function tables(s: string): string[] {
       primary key (day, community_code, target_mask, project_id, organisation_id)
     )`,
     `create table ${s}.project_outcome (
-      project_id text primary key,
+      project_id ${TEXT} primary key,
       ${OUTCOME_COUNTS.map((column) => `${column} integer not null`).join(',\n      ')},
       ${OUTCOME_TERMS.map((column) => `${column} numeric not null`).join(',\n      ')},
       median_days double precision
     )`,
     `create table ${s}.supervision_daily (
       day date not null,
-      supervisor_id text not null,
-      supervisee_id text not null,
+      supervisor_id ${TEXT} not null,
+      supervisee_id ${TEXT} not null,
       minutes integer not null,
       primary key (day, supervisor_id, supervisee_id)
     )`,
     `create table ${s}.region_summary (
-      region_code text primary key,
-      level text not null,
+      region_code ${TEXT} primary key,
+      level ${TEXT} not null,
       cases_open integer not null,
       cases_closed integer not null,
       service_instances integer not null,
