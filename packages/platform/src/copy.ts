@@ -12,6 +12,12 @@ export class CopyData {
 /** How a COPY statement built here ends; PGlite's dialect reads from its blob instead. */
 export const FROM_STDIN = ' from stdin';
 
+/** The COPY data a query built by `copyRows` carries as its only parameter, else undefined. */
+export function copyDataOf(parameters: ReadonlyArray<unknown>): CopyData | undefined {
+  const [first] = parameters;
+  return parameters.length === 1 && first instanceof CopyData ? first : undefined;
+}
+
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const ESCAPED = /[\\\n\r\t]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -42,7 +48,7 @@ function field(value: unknown): string {
 }
 
 /** `rows` in COPY's text format, `columns` in order: a line per row, fields parted by tabs. */
-export function copyText(columns: readonly string[], rows: readonly object[]): string {
+function copyText(columns: readonly string[], rows: readonly object[]): string {
   const lines: string[] = new Array(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Record<string, unknown>;

@@ -1,5 +1,5 @@
 export { integerArgument } from './cli';
-export { CopyData, copyRows, copyText } from './copy';
+export { copyRows } from './copy';
 export { type Database, type OpenDatabaseOptions, openDatabase } from './database';
 export { childWithIds, createLogger, type Logger, REDACT_PATHS } from './logger';
 export { queryOn, textBytes } from './pg-query';

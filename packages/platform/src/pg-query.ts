@@ -1,7 +1,7 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CopyData } from './copy';
+import { type CopyData, copyDataOf } from './copy';
 
 /**
  * `client.query` in pg's callback form, as a promise. Awaited in pg's own promise form (pg
@@ -45,8 +45,8 @@ export function kyselyPool(pool: pg.Pool): PostgresPool {
       const client = await pool.connect();
       const adapted = {
         query: (sql: string, parameters: ReadonlyArray<unknown>) => {
-          const [first] = parameters;
-          if (parameters.length === 1 && first instanceof CopyData) return copyOn(client, sql, first);
+          const copied = copyDataOf(parameters);
+          if (copied) return copyOn(client, sql, copied);
           // Kysely hands over a fresh array of its own: no copy needed.
           return queryOn(client, { text: sql, values: parameters as unknown[] });
         },

@@ -10,7 +10,7 @@ import {
   PostgresQueryCompiler,
   type QueryResult,
 } from 'kysely';
-import { CopyData, FROM_STDIN } from './copy';
+import { copyDataOf, FROM_STDIN } from './copy';
 
 /**
  * A Kysely dialect for PGlite that behaves like a pool of exactly one connection.
@@ -109,13 +109,13 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const [first] = compiledQuery.parameters;
-    if (compiledQuery.parameters.length === 1 && first instanceof CopyData) {
+    const copied = copyDataOf(compiledQuery.parameters);
+    if (copied) {
       // A `copy … from stdin` (copyRows): PGlite reads COPY data from the blob a query brings.
       const { sql } = compiledQuery;
       if (!sql.endsWith(FROM_STDIN)) throw new Error('COPY data for a statement that does not read stdin');
       await this.pglite.query(`${sql.slice(0, -FROM_STDIN.length)} from '/dev/blob'`, [], {
-        blob: new Blob([first.text]),
+        blob: new Blob([copied.text]),
       });
       // No row count, as on a server: Kysely counts rows only for insert, update, delete and merge.
       return { rows: [] };

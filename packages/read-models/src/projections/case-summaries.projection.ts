@@ -2,8 +2,6 @@ import type { CaseState, ReadModelTrx } from './batch';
 import { defineProjection } from './projection';
 import { insertAll, upsertReplacing } from './write';
 
-const CHUNK = 20_000;
-
 /**
  * One row per case: codes, dates, counts and chain head; never a client's personal data.
  * A rebuild that keeps its state in memory writes no case per batch: every case is written
@@ -29,15 +27,14 @@ export async function writeCaseSummaries(
     await upsertReplacing(trx, 'case_summary', ['case_id'], Array.from(states, rowOf));
     return;
   }
-  // A chunk's rows at a time: a rebuild whose kept state outgrew its share of a capped heap
-  // writes every case it kept, and copies of them all at once could take the rest of the heap.
-  let chunk: object[] = [];
-  for (const state of states) {
-    chunk.push(rowOf(state));
-    if (chunk.length === CHUNK) {
-      await insertAll(trx, 'case_summary', chunk);
-      chunk = [];
-    }
-  }
-  await insertAll(trx, 'case_summary', chunk);
+  // Made as insertAll takes them, a chunk at a time: a rebuild whose kept state outgrew its
+  // share of a capped heap writes every case it kept, and all their rows at once could take
+  // the rest of the heap.
+  await insertAll(
+    trx,
+    'case_summary',
+    (function* () {
+      for (const state of states) yield rowOf(state);
+    })(),
+  );
 }

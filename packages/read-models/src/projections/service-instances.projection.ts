@@ -56,10 +56,13 @@ export async function writeServiceInstanceSums(
   ] as const;
   for (const [table, keys, rows] of tables) {
     if (!rows) continue;
+    // insertAll makes its COPYs a chunk at a time; an upsert's rows travel as one JSON parameter.
+    if (into === 'empty') {
+      await insertAll(trx, table, rows);
+      continue;
+    }
     for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK);
-      if (into === 'empty') await insertAll(trx, table, chunk);
-      else await upsertAdding(trx, table, keys, ['service_instances'], chunk);
+      await upsertAdding(trx, table, keys, ['service_instances'], rows.slice(i, i + CHUNK));
     }
   }
 }
