@@ -196,17 +196,22 @@ async function stopChild(child: ChildProcess, exited: Promise<unknown>) {
 export async function createScratchDatabase(url: string, label: string) {
   if (released) throw new Error('the bench was interrupted: no more scratch databases');
   const name = `fengcheng_bench_${label}_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
+  const created = (async () => {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${name}`);
+    } finally {
+      await admin.end();
+    }
+  })();
   const target = new URL(url);
   target.pathname = `/${name}`;
+  // Known to the clean-up before the database exists: a signal that lands while it is being
+  // made waits for the `create` to end, then drops what it made.
   const drop = async () => {
     scratchDrops.delete(name);
+    await created.catch(() => {});
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
@@ -216,6 +221,10 @@ export async function createScratchDatabase(url: string, label: string) {
     }
   };
   scratchDrops.set(name, drop);
+  await created.catch((error: unknown) => {
+    scratchDrops.delete(name);
+    throw error;
+  });
   return { name, url: target.toString(), drop };
 }
 
