@@ -1,27 +1,15 @@
 import { createPostgresEventStore } from '@fengcheng/event-store';
 import { createLogger, type Database, openTestDatabase } from '@fengcheng/platform';
 import { sql } from 'kysely';
+import { COLUMN_TYPES } from '../projections/columns';
 import { dropAllReadModels, readModelsFor, readPointer } from '../projector/generation';
 import { createProjector } from '../projector/projector';
 import { rebuildReadModels } from '../projector/rebuild';
 import { getServiceInstances } from '../queries/service-instances.query';
 import { appendSyntheticLog } from './synthetic-log';
 
-const TABLES = [
-  'organisation',
-  'worker',
-  'project',
-  'case_summary',
-  'counted_entry',
-  'service_instance_monthly',
-  'service_instance_region_monthly',
-  'service_instance_county_monthly',
-  'service_instance_daily',
-  'case_activity_daily',
-  'project_outcome',
-  'supervision_daily',
-  'region_summary',
-];
+/** Every table the projections write. */
+const TABLES = Object.keys(COLUMN_TYPES);
 
 /**
  * A digest of each read-model table's rows, worked out by the server: md5 over the rows' md5s in

@@ -4,6 +4,7 @@ import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadModelSchema, dropReadModelSchema, READ_MODEL_VERSION } from '../migrations';
+import { COLUMN_TYPES } from '../projections/columns';
 import { getCaseSummary } from '../queries/case-summary.query';
 import { getServiceInstances } from '../queries/service-instances.query';
 import { CASE, caseLife } from '../test-support/case-life';
@@ -18,21 +19,8 @@ import {
 import { createProjector, type Projector } from './projector';
 import { rebuildReadModels } from './rebuild';
 
-const TABLES = [
-  'organisation',
-  'worker',
-  'project',
-  'case_summary',
-  'counted_entry',
-  'service_instance_monthly',
-  'service_instance_region_monthly',
-  'service_instance_county_monthly',
-  'service_instance_daily',
-  'case_activity_daily',
-  'project_outcome',
-  'supervision_daily',
-  'region_summary',
-];
+/** Every table the projections write. */
+const TABLES = Object.keys(COLUMN_TYPES);
 
 async function snapshot(db: Kysely<any>, schema: string) {
   const tables: Record<string, unknown[]> = {};
