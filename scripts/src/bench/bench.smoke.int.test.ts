@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { runRebuildBench } from './rebuild.bench';
+import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
 import { markdownTable, README_END, README_START, withBenchSection } from './report';
 import { cpuMs, REPO_ROOT } from './services';
 import { median, payloadOfSize, percentile } from './stats';
@@ -62,6 +62,12 @@ describe('bench smoke', () => {
       `# Fengcheng\n\nintro\n\n## Benchmarks\n\n${README_START}\ntable one\n${README_END}\n`,
     );
     expect(withBenchSection(first, 'table two')).toBe(first.replace('table one', 'table two'));
+  });
+
+  it("starts each rebuild run with the node flags of the projector's rebuild script", () => {
+    const flags = rebuildCommandFlags();
+    expect(flags.every((flag) => flag.startsWith('--'))).toBe(true);
+    expect(flags).toContain('--max-semi-space-size=64');
   });
 
   it('the rebuild section produces finite, positive figures in quick mode', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createScratchDatabase, peakRssMb, REPO_ROOT, trackChild } from './services';
 import { median } from './stats';
@@ -77,6 +78,24 @@ async function rebuildInScratch(url: string | undefined, events: number) {
   }
 }
 
+/**
+ * The node flags of the projector's `rebuild` script (`tsx <flags> src/rebuild.ts`), so that each
+ * run is a process started as that command starts one. Any other form of the script is refused.
+ */
+export function rebuildCommandFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'services/projector/package.json'), 'utf8'));
+  const words = String(manifest.scripts?.rebuild ?? '').split(/\s+/);
+  if (
+    words[0] !== 'tsx' ||
+    words.at(-1) !== 'src/rebuild.ts' ||
+    !words.slice(1, -1).every((w) => w.startsWith('--'))
+  )
+    throw new Error(
+      `the projector's rebuild script is not "tsx [--flag…] src/rebuild.ts": ${manifest.scripts?.rebuild}`,
+    );
+  return words.slice(1, -1);
+}
+
 function rebuildOnce(url: string | undefined, events: number): Promise<BenchRebuildOutput & { rss: number }> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
@@ -84,7 +103,13 @@ function rebuildOnce(url: string | undefined, events: number): Promise<BenchRebu
     else delete env.DATABASE_URL;
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'packages/read-models/src/bench/bench-rebuild.ts'), String(events)],
+      [
+        ...rebuildCommandFlags(),
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'packages/read-models/src/bench/bench-rebuild.ts'),
+        String(events),
+      ],
       {
         cwd: REPO_ROOT,
         env,

@@ -13,7 +13,7 @@ import { runEventStoreBench } from './event-store.bench';
 import { runHttpLimitBench } from './http-limit.bench';
 import { runIngestBench } from './ingest.bench';
 import { openMessageDbBench } from './message-db.bench';
-import { runRebuildBench } from './rebuild.bench';
+import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
 import { describeMachine, type Figures, gitCommit, markdownTable, targets, withBenchSection } from './report';
 import { REPO_ROOT, releaseEverything } from './services';
 
@@ -153,7 +153,7 @@ async function main() {
       rebuild.rebuildSameRows === 1
         ? 'Rebuild: the bulk rebuild and the live projector catching up over the same synthetic log left the same rows in every read model.'
         : 'Rebuild: the bulk rebuild and the live projector DISAGREED on some read-model rows (see packages/read-models/src/bench/bench-rebuild.ts).',
-      `Rebuild: each run is a node process of its own with node's default heap, as the projector's \`rebuild\` command runs; it keeps the projected state in memory while it fits (\`bulkApplier\`). Its peak RSS, with the synthetic log appended by the same process, was ${Math.round(rebuild.rebuildPeakRssMb).toLocaleString('en-US')} MB; the 200 MB target is the services' under steady load.`,
+      `Rebuild: each run is a node process of its own started as the projector's \`rebuild\` command starts one (its node flags: \`${rebuildCommandFlags().join(' ')}\`); it keeps the projected state in memory while it fits (\`bulkApplier\`). Its peak RSS, with the synthetic log appended by the same process, was ${Math.round(rebuild.rebuildPeakRssMb).toLocaleString('en-US')} MB; the 200 MB target is the services' under steady load.`,
     );
   }
   const labels: Record<string, string> = {};
