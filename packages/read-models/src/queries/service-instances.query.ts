@@ -103,6 +103,21 @@ function dayAfter(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
 
+/** Every filter an analyst can give: a filter added to AnalystFilters must be named here too. */
+const FILTER_KEYS: Record<keyof AnalystFilters, true> = {
+  from: true,
+  to: true,
+  region: true,
+  targetGroup: true,
+  projectId: true,
+  organisationId: true,
+  service: true,
+};
+
+function unfiltered(filters: AnalystFilters): boolean {
+  return Object.keys(FILTER_KEYS).every((key) => filters[key as keyof AnalystFilters] === undefined);
+}
+
 /** Sums per key (a grouping key or a mask) of the standing entries that match the filters. */
 async function sums(
   db: Kysely<any>,
@@ -115,6 +130,21 @@ async function sums(
       return sql<string>`${sql.ref(MASK_COLUMN[groupBy])}`;
     return keys[groupBy];
   };
+  // Unfiltered, by project: each project's standing service instances are kept with its outcomes
+  // (406 rows at Yinchuan scale, where the monthly sums hold a row per month, county, masks,
+  // project and organisation); the rest of the total is what no project was given.
+  if (groupBy === 'project' && unfiltered(filters)) {
+    const [projects, total] = await Promise.all([
+      db
+        .selectFrom('project_outcome')
+        .where('service_instances', '<>', 0)
+        .select(['project_id as key', 'service_instances as n'])
+        .execute(),
+      sums(db, {}, undefined),
+    ]);
+    const rest = total.reduce((t, row) => t + num(row.n), 0) - projects.reduce((t, row) => t + num(row.n), 0);
+    return [...projects, { key: '', n: rest }];
+  }
   const prefix = filters.region === undefined ? '' : regionPrefix(filters.region);
   const byProject =
     filters.projectId !== undefined ||
