@@ -216,6 +216,8 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
           kept.filter((p) => p.projectId === 'p-2'),
         );
         expect(await getProjectOutcomes(db, { organisationId: 'o1' })).toEqual(kept);
+        expect(await getProjectOutcomes(db, { organisationId: 'o1', from: '1900-01-01' })).toEqual(kept);
+        expect(await getProjectOutcomes(db, { organisationId: 'nobody' })).toEqual([]);
       }
       // Every figure was tested on something that moved it.
       const [p1, p2, p3, groups, idle] = await getProjectOutcomes(database.db.withSchema(live), {});

@@ -16,7 +16,7 @@ export interface AnalystFilters {
   service?: Service;
 }
 
-export const TRUE: RawBuilder<SqlBool> = sql<SqlBool>`true`;
+const TRUE: RawBuilder<SqlBool> = sql<SqlBool>`true`;
 
 export function and(conditions: Array<RawBuilder<SqlBool> | undefined>): RawBuilder<SqlBool> {
   const present = conditions.filter((c): c is RawBuilder<SqlBool> => c !== undefined);

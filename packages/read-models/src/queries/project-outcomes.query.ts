@@ -9,7 +9,6 @@ import {
 import {
   type AnalystFilters,
   and,
-  anyOf,
   equals,
   hasTargetGroup,
   inPeriod,
@@ -17,7 +16,6 @@ import {
   notAfterPeriod,
   num,
   numOrNull,
-  TRUE,
 } from './filters';
 import { getServiceInstances } from './service-instances.query';
 
@@ -57,34 +55,37 @@ export async function getProjectOutcomes(
   db: Kysely<any>,
   filters: AnalystFilters,
 ): Promise<ProjectOutcome[]> {
-  const projects = await db
+  const projects = db
     .selectFrom('project')
-    .selectAll()
+    .select(['project_id', 'name', 'organisation_id', 'brand', 'funding_source'])
     .where(and([equals('project_id', filters.projectId), equals('organisation_id', filters.organisationId)]))
     .orderBy('project_id')
     .execute();
-  if (projects.length === 0) return [];
-  const ids = projects.map((p) => p.project_id as string);
-  // Rows of unlisted projects are simply not read back, so an unnarrowed query skips the
-  // project test: matching every row against hundreds of ids cost more than the aggregate.
-  const inProjects =
-    filters.projectId === undefined && filters.organisationId === undefined
-      ? TRUE
-      : (anyOf('project_id', ids) ?? TRUE);
+  // The same projects, narrowed in the server, so the figures are read beside the list. Rows of
+  // unlisted projects are simply not read back, so an unnarrowed query skips the project test:
+  // matching every row against hundreds of ids cost more than the aggregate.
+  const inProjects = and([
+    equals('project_id', filters.projectId),
+    filters.organisationId === undefined
+      ? undefined
+      : sql<SqlBool>`project_id in (${db.selectFrom('project').select('project_id').where('organisation_id', '=', filters.organisationId)})`,
+  ]);
 
   // Outcomes over all of a project's cases are kept per project by the projection; a period,
   // a region, a target group or a service needs the cases and counts themselves.
-  const figures =
+  const [listed, figures] = await Promise.all([
+    projects,
     filters.from === undefined &&
     filters.to === undefined &&
     filters.region === undefined &&
     filters.targetGroup === undefined &&
     filters.service === undefined
-      ? await keptFigures(db, inProjects)
-      : await figuresOverCases(db, filters, inProjects);
+      ? keptFigures(db, inProjects)
+      : figuresOverCases(db, filters, inProjects),
+  ]);
   const figuresBy = new Map(figures.map((row) => [row.project_id as string, row]));
 
-  return projects.map((project) => {
+  return listed.map((project) => {
     const id = project.project_id as string;
     const c = figuresBy.get(id);
     const closedByReason = countsOf(REASON_KEYS, c) as Record<ClosureReason, number>;
