@@ -61,9 +61,8 @@ export async function getProjectOutcomes(
     .where(and([equals('project_id', filters.projectId), equals('organisation_id', filters.organisationId)]))
     .orderBy('project_id')
     .execute();
-  // The same projects, narrowed in the server, so the figures are read beside the list. Rows of
-  // unlisted projects are simply not read back, so an unnarrowed query skips the project test:
-  // matching every row against hundreds of ids cost more than the aggregate.
+  // The same projects, narrowed in the server, so the figures are read beside the list; an
+  // unnarrowed query has no project test at all (rows of unlisted projects are not read back).
   const inProjects = and([
     equals('project_id', filters.projectId),
     filters.organisationId === undefined

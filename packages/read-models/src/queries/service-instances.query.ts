@@ -140,9 +140,9 @@ async function sums(
         .where('service_instances', '<>', 0)
         .select(['project_id as key', 'service_instances as n'])
         .execute(),
-      sums(db, {}, undefined),
+      sumServiceInstances(db, {}),
     ]);
-    const rest = total.reduce((t, row) => t + num(row.n), 0) - projects.reduce((t, row) => t + num(row.n), 0);
+    const rest = total - projects.reduce((t, row) => t + num(row.n), 0);
     return [...projects, { key: '', n: rest }];
   }
   const prefix = filters.region === undefined ? '' : regionPrefix(filters.region);
