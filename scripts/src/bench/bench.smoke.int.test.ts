@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
-import { markdownTable, README_END, README_START, withBenchSection } from './report';
+import { ledgerShapeNote, markdownTable, README_END, README_START, withBenchSection } from './report';
 import { cpuMs, REPO_ROOT } from './services';
 import { median, payloadOfSize, percentile } from './stats';
 import { streamReadLatency } from './stream-read';
@@ -38,6 +38,27 @@ describe('bench smoke', () => {
       '| single appends, 1 connection (ev/s) | 4,000 ✗ | ≥ 4,500 | 4,400 | 0.91 ✓ | 0.88 (of 5,100) | 2,500 | 1.60 ✓ | 1.22 (of 3,700) |',
       '| 200-event stream read p99 (ms) | 2.00 ✗ | ≤ 1.50 |  |  |  | 1.00 | 2.00 ✗ (lower is better) | 0.88 (of 1.70) |',
     ]);
+  });
+
+  it("splits an append's share of the limit into the ledger's keys and our code", () => {
+    const figures = {
+      limitInsertsPerSec1Conn: 4_000,
+      ledgerShapeInsertsPerSec1Conn: 3_000,
+      appendSingleEventsPerSec1Conn: 2_400,
+      limitInsertsPerSec8Conn: 10_000,
+      ledgerShapeInsertsPerSec8Conn: 9_000,
+      appendSingleEventsPerSec8Conn: 8_100,
+      limitInsertsPerSec100Rows: 80_000,
+      ledgerShapeInsertsPerSec100Rows: 50_000,
+      appendBatch100EventsPerSec: 35_000,
+    };
+    const note = ledgerShapeNote(figures);
+    expect(note).toContain('single rows, 1 connection 3,000 ev/s (0.75 of the limit; ours 0.80 of it)');
+    expect(note).toContain('single rows, 8 connections 9,000 ev/s (0.90 of the limit; ours 0.90 of it)');
+    expect(note).toContain('100-row inserts 50,000 ev/s (0.63 of the limit; ours 0.70 of it)');
+    // A section run without the store (or an older results file) has no such line.
+    expect(ledgerShapeNote({ ...figures, ledgerShapeInsertsPerSec100Rows: 0 })).toBeUndefined();
+    expect(ledgerShapeNote({})).toBeUndefined();
   });
 
   it.skipIf(process.platform !== 'linux')(

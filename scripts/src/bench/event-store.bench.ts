@@ -5,7 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { createPostgresEventStore, type EventStore } from '@fengcheng/event-store';
+import {
+  chainEvent,
+  createPostgresEventStore,
+  type EventStore,
+  GENESIS_HASH,
+  prepareEvent,
+} from '@fengcheng/event-store';
 import { type Database, openDatabase } from '@fengcheng/platform';
 import pg from 'pg';
 import type { MessageDbBench, StoreFigures } from './message-db.bench';
@@ -109,6 +115,65 @@ async function plainInserts(
             name: `baseline-${rows}`,
             text: `insert into ${schema}.baseline select * from unnest($1::uuid[], $2::text[])`,
             values: [bodies.map(() => randomUUID()), bodies],
+          });
+        }
+      }),
+    );
+    return next / seconds(start);
+  } finally {
+    await Promise.all(clients.map((client) => client.end()));
+  }
+}
+
+/**
+ * Plain SQL again, now into a table of the event table's own shape and keys (`like es_events
+ * including all`: position, stream and version, event id, source record; no triggers fire on an
+ * insert), each row as long as one of our stored events: what the ledger's keys and row size
+ * cost the server before any ledger logic, so that an append's share of the limit can be split
+ * into the schema's part and ours. Single rows each open a stream; 100 rows fill one stream each.
+ */
+async function ledgerShapedInserts(
+  url: string,
+  schema: string,
+  options: { count: number; connections: number; rows: number },
+): Promise<number> {
+  const { count, connections, rows } = options;
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    await clients[0]!.query(
+      `create table if not exists ${schema}.ledger_shape (like ${schema}.es_events including all)`,
+    );
+    // One of our events as the store would keep it: its canonical text and its hash.
+    const { canonical, hash } = chainEvent(prepareEvent('bench-shape', event(0)), {
+      version: 1,
+      recordedAt: new Date().toISOString(),
+      prevHash: GENESIS_HASH,
+    });
+    const texts = Array.from({ length: rows }, () => canonical);
+    const hashes = Array.from({ length: rows }, () => hash);
+    const versions = Array.from({ length: rows }, (_, i) => i + 1);
+    let next = 0;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      clients.map(async (client) => {
+        while (next < count) {
+          next += rows;
+          const stream = `bench-shape-${randomUUID()}`;
+          await client.query({
+            name: `ledger-shape-${rows}`,
+            text: `insert into ${schema}.ledger_shape
+                (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
+              select (pg_current_xact_id()::text::bigint << 20) + u.ord - 1, $1, u.version, u.id,
+                     'VisitRecorded', null, null, u.hash, u.event
+                from unnest($2::integer[], $3::uuid[], $4::text[], $5::text[])
+                     with ordinality as u (version, id, hash, event, ord)`,
+            values: [stream, versions, versions.map(() => randomUUID()), hashes, texts],
           });
         }
       }),
@@ -223,6 +288,9 @@ async function measureStore(
     const limit1: number[] = [];
     const limit8: number[] = [];
     const limit100: number[] = [];
+    const shape1: number[] = [];
+    const shape8: number[] = [];
+    const shape100: number[] = [];
     const limitReadP50: number[] = [];
     const limitReadP99: number[] = [];
     const theirs = {
@@ -236,16 +304,25 @@ async function measureStore(
     for (let run = 0; run < runs; run++) {
       // Each figure next to its plain-SQL limit and the peer's, measured in the same minute.
       limit1.push(await plainInserts(url, schema, { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 }));
+      shape1.push(
+        await ledgerShapedInserts(url, schema, { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 }),
+      );
       single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
       if (peer) theirs.single1.push(await peer.single1());
       limit8.push(
         await plainInserts(url, schema, { count: quick ? 2_000 : 10_000, connections: 8, rows: 1 }),
+      );
+      shape8.push(
+        await ledgerShapedInserts(url, schema, { count: quick ? 2_000 : 10_000, connections: 8, rows: 1 }),
       );
       single8.push(await singleAppends(eight.store, quick ? 2_000 : 10_000, 8));
       single8Ungrouped.push(await singleAppends(ungrouped.store, quick ? 2_000 : 10_000, 8));
       if (peer) theirs.single8.push(await peer.single8());
       limit100.push(
         await plainInserts(url, schema, { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 }),
+      );
+      shape100.push(
+        await ledgerShapedInserts(url, schema, { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 }),
       );
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
       if (peer) theirs.batch100.push(await peer.batch100());
@@ -278,6 +355,9 @@ async function measureStore(
       limitInsertsPerSec1Conn: Math.round(median(limit1)),
       limitInsertsPerSec8Conn: Math.round(median(limit8)),
       limitInsertsPerSec100Rows: Math.round(median(limit100)),
+      ledgerShapeInsertsPerSec1Conn: Math.round(median(shape1)),
+      ledgerShapeInsertsPerSec8Conn: Math.round(median(shape8)),
+      ledgerShapeInsertsPerSec100Rows: Math.round(median(shape100)),
       limitReadAllRowsPerSec: Math.round(median(limitRead)),
       limitReadStream200P50Ms: Number(median(limitReadP50).toFixed(3)),
       limitReadStream200P99Ms: Number(median(limitReadP99).toFixed(3)),

@@ -299,6 +299,46 @@ export function markdownTable(figures: Figures, peer: Figures, labels: Record<st
   return lines.join('\n');
 }
 
+/** The plain-SQL figures into the event table's own shape, beside the limit and ours, for one line of the notes. */
+const LEDGER_SHAPE = [
+  [
+    'single rows, 1 connection',
+    'ledgerShapeInsertsPerSec1Conn',
+    'limitInsertsPerSec1Conn',
+    'appendSingleEventsPerSec1Conn',
+  ],
+  [
+    'single rows, 8 connections',
+    'ledgerShapeInsertsPerSec8Conn',
+    'limitInsertsPerSec8Conn',
+    'appendSingleEventsPerSec8Conn',
+  ],
+  [
+    '100-row inserts',
+    'ledgerShapeInsertsPerSec100Rows',
+    'limitInsertsPerSec100Rows',
+    'appendBatch100EventsPerSec',
+  ],
+] as const;
+
+/**
+ * What the ledger's keys and row size alone cost: plain SQL into a table shaped like the event
+ * table, as a share of the limit, and ours as a share of that. Undefined without those figures.
+ */
+export function ledgerShapeNote(figures: Figures): string | undefined {
+  const parts: string[] = [];
+  for (const [label, shapeKey, limitKey, oursKey] of LEDGER_SHAPE) {
+    const shape = figures[shapeKey];
+    const limit = figures[limitKey];
+    const ours = figures[oursKey];
+    if (!shape || !limit || !ours) return undefined;
+    parts.push(
+      `${label} ${number(shape, 'ev/s')} ev/s (${(shape / limit).toFixed(2)} of the limit; ours ${(ours / shape).toFixed(2)} of it)`,
+    );
+  }
+  return `Store, the ledger's keys: plain SQL into a table of the event table's own shape and keys (\`like es_events including all\`: position, stream and version, event id and source record; rows as long as our stored events), no ledger logic: ${parts.join('; ')}. The first share is what the schema costs the server before any code of ours runs; the second, what our code costs on top.`;
+}
+
 export interface Machine {
   cpus: string;
   cores: number;

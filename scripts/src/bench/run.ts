@@ -14,7 +14,15 @@ import { runHttpLimitBench } from './http-limit.bench';
 import { runIngestBench } from './ingest.bench';
 import { openMessageDbBench } from './message-db.bench';
 import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
-import { describeMachine, type Figures, gitCommit, markdownTable, targets, withBenchSection } from './report';
+import {
+  describeMachine,
+  type Figures,
+  gitCommit,
+  ledgerShapeNote,
+  markdownTable,
+  targets,
+  withBenchSection,
+} from './report';
 import { REPO_ROOT, releaseEverything } from './services';
 
 const SECTIONS = ['store', 'ingest', 'rebuild', 'analyst'] as const;
@@ -126,8 +134,10 @@ async function main() {
     } finally {
       await theirs.close();
     }
+    const shapeNote = ledgerShapeNote(figures);
     notes.push(
-      "Store: each figure of ours is measured right after its plain-SQL limit and right before the peer's same figure, in every run, so that a ratio compares loads of the same minute. The 200-event stream read (ours, its plain-SQL limit and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
+      "Store: each figure of ours is measured right after its plain-SQL limit (and, for the appends, the same plain SQL into the ledger's table shape) and right before the peer's same figure, in every run, so that a ratio compares loads of the same minute. The 200-event stream read (ours, its plain-SQL limit and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
+      ...(shapeNote ? [shapeNote] : []),
     );
   }
   if (sections.includes('ingest')) {
