@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { runEventStoreBench } from './event-store.bench';
 import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
 import { ledgerShapeNote, markdownTable, README_END, README_START, withBenchSection } from './report';
 import { cpuMs, REPO_ROOT } from './services';
@@ -99,6 +100,34 @@ describe('bench smoke', () => {
       expect(value).toBeGreaterThan(0);
     }
   }, 60_000);
+
+  it.skipIf(!process.env.DATABASE_URL)(
+    'the store section produces finite, positive figures in quick mode, the ledger-shaped plain inserts among them',
+    async () => {
+      const { ours, peer } = await runEventStoreBench({
+        url: process.env.DATABASE_URL as string,
+        quick: true,
+        runs: 1,
+      });
+      expect(peer).toBeUndefined();
+      for (const key of [
+        'appendSingleEventsPerSec1Conn',
+        'appendBatch100EventsPerSec',
+        'limitInsertsPerSec100Rows',
+        'ledgerShapeInsertsPerSec1Conn',
+        'ledgerShapeInsertsPerSec8Conn',
+        'ledgerShapeInsertsPerSec100Rows',
+        'readAllEventsPerSec',
+      ])
+        expect(ours[key], key).toBeDefined();
+      for (const [key, value] of Object.entries(ours)) {
+        expect(Number.isFinite(value), key).toBe(true);
+        expect(value, key).toBeGreaterThan(0);
+      }
+      expect(ledgerShapeNote(ours)).toContain('100-row inserts');
+    },
+    180_000,
+  );
 
   // The store section needs a server: a child process cannot reach the embedded database.
   it.skipIf(!process.env.DATABASE_URL)(
