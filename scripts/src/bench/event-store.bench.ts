@@ -82,6 +82,17 @@ async function fill(store: EventStore, total: number) {
   );
 }
 
+/** `count` plain pg clients, connected; the caller ends them. */
+function connectClients(url: string, count: number): Promise<pg.Client[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+}
+
 /**
  * What this machine's Postgres does at best right now, with no event store in between: durable
  * inserts of 400-byte rows, `rows` per statement (one transaction each), from `connections`
@@ -93,13 +104,7 @@ async function plainInserts(
   options: { count: number; connections: number; rows: number },
 ): Promise<number> {
   const { count, connections, rows } = options;
-  const clients = await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      return client;
-    }),
-  );
+  const clients = await connectClients(url, connections);
   try {
     await clients[0]!.query(
       `create table if not exists ${schema}.baseline (id uuid primary key, body text not null)`,
@@ -138,13 +143,7 @@ async function ledgerShapedInserts(
   options: { count: number; connections: number; rows: number },
 ): Promise<number> {
   const { count, connections, rows } = options;
-  const clients = await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      return client;
-    }),
-  );
+  const clients = await connectClients(url, connections);
   try {
     await clients[0]!.query(
       `create table if not exists ${schema}.ledger_shape (like ${schema}.es_events including all)`,
