@@ -82,15 +82,41 @@ async function fill(store: EventStore, total: number) {
   );
 }
 
-/** `count` plain pg clients, connected; the caller ends them. */
-function connectClients(url: string, count: number): Promise<pg.Client[]> {
-  return Promise.all(
-    Array.from({ length: count }, async () => {
+/**
+ * `count` rows inserted with plain SQL, `rows` per statement (one transaction each), from
+ * `connections` concurrent clients: the first client runs `setup` (the table), then each
+ * statement is `next()`'s. Rows per second.
+ */
+async function timedInserts(
+  url: string,
+  options: { count: number; connections: number; rows: number },
+  setup: string,
+  next: () => pg.QueryConfig,
+): Promise<number> {
+  const { count, connections, rows } = options;
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       return client;
     }),
   );
+  try {
+    await clients[0]!.query(setup);
+    let inserted = 0;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      clients.map(async (client) => {
+        while (inserted < count) {
+          inserted += rows;
+          await client.query(next());
+        }
+      }),
+    );
+    return inserted / seconds(start);
+  } finally {
+    await Promise.all(clients.map((client) => client.end()));
+  }
 }
 
 /**
@@ -98,36 +124,22 @@ function connectClients(url: string, count: number): Promise<pg.Client[]> {
  * inserts of 400-byte rows, `rows` per statement (one transaction each), from `connections`
  * concurrent clients. The append figures only mean something next to it (issue #6's "[limit]").
  */
-async function plainInserts(
+function plainInserts(
   url: string,
   schema: string,
   options: { count: number; connections: number; rows: number },
 ): Promise<number> {
-  const { count, connections, rows } = options;
-  const clients = await connectClients(url, connections);
-  try {
-    await clients[0]!.query(
-      `create table if not exists ${schema}.baseline (id uuid primary key, body text not null)`,
-    );
-    const bodies = Array.from({ length: rows }, () => 'x'.repeat(400));
-    let next = 0;
-    const start = process.hrtime.bigint();
-    await Promise.all(
-      clients.map(async (client) => {
-        while (next < count) {
-          next += rows;
-          await client.query({
-            name: `baseline-${rows}`,
-            text: `insert into ${schema}.baseline select * from unnest($1::uuid[], $2::text[])`,
-            values: [bodies.map(() => randomUUID()), bodies],
-          });
-        }
-      }),
-    );
-    return next / seconds(start);
-  } finally {
-    await Promise.all(clients.map((client) => client.end()));
-  }
+  const bodies = Array.from({ length: options.rows }, () => 'x'.repeat(400));
+  return timedInserts(
+    url,
+    options,
+    `create table if not exists ${schema}.baseline (id uuid primary key, body text not null)`,
+    () => ({
+      name: `baseline-${options.rows}`,
+      text: `insert into ${schema}.baseline select * from unnest($1::uuid[], $2::text[])`,
+      values: [bodies.map(() => randomUUID()), bodies],
+    }),
+  );
 }
 
 /**
@@ -137,50 +149,35 @@ async function plainInserts(
  * cost the server before any ledger logic, so that an append's share of the limit can be split
  * into the schema's part and ours. Single rows each open a stream; 100 rows fill one stream each.
  */
-async function ledgerShapedInserts(
+function ledgerShapedInserts(
   url: string,
   schema: string,
   options: { count: number; connections: number; rows: number },
 ): Promise<number> {
-  const { count, connections, rows } = options;
-  const clients = await connectClients(url, connections);
-  try {
-    await clients[0]!.query(
-      `create table if not exists ${schema}.ledger_shape (like ${schema}.es_events including all)`,
-    );
-    // One of our events as the store would keep it: its canonical text and its hash.
-    const { canonical, hash } = chainEvent(prepareEvent('bench-shape', event(0)), {
-      version: 1,
-      recordedAt: new Date().toISOString(),
-      prevHash: GENESIS_HASH,
-    });
-    const texts = Array.from({ length: rows }, () => canonical);
-    const hashes = Array.from({ length: rows }, () => hash);
-    const versions = Array.from({ length: rows }, (_, i) => i + 1);
-    let next = 0;
-    const start = process.hrtime.bigint();
-    await Promise.all(
-      clients.map(async (client) => {
-        while (next < count) {
-          next += rows;
-          const stream = `bench-shape-${randomUUID()}`;
-          await client.query({
-            name: `ledger-shape-${rows}`,
-            text: `insert into ${schema}.ledger_shape
-                (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
-              select (pg_current_xact_id()::text::bigint << 20) + u.ord - 1, $1, u.version, u.id,
-                     'VisitRecorded', null, null, u.hash, u.event
-                from unnest($2::integer[], $3::uuid[], $4::text[], $5::text[])
-                     with ordinality as u (version, id, hash, event, ord)`,
-            values: [stream, versions, versions.map(() => randomUUID()), hashes, texts],
-          });
-        }
-      }),
-    );
-    return next / seconds(start);
-  } finally {
-    await Promise.all(clients.map((client) => client.end()));
-  }
+  // One of our events as the store would keep it: its canonical text and its hash.
+  const { canonical, hash } = chainEvent(prepareEvent('bench-shape', event(0)), {
+    version: 1,
+    recordedAt: new Date().toISOString(),
+    prevHash: GENESIS_HASH,
+  });
+  const texts = Array.from({ length: options.rows }, () => canonical);
+  const hashes = Array.from({ length: options.rows }, () => hash);
+  const versions = Array.from({ length: options.rows }, (_, i) => i + 1);
+  return timedInserts(
+    url,
+    options,
+    `create table if not exists ${schema}.ledger_shape (like ${schema}.es_events including all)`,
+    () => ({
+      name: `ledger-shape-${options.rows}`,
+      text: `insert into ${schema}.ledger_shape
+          (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)
+        select (pg_current_xact_id()::text::bigint << 20) + u.ord - 1, $1, u.version, u.id,
+               'VisitRecorded', null, null, u.hash, u.event
+          from unnest($2::integer[], $3::uuid[], $4::text[], $5::text[])
+               with ordinality as u (version, id, hash, event, ord)`,
+      values: [`bench-shape-${randomUUID()}`, versions, versions.map(() => randomUUID()), hashes, texts],
+    }),
+  );
 }
 
 /** The same log read with plain keyset-paged SQL (rows as arrays, each event's JSON parsed): the read limit. */
