@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { embeddedYinchuanLoad } from './embedded.bench';
 import { runEventStoreBench } from './event-store.bench';
 import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
 import { ledgerShapeNote, markdownTable, README_END, README_START, withBenchSection } from './report';
@@ -128,6 +129,17 @@ describe('bench smoke', () => {
     },
     180_000,
   );
+
+  it('the embedded section runs npm start -- --yinchuan on a fresh PGlite folder and reads its summary (one station here)', async () => {
+    const load = await embeddedYinchuanLoad({ organisations: ['station-640105003'], timeoutMs: 150_000 });
+    expect(load.rejected).toBe(0);
+    expect(load.events).toBeGreaterThan(8_000);
+    expect(load.serviceInstances).toBe(load.expectedServiceInstances);
+    expect(load.serviceInstances).toBeGreaterThan(0);
+    for (const value of [load.loadSeconds, load.totalSeconds, load.startSeconds, load.peakRssMb]) {
+      expect(Number.isFinite(value) && value > 0).toBe(true);
+    }
+  }, 180_000);
 
   // The store section needs a server: a child process cannot reach the embedded database.
   it.skipIf(!process.env.DATABASE_URL)(

@@ -168,6 +168,19 @@ export const FIGURES: FigureSpec[] = [
     unit: 'ev/s',
     better: 'higher',
   },
+  {
+    key: 'embeddedLoadSeconds',
+    label: 'Yinchuan ×1 loaded and projected, embedded (`npm start -- --yinchuan`, PGlite)',
+    unit: 's',
+    better: 'lower',
+    target: 60,
+  },
+  {
+    key: 'embeddedLoadEventsPerSec',
+    label: 'Yinchuan ×1 load rate, embedded',
+    unit: 'ev/s',
+    better: 'higher',
+  },
   { key: 'analystP50Ms', label: 'analyst queries p50, Yinchuan ×1', unit: 'ms', better: 'lower' },
   { key: 'analystP99Ms', label: 'analyst queries p99, Yinchuan ×1', unit: 'ms', better: 'lower' },
   {
@@ -224,6 +237,18 @@ export const FIGURES: FigureSpec[] = [
     target: 200,
   },
   { key: 'queryPeakRssMb', label: 'peak RSS, query-api process', unit: 'MB', better: 'lower', target: 200 },
+  {
+    key: 'embeddedEndRssMb',
+    label: 'RSS, all-in-one process with Yinchuan ×1 loaded and projected, embedded',
+    unit: 'MB',
+    better: 'lower',
+  },
+  {
+    key: 'embeddedPeakRssMb',
+    label: 'peak RSS, all-in-one process loading Yinchuan ×1 embedded (first start: initdb)',
+    unit: 'MB',
+    better: 'lower',
+  },
 ];
 
 export type Figures = Record<string, number>;

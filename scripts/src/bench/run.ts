@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the benchmark suite of issue #6 on the machine's Postgres server.
  * Sections: store (ours vs Message DB), ingest (HTTP, services as child processes), rebuild,
- * analyst (Yinchuan ×1 and ×N over HTTP); peak RSS of each service comes from ingest and analyst.
+ * analyst (Yinchuan ×1 and ×N over HTTP), embedded (`npm start -- --yinchuan` on PGlite); peak
+ * RSS of each service comes from ingest and analyst.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { integerArgument } from '@fengcheng/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { runAnalystBench } from './analyst.bench';
+import { runEmbeddedBench } from './embedded.bench';
 import { runEventStoreBench } from './event-store.bench';
 import { runHttpLimitBench } from './http-limit.bench';
 import { runIngestBench } from './ingest.bench';
@@ -25,7 +27,7 @@ import {
 } from './report';
 import { REPO_ROOT, releaseEverything } from './services';
 
-const SECTIONS = ['store', 'ingest', 'rebuild', 'analyst'] as const;
+const SECTIONS = ['store', 'ingest', 'rebuild', 'analyst', 'embedded'] as const;
 type Section = (typeof SECTIONS)[number];
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -53,7 +55,8 @@ const program = new Command('bench')
       'Sections: store = the event store vs Message DB (five figures each, our/peer ratios); ' +
       'ingest = HTTP single and batch ingest against the ingest API in a child process, then the same load on a bare server with plain inserts (the limit); ' +
       'rebuild = all read models over 1 million events; ' +
-      'analyst = Yinchuan ×1 and ×N loaded over HTTP, analyst queries and case history. ' +
+      'analyst = Yinchuan ×1 and ×N loaded over HTTP, analyst queries and case history; ' +
+      'embedded = `npm start -- --yinchuan` on a fresh PGlite folder (no server), loaded and projected. ' +
       'Peak RSS of each service is read from /proc during ingest and analyst. ' +
       "Each section works in a scratch database of its own, dropped at its end (Message DB's own database stays, reinstalled on each run); Ctrl-C (or SIGTERM) stops the run and its services and drops those scratch databases.",
   )
@@ -177,6 +180,13 @@ async function main() {
     for (const [key, value] of Object.entries(analyst.peaks)) peaks[key] = Math.max(peaks[key] ?? 0, value);
     for (const key of Object.keys(analyst.figures).filter((k) => k.startsWith('big')))
       labels[key] = labelFor(key, options.scale);
+  }
+  if (sections.includes('embedded')) {
+    const embedded = await timed('embedded: npm start -- --yinchuan on PGlite', () =>
+      runEmbeddedBench({ runs, onProgress: say }),
+    );
+    Object.assign(figures, embedded.figures);
+    notes.push(embedded.note);
   }
   Object.assign(figures, peaks);
   if (peaks.ingestPeakRssMb !== undefined)

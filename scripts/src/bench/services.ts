@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -27,11 +27,13 @@ export interface RunningService {
 
 /**
  * What a bench run has made and not yet undone: its scratch databases (each the size of its
- * log, 2 GB for Yinchuan ×10) and its child processes. An interrupted run gives them back
- * through `releaseEverything`, so a Ctrl-C leaves no database behind on the server.
+ * log, 2 GB for Yinchuan ×10), its scratch folders and its child processes. An interrupted run
+ * gives them back through `releaseEverything`, so a Ctrl-C leaves no database behind on the
+ * server and no embedded database in the temporary folder.
  */
 const scratchDrops = new Map<string, () => Promise<void>>();
 const children = new Set<ChildProcess>();
+const scratchDirs = new Set<string>();
 let released = false;
 
 /** Stopped by `releaseEverything` if the run is interrupted while it runs. */
@@ -41,16 +43,33 @@ export function trackChild(child: ChildProcess): void {
 }
 
 /**
- * An interrupted run's clean-up: kills the children still running and drops every scratch
- * database not yet dropped (`with (force)` ends the sessions still in them). Nothing more is
- * made afterwards. Returns the names of the databases dropped.
+ * An interrupted run's clean-up: kills the children still running, removes the scratch folders
+ * and drops every scratch database not yet dropped (`with (force)` ends the sessions still in
+ * them). Nothing more is made afterwards. Returns the names of the databases dropped.
  */
 export async function releaseEverything(): Promise<string[]> {
   released = true;
   for (const child of children) child.kill('SIGKILL');
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
   const names = [...scratchDrops.keys()];
   for (const drop of [...scratchDrops.values()]) await drop().catch(() => {});
   return names;
+}
+
+/**
+ * A fresh folder under the system's temporary one (an embedded database's data, say), removed
+ * by `remove()` or, if the run is interrupted, by `releaseEverything`.
+ */
+export function scratchDirectory(label: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `fengcheng-bench-${label}-`));
+  scratchDirs.add(path);
+  return {
+    path,
+    remove: () => {
+      scratchDirs.delete(path);
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A port nobody listens on right now. */
@@ -68,9 +87,18 @@ export async function freePort(): Promise<number> {
 
 /** VmHWM of a live process in MB (Linux); NaN where /proc is not there. */
 export function peakRssMb(pid: number): number {
+  return statusMb(pid, 'VmHWM');
+}
+
+/** VmRSS (resident now) of a live process in MB (Linux); NaN where /proc is not there. */
+export function rssMb(pid: number): number {
+  return statusMb(pid, 'VmRSS');
+}
+
+function statusMb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1];
     return kb ? Number(kb) / 1024 : Number.NaN;
   } catch {
     return Number.NaN;
@@ -112,11 +140,9 @@ export async function startService(
   const port = name === 'projector' ? 0 : await freePort();
   // The service's bundle, with its start script's flags beside it; another entry point is
   // bundled the same way, beside the scripts (dist/ is not committed), and run with those flags.
-  let bundle = join('services', name, 'dist', 'main.mjs');
-  bundleEntry(join('services', name, 'src', 'main.ts'), bundle);
-  const flags = readFileSync(join(REPO_ROOT, 'services', name, 'dist', 'node-flags'), 'utf8')
-    .split(/\s+/)
-    .filter(Boolean);
+  const service = bundledService(name);
+  const flags = service.flags;
+  let bundle = service.bundle;
   if (options.script) {
     bundle = join('scripts', 'dist', `${basename(options.script, '.ts')}.mjs`);
     bundleEntry(options.script, bundle);
@@ -238,6 +264,19 @@ export function benchEnvironment(databaseUrl: string) {
     FENGCHENG_ADMIN_KEY: `bench-admin-${randomBytes(16).toString('hex')}`,
     FENGCHENG_MASTER_KEY: randomBytes(32).toString('base64'),
   };
+}
+
+/**
+ * Bundles `services/<name>` as its `npm start` does (`prestart`) and gives the bundle (from the
+ * repository root) with its start script's node flags, to run it the way `npm start` does.
+ */
+export function bundledService(name: ServiceName | 'all-in-one'): { bundle: string; flags: string[] } {
+  const bundle = join('services', name, 'dist', 'main.mjs');
+  bundleEntry(join('services', name, 'src', 'main.ts'), bundle);
+  const flags = readFileSync(join(REPO_ROOT, 'services', name, 'dist', 'node-flags'), 'utf8')
+    .split(/\s+/)
+    .filter(Boolean);
+  return { bundle, flags };
 }
 
 /** scripts/bundle-service.mjs, as a service's `prestart` runs it (paths from the repository root). */

@@ -58,6 +58,14 @@ export async function loadYinchuan(options: {
   const loaded = dataset.organisations.filter(
     (o) => !options.organisations || options.organisations.includes(o.organisationId),
   );
+  const unknown = (options.organisations ?? []).filter(
+    (id) => !dataset.organisations.some((o) => o.organisationId === id),
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `no organisation ${unknown.join(', ')} in the Yinchuan dataset (ids look like ${dataset.organisations[0]?.organisationId})`,
+    );
+  }
   const totalEvents = dataset.registrations.length + countEvents(dataset, loaded);
   const progress: LoadProgress = { events: 0, totalEvents, rejected: 0 };
   let lastPosition = 0n;

@@ -24,7 +24,12 @@ export async function loadYinchuanInto(
   app: FastifyInstance,
   keys: KeyStore,
   projector: ReturnType<typeof createProjector>,
-  options: { scale: number; seed?: number; onProgress?: (progress: LoadProgress) => void },
+  options: {
+    scale: number;
+    seed?: number;
+    organisations?: string[];
+    onProgress?: (progress: LoadProgress) => void;
+  },
 ): Promise<YinchuanLoadSummary> {
   const started = performance.now();
   const admin = await keys.issue('admin', undefined, 'yinchuan loader');
@@ -43,6 +48,7 @@ export async function loadYinchuanInto(
       adminKey: admin.key,
       scale: options.scale,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.organisations ? { organisations: options.organisations } : {}),
       batchSize: 1000,
       concurrency: 4,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
