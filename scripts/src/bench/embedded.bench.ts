@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { YinchuanLoadSummary } from '../yinchuan/load';
 import {
   bundledService,
   freePort,
@@ -19,13 +20,7 @@ import {
 } from './services';
 import { median } from './stats';
 
-export interface EmbeddedLoad {
-  events: number;
-  rejected: number;
-  loadSeconds: number;
-  totalSeconds: number;
-  serviceInstances: number;
-  expectedServiceInstances: number;
+export interface EmbeddedLoad extends YinchuanLoadSummary {
   /** From spawn until the process listened (PGlite opened, migrated, the server up). */
   startSeconds: number;
   peakRssMb: number;
@@ -69,7 +64,7 @@ export async function embeddedYinchuanLoad(
   let output = '';
   let listening = Number.NaN;
   try {
-    const summary = await new Promise<Record<string, number>>((resolve, reject) => {
+    const summary = await new Promise<YinchuanLoadSummary>((resolve, reject) => {
       let pending = '';
       const timer = setTimeout(
         () => reject(new Error(`no summary within ${options.timeoutMs ?? 600_000} ms`)),
@@ -85,7 +80,7 @@ export async function embeddedYinchuanLoad(
           if (entry?.msg === 'fengcheng listening') listening = performance.now();
           if (entry?.msg === 'yinchuan loaded') {
             clearTimeout(timer);
-            resolve(entry as unknown as Record<string, number>);
+            resolve(entry as unknown as YinchuanLoadSummary);
           }
         }
       });
@@ -100,12 +95,12 @@ export async function embeddedYinchuanLoad(
       throw new Error(`${error.message}; its output:\n${output.slice(-3000)}`);
     });
     return {
-      events: summary.events!,
-      rejected: summary.rejected!,
-      loadSeconds: summary.loadSeconds!,
-      totalSeconds: summary.totalSeconds!,
-      serviceInstances: summary.serviceInstances!,
-      expectedServiceInstances: summary.expectedServiceInstances!,
+      events: summary.events,
+      rejected: summary.rejected,
+      loadSeconds: summary.loadSeconds,
+      totalSeconds: summary.totalSeconds,
+      serviceInstances: summary.serviceInstances,
+      expectedServiceInstances: summary.expectedServiceInstances,
       startSeconds: (listening - spawned) / 1000,
       peakRssMb: peakRssMb(child.pid!),
       rssAtEndMb: rssMb(child.pid!),

@@ -4,4 +4,11 @@ export {
   WORKERS,
   type YinchuanDataset,
 } from './generate';
-export { httpPost, type LoadProgress, type LoadResult, loadYinchuan, type Post } from './load';
+export {
+  httpPost,
+  type LoadProgress,
+  type LoadResult,
+  loadYinchuan,
+  type Post,
+  type YinchuanLoadSummary,
+} from './load';

@@ -31,6 +31,20 @@ export interface LoadResult {
   expectedServiceInstances: number;
 }
 
+/**
+ * What a whole load reports once the read models have it: `npm start -- --yinchuan` prints it
+ * and logs it (`yinchuan loaded`), and the bench's embedded section reads that line.
+ */
+export interface YinchuanLoadSummary {
+  events: number;
+  rejected: number;
+  loadSeconds: number;
+  /** From the first post until the read models had every event. */
+  totalSeconds: number;
+  serviceInstances: number;
+  expectedServiceInstances: number;
+}
+
 interface BatchResponse {
   results: Array<{ status: number; code?: string; detail?: string; position?: string; eventId: string }>;
 }

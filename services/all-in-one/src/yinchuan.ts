@@ -1,18 +1,13 @@
 import type { KeyStore } from '@fengcheng/http';
 import type { createProjector } from '@fengcheng/read-models';
 import { getServiceInstances } from '@fengcheng/read-models';
-import { type LoadProgress, loadYinchuan, type Post } from '@fengcheng/scripts/yinchuan';
+import {
+  type LoadProgress,
+  loadYinchuan,
+  type Post,
+  type YinchuanLoadSummary,
+} from '@fengcheng/scripts/yinchuan';
 import type { FastifyInstance } from 'fastify';
-
-export interface YinchuanLoadSummary {
-  events: number;
-  rejected: number;
-  loadSeconds: number;
-  /** From the first post until the read models had every event. */
-  totalSeconds: number;
-  serviceInstances: number;
-  expectedServiceInstances: number;
-}
 
 /**
  * Loads the Yinchuan dataset into this process through its own HTTP routes (`inject`: the
