@@ -60,6 +60,9 @@ async function main() {
     organisations?: string[];
     demo: boolean;
   }>();
+  if (!options.yinchuan && (options.scale !== 1 || options.seed !== undefined || options.organisations)) {
+    cli.error('error: --scale, --seed and --organisations go with --yinchuan');
+  }
   // The Yinchuan dataset replaces the demo, so the analyst total is exactly the dataset's.
   const running = await startAllInOne({ demo: options.demo && !options.yinchuan });
   const lines = [
