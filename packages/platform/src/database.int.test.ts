@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database';
+import { checkpointIfDue } from './pglite-checkpoints';
 import { openTestDatabase } from './test-database';
 
 describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
@@ -70,3 +71,52 @@ describe.each([{ url: undefined }, ...(process.env.DATABASE_URL ? [{ url: proces
     });
   },
 );
+
+describe('checkpoints of the embedded database', () => {
+  const redo = async (db: Kysely<any>) =>
+    (await sql<{ lsn: string }>`select (pg_control_checkpoint()).redo_lsn::text as lsn`.execute(db)).rows[0]
+      ?.lsn;
+  // About 2 MB of WAL.
+  const write = (db: Kysely<any>) =>
+    sql`insert into w select repeat('x', 1000) from generate_series(1, 2000)`.execute(db);
+
+  it('checkpoints once enough WAL is written, or the last is old and anything was, and not otherwise', async () => {
+    const database = await openDatabase({ checkpoints: false });
+    try {
+      const { db } = database;
+      await sql`create table w (t text)`.execute(db);
+      await sql`checkpoint`.execute(db);
+      const start = await redo(db);
+      expect(await checkpointIfDue(db, { maxWalBytes: 1024 * 1024 })).toBe(false);
+      await write(db);
+      expect(await checkpointIfDue(db, { maxWalBytes: 64 * 1024 * 1024 })).toBe(false);
+      expect(await redo(db)).toBe(start);
+      expect(await checkpointIfDue(db, { maxWalBytes: 1024 * 1024 })).toBe(true);
+      const after = await redo(db);
+      expect(after).not.toBe(start);
+      // Old enough, but nothing written since: no checkpoint.
+      expect(await checkpointIfDue(db, { timeoutMs: 0 })).toBe(false);
+      await write(db);
+      expect(await checkpointIfDue(db, { timeoutMs: 0 })).toBe(true);
+      expect(await redo(db)).not.toBe(after);
+    } finally {
+      await database.close();
+    }
+  }, 60_000);
+
+  it('an open embedded database checkpoints on its own as it is written', async () => {
+    const database = await openDatabase({ checkpoints: { intervalMs: 50, maxWalBytes: 1024 * 1024 } });
+    try {
+      const { db } = database;
+      await sql`create table w (t text)`.execute(db);
+      const start = await redo(db);
+      await write(db);
+      const deadline = Date.now() + 10_000;
+      while ((await redo(db)) === start && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await redo(db)).not.toBe(start);
+    } finally {
+      await database.close();
+    }
+  }, 60_000);
+});

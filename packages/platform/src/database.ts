@@ -3,6 +3,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { kyselyPool } from './pg-query';
+import { type CheckpointLimits, startCheckpoints } from './pglite-checkpoints';
 import { PGliteDialect } from './pglite-dialect';
 
 // Return int8 (bigint) columns as JS bigint rather than strings: positions are 64-bit.
@@ -24,6 +25,8 @@ export interface OpenDatabaseOptions {
   maxConnections?: number | undefined;
   /** Server settings for every connection (`-c name=value` on a server, `set` on PGlite). */
   settings?: Readonly<Record<string, string | number>> | undefined;
+  /** Embedded only: when to checkpoint (see startCheckpoints); `false` never while open. */
+  checkpoints?: CheckpointLimits | false | undefined;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -83,12 +86,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       settings.map(([name, value]) => `; set ${name} to '${value}'`).join(''),
   );
   const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  const checkpoints = options.checkpoints === false ? undefined : startCheckpoints(db, options.checkpoints);
   return {
     kind: 'pglite',
     db,
     pglite,
     schema,
     close: async () => {
+      await checkpoints?.stop();
       await db.destroy();
       await pglite.close();
     },
