@@ -61,6 +61,7 @@ export async function embeddedYinchuanLoad(
   });
   trackChild(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // The end of what it said, for the error should it fail.
   let output = '';
   let listening = Number.NaN;
   try {
@@ -75,7 +76,7 @@ export async function embeddedYinchuanLoad(
         const lines = pending.split('\n');
         pending = lines.pop() ?? '';
         for (const line of lines) {
-          if (output.length < 50_000) output += `${line}\n`;
+          output = `${output}${line}\n`.slice(-20_000);
           const entry = parseLogLine(line);
           if (entry?.msg === 'fengcheng listening') listening = performance.now();
           if (entry?.msg === 'yinchuan loaded') {
@@ -85,7 +86,7 @@ export async function embeddedYinchuanLoad(
         }
       });
       child.stderr.on('data', (chunk: Buffer) => {
-        if (output.length < 50_000) output += chunk.toString();
+        output = `${output}${chunk.toString()}`.slice(-20_000);
       });
       void exited.then((code) => {
         clearTimeout(timer);
