@@ -17,8 +17,9 @@ describe('npm start options', () => {
     (option, value) => {
       const data = mkdtempSync(join(tmpdir(), 'fengcheng-cli-'));
       try {
+        const { DATABASE_URL: _url, ...inherited } = process.env;
         const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, option, value], {
-          env: { ...process.env, FENGCHENG_DATA_DIR: join(data, 'data'), DATABASE_URL: '' },
+          env: { ...inherited, FENGCHENG_DATA_DIR: join(data, 'data') },
           encoding: 'utf8',
           timeout: 30_000,
         });
