@@ -58,7 +58,7 @@ const program = new Command('bench')
       'analyst = Yinchuan ×1 and ×N loaded over HTTP, analyst queries and case history; ' +
       'embedded = `npm start -- --yinchuan` on a fresh PGlite folder (no server), loaded and projected. ' +
       'Peak RSS of each service is read from /proc during ingest and analyst. ' +
-      "Each section works in a scratch database of its own, dropped at its end (Message DB's own database stays, reinstalled on each run); Ctrl-C (or SIGTERM) stops the run and its services and drops those scratch databases.",
+      "Each section works in a scratch database of its own (the embedded one in a scratch folder), dropped at its end (Message DB's own database stays, reinstalled on each run); Ctrl-C (or SIGTERM) stops the run and its services and drops those scratch databases and folders.",
   )
   .option('--quick', 'one run of each, small sizes (seconds, not minutes); Yinchuan ×1 only', false)
   .addOption(
@@ -233,7 +233,7 @@ async function main() {
       readmePath,
       withBenchSection(
         readFileSync(readmePath, 'utf8'),
-        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`). Each section works in a database of its own, dropped at its end; Ctrl-C stops a run and drops the ones it made.`,
+        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`). Each section works in a database (the embedded one, a folder) of its own, dropped at its end; Ctrl-C stops a run and drops the ones it made.`,
       ),
     );
     process.stderr.write(`wrote bench/results/${date}.json, bench/results/latest.md and the README table\n`);
