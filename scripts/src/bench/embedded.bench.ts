@@ -16,6 +16,7 @@ import {
   REPO_ROOT,
   rssMb,
   scratchDirectory,
+  stopChild,
   trackChild,
 } from './services';
 import { median } from './stats';
@@ -107,12 +108,7 @@ export async function embeddedYinchuanLoad(
       rssAtEndMb: rssMb(child.pid!),
     };
   } finally {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child, exited);
     data.remove();
   }
 }

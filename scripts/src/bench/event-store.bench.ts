@@ -297,29 +297,25 @@ async function measureStore(
       p99: [] as number[],
       whole: [] as number[],
     };
+    // The plain-SQL loads: the limit's table and the ledger-shaped one each get the same.
+    const loads = {
+      single1: { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 },
+      single8: { count: quick ? 2_000 : 10_000, connections: 8, rows: 1 },
+      rows100: { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 },
+    };
     for (let run = 0; run < runs; run++) {
       // Each figure next to its plain-SQL limit and the peer's, measured in the same minute.
-      limit1.push(await plainInserts(url, schema, { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 }));
-      shape1.push(
-        await ledgerShapedInserts(url, schema, { count: quick ? 1_000 : 3_000, connections: 1, rows: 1 }),
-      );
+      limit1.push(await plainInserts(url, schema, loads.single1));
+      shape1.push(await ledgerShapedInserts(url, schema, loads.single1));
       single1.push(await singleAppends(one.store, quick ? 1_000 : 5_000, 1));
       if (peer) theirs.single1.push(await peer.single1());
-      limit8.push(
-        await plainInserts(url, schema, { count: quick ? 2_000 : 10_000, connections: 8, rows: 1 }),
-      );
-      shape8.push(
-        await ledgerShapedInserts(url, schema, { count: quick ? 2_000 : 10_000, connections: 8, rows: 1 }),
-      );
+      limit8.push(await plainInserts(url, schema, loads.single8));
+      shape8.push(await ledgerShapedInserts(url, schema, loads.single8));
       single8.push(await singleAppends(eight.store, quick ? 2_000 : 10_000, 8));
       single8Ungrouped.push(await singleAppends(ungrouped.store, quick ? 2_000 : 10_000, 8));
       if (peer) theirs.single8.push(await peer.single8());
-      limit100.push(
-        await plainInserts(url, schema, { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 }),
-      );
-      shape100.push(
-        await ledgerShapedInserts(url, schema, { count: quick ? 3_000 : 15_000, connections: 1, rows: 100 }),
-      );
+      limit100.push(await plainInserts(url, schema, loads.rows100));
+      shape100.push(await ledgerShapedInserts(url, schema, loads.rows100));
       batch100.push(await batchAppends(one.store, quick ? 30 : 150));
       if (peer) theirs.batch100.push(await peer.batch100());
       const limitLatency = streamReadLatency('plain', url, schema, quick ? 300 : 1_000);

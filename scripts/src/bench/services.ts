@@ -207,7 +207,8 @@ export async function startService(
   };
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<unknown>) {
+/** SIGTERM, then SIGKILL if it is still there 10 s later; resolves once it has exited. */
+export async function stopChild(child: ChildProcess, exited: Promise<unknown>) {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

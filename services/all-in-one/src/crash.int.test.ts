@@ -1,24 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Starts `npm start`'s entry on `dataDir` and resolves with the log line whose msg is `until`. */
 function start(dataDir: string, env: Record<string, string>, args: string[], until: string) {
@@ -58,7 +46,8 @@ describe('the embedded process killed outright', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fengcheng-crash-'));
     const env = {
       FENGCHENG_ADMIN_KEY: `crash-admin-${randomBytes(16).toString('hex')}`,
-      PORT: String(await freePort()),
+      // A free port of its own choosing; each run logs its URL.
+      PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
     };
@@ -73,8 +62,8 @@ describe('the embedded process killed outright', () => {
 
       const second = start(join(dir, 'data'), env, ['--no-demo'], 'fengcheng listening');
       children.push(second.child);
-      await second.line;
-      const response = await fetch(`http://127.0.0.1:${env.PORT}/v1/ledger/verify?purpose=crash%20test`, {
+      const { url } = (await second.line) as { url: string };
+      const response = await fetch(`${url}/v1/ledger/verify?purpose=crash%20test`, {
         headers: { authorization: `Bearer ${env.FENGCHENG_ADMIN_KEY}` },
       });
       const body = (await response.json()) as { ok: boolean; events: number; lastPosition: string };
