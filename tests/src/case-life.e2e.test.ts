@@ -381,4 +381,37 @@ describe('a case from intake to closure, end to end', () => {
     expect(response.status).toBe(503);
     expect(response.body.code).toBe('PROJECTION_LAGGING');
   }, 15_000);
+
+  // Last: it alters the ledger under the process, as someone with the database's keys could.
+  it("names an event altered in the database, in the case's history and in the ledger's verification", async () => {
+    const before = await world.reviewer.get(`/v1/cases/${caseId}/history?purpose=e2e%20audit`);
+    const visit = (before.body.events as Array<{ version: number; data: { durationMinutes?: number } }>).find(
+      (event) => event.data.durationMinutes === 45,
+    );
+    if (!visit) throw new Error('the case has no 45-minute visit to alter');
+    const { database } = server;
+    const table = `"${database.schema}".es_events`;
+    const text = `alter table ${table} disable trigger es_events_no_update_delete;
+      update ${table} set event = replace(event, '"durationMinutes":45', '"durationMinutes":90')
+        where stream_id = 'case-${caseId}' and version = ${visit.version};
+      alter table ${table} enable trigger es_events_no_update_delete;`;
+    if (database.kind === 'postgres') await database.pool.query(text);
+    else await database.pglite.exec(text);
+    const history = await world.reviewer.get(`/v1/cases/${caseId}/history?purpose=e2e%20audit`);
+    expect(history.status).toBe(200);
+    expect(history.body.events[visit.version - 1].data.durationMinutes).toBe(90);
+    expect(history.body.verification).toEqual({
+      ok: false,
+      streamId: `case-${caseId}`,
+      events: before.body.events.length,
+      brokenAt: visit.version,
+      reason: 'hash_mismatch',
+    });
+    const ledger = await world.reviewer.get('/v1/ledger/verify?purpose=e2e%20audit');
+    expect(ledger.body).toMatchObject({
+      ok: false,
+      brokenCount: 1,
+      broken: [{ streamId: `case-${caseId}`, brokenAt: visit.version, reason: 'hash_mismatch' }],
+    });
+  });
 });

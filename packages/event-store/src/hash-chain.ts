@@ -176,6 +176,21 @@ export function computeEventHash(event: HashedEvent): string {
   return hashEvent(event).hash;
 }
 
+/**
+ * `computeEventHash` for an event read from a store that keeps each event as the canonical
+ * text it hashed (the PostgreSQL store does), without serialising the parsed event again:
+ * sha256hex(prevHash + text) when that is the stored hash, since a canonical text parses and
+ * serialises back to the same bytes. Otherwise the event is serialised again, so the answer
+ * is always `computeEventHash`'s: the same JSON stored in another form still verifies.
+ */
+export function storedEventHash(event: RecordedEvent, storedText: unknown): string {
+  if (typeof storedText === 'string') {
+    const hash = sha256hex(event.prevHash + storedText);
+    if (hash === event.hash) return hash;
+  }
+  return computeEventHash(event);
+}
+
 /** A new event with the canonical JSON of its parts computed once, for fingerprint and hash alike. */
 export class PreparedEvent {
   #fingerprint: string | undefined;
@@ -262,9 +277,14 @@ export function fingerprintOf(streamId: string, event: NewEvent): string {
 
 /**
  * Checks one stream's chain, oldest first: contiguous versions from 1, each prevHash the
- * hash before it, each hash recomputed. Names the first version whose link does not hold.
+ * hash before it, each hash recomputed (by `hashOf`, given the event and its index; default
+ * `computeEventHash`). Names the first version whose link does not hold.
  */
-export function verifyChain(events: readonly RecordedEvent[], streamId?: string): VerifyResult {
+export function verifyChain(
+  events: readonly RecordedEvent[],
+  streamId?: string,
+  hashOf: (event: RecordedEvent, index: number) => string = computeEventHash,
+): VerifyResult {
   const id = streamId ?? events[0]?.streamId ?? '';
   let previous = GENESIS_HASH;
   for (let i = 0; i < events.length; i++) {
@@ -274,7 +294,7 @@ export function verifyChain(events: readonly RecordedEvent[], streamId?: string)
     if (event.version !== i + 1) return broken(i + 1, 'version_gap');
     if (event.prevHash !== previous) return broken(event.version, 'prev_hash_mismatch');
     // An event that names another stream was moved here: its link is as false as a bad hash.
-    if (event.streamId !== id || computeEventHash(event) !== event.hash) {
+    if (event.streamId !== id || hashOf(event, i) !== event.hash) {
       return broken(event.version, 'hash_mismatch');
     }
     previous = event.hash;

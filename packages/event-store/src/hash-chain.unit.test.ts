@@ -10,6 +10,7 @@ import {
   LedgerDigester,
   prepareEvent,
   referenceCanonicalJson,
+  storedEventHash,
   verifyChain,
 } from './hash-chain';
 import type { RecordedEvent } from './port';
@@ -159,6 +160,9 @@ describe('event hashing', () => {
           expect(canonical).toBe(referenceCanonicalJson(whole));
           expect(hash).toBe(sha(place.prevHash + canonical));
           expect(hash).toBe(computeEventHash(whole));
+          // What a store that keeps the canonical text checks its reads with.
+          const read = { ...(JSON.parse(canonical) as typeof whole), position: 1n, hash };
+          expect(storedEventHash(read, canonical)).toBe(hash);
           expect(fingerprintOf(streamId, event)).toBe(
             sha(
               referenceCanonicalJson({
@@ -245,6 +249,26 @@ describe('verifyChain', () => {
   it('names an event of another stream as a hash mismatch', () => {
     const events = chainOf(2);
     expect(verifyChain(events, 'case-2')).toMatchObject({ ok: false, brokenAt: 1, reason: 'hash_mismatch' });
+  });
+
+  it('recomputes each hash with the hash function it is given, from the stored texts', () => {
+    const events = chainOf(3);
+    const texts: unknown[] = events.map(({ position: _p, hash: _h, ...hashed }) => canonicalJson(hashed));
+    const fromTexts = (event: RecordedEvent, i: number) => storedEventHash(event, texts[i]);
+    expect(verifyChain(events, 'case-1', fromTexts)).toEqual(verifyChain(events, 'case-1'));
+    // The same JSON in another form (key order, spaces) or no text at all: hashed from the event.
+    const parsed = JSON.parse(texts[1] as string) as Record<string, unknown>;
+    texts[1] = JSON.stringify(Object.fromEntries(Object.entries(parsed).reverse()), null, 1);
+    texts[2] = parsed;
+    expect(verifyChain(events, 'case-1', fromTexts)).toEqual(verifyChain(events, 'case-1'));
+    // An event whose text was altered is read as altered.
+    events[1] = { ...(events[1] as RecordedEvent), data: { n: 99 } };
+    texts[1] = canonicalJson({ ...parsed, data: { n: 99 } });
+    expect(verifyChain(events, 'case-1', fromTexts)).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      reason: 'hash_mismatch',
+    });
   });
 });
 

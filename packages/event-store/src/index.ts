@@ -11,6 +11,7 @@ export {
   LedgerDigester,
   type PreparedEvent,
   prepareEvent,
+  storedEventHash,
   verifyChain,
 } from './hash-chain';
 export { type EventStoreKind, isEventStoreDbUrl, openEventStore } from './open-event-store';
@@ -26,6 +27,7 @@ export type {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
+  VerifiedStream,
   VerifyResult,
 } from './port';
 export { createPostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';

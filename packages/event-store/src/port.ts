@@ -111,6 +111,11 @@ export type VerifyResult =
       reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'version_gap';
     };
 
+export interface VerifiedStream {
+  events: RecordedEvent[];
+  verification: VerifyResult;
+}
+
 export interface LedgerDigest {
   events: number;
   lastPosition: bigint;
@@ -135,6 +140,8 @@ export interface EventStore {
   /** Catches up from a checkpoint, then follows new events live. */
   subscribe(options: SubscribeOptions): Subscription;
   verifyStream(streamId: string): Promise<VerifyResult>;
+  /** A whole stream and its chain checked over exactly the events returned, in one read. */
+  readVerifiedStream(streamId: string): Promise<VerifiedStream>;
   ledgerDigest(options?: { upTo?: bigint }): Promise<LedgerDigest>;
   close(): Promise<void>;
 }

@@ -491,16 +491,17 @@ export function describeEventStoreContract(
           head: events[2]?.hash,
         });
         expect(result.version).toBe(3);
+        expect(await store.readVerifiedStream(id)).toEqual({
+          events,
+          verification: await store.verifyStream(id),
+        });
       });
 
       it('verifies a missing stream as an empty chain', async () => {
         const id = stream('missing');
-        expect(await store.verifyStream(id)).toEqual({
-          ok: true,
-          streamId: id,
-          events: 0,
-          head: GENESIS_HASH,
-        });
+        const empty = { ok: true, streamId: id, events: 0, head: GENESIS_HASH };
+        expect(await store.verifyStream(id)).toEqual(empty);
+        expect(await store.readVerifiedStream(id)).toEqual({ events: [], verification: empty });
       });
 
       it('names the first broken link of a tampered stream', async (context) => {
@@ -511,13 +512,11 @@ export function describeEventStoreContract(
         const id = stream('case');
         await store.append(id, [newEvent(), newEvent(), newEvent(), newEvent()]);
         await backend.tamper(id, 2);
-        expect(await store.verifyStream(id)).toEqual({
-          ok: false,
-          streamId: id,
-          events: 4,
-          brokenAt: 2,
-          reason: 'hash_mismatch',
-        });
+        const broken = { ok: false, streamId: id, events: 4, brokenAt: 2, reason: 'hash_mismatch' };
+        expect(await store.verifyStream(id)).toEqual(broken);
+        const read = await store.readVerifiedStream(id);
+        expect(read.verification).toEqual(broken);
+        expect(read.events.map((event) => event.version)).toEqual([1, 2, 3, 4]);
       });
 
       it('gives the same ledger digest for the same log, and keeps a past prefix stable', async () => {

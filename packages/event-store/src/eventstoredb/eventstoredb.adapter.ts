@@ -27,6 +27,7 @@ import type {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
+  VerifiedStream,
   VerifyResult,
 } from '../port';
 import { isStreamNotFound, translateAppendError } from './errors';
@@ -535,7 +536,8 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     });
   }
 
-  async function verifyStream(streamId: string): Promise<VerifyResult> {
+  /** A record this ledger did not write breaks the chain where it stands; the events before it are returned. */
+  async function readVerifiedStream(streamId: string): Promise<VerifiedStream> {
     const records = await readRecords(streamId, {
       fromRevision: START,
       maxCount: Number.MAX_SAFE_INTEGER,
@@ -545,18 +547,19 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     for (const record of records) {
       const decoded = decode(record, streamId);
       if (!decoded) {
-        return {
+        const verification: VerifyResult = {
           ok: false,
           streamId,
           events: records.length,
           brokenAt: versionOfRevision(record.revision),
           reason: 'hash_mismatch',
         };
+        return { events, verification };
       }
       const event = toRecorded(decoded);
       events.push(event);
     }
-    return verifyChain(events, streamId);
+    return { events, verification: verifyChain(events, streamId) };
   }
 
   async function ledgerDigest(digestOptions: { upTo?: bigint } = {}): Promise<LedgerDigest> {
@@ -581,7 +584,8 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     readAll,
     headPosition,
     subscribe,
-    verifyStream,
+    verifyStream: async (streamId: string) => (await readVerifiedStream(streamId)).verification,
+    readVerifiedStream,
     ledgerDigest,
     close: () => client.dispose(),
   };

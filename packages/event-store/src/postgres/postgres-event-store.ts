@@ -9,6 +9,7 @@ import {
   LedgerDigester,
   type PreparedEvent,
   prepareEvent,
+  storedEventHash,
   verifyChain,
 } from '../hash-chain';
 import type {
@@ -22,6 +23,7 @@ import type {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
+  VerifiedStream,
   VerifyResult,
 } from '../port';
 import { PollingSubscription } from '../subscription';
@@ -411,6 +413,19 @@ class PostgresEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return (await this.readStreamRows(streamId, options)).events;
+  }
+
+  /** Each hash is recomputed from the text the event was stored as (`storedEventHash`). */
+  async readVerifiedStream(streamId: string): Promise<VerifiedStream> {
+    const { rows, events } = await this.readStreamRows(streamId, {});
+    const verification = verifyChain(events, streamId, (event, i) =>
+      storedEventHash(event, (rows[i] as Row)[2]),
+    );
+    return { events, verification };
+  }
+
+  private async readStreamRows(streamId: string, options: ReadStreamOptions) {
     const rows = await this.client.query(
       this.sql.readStream,
       [streamId, options.fromVersion ?? 1, options.toVersion ?? 2_147_483_647, options.limit ?? null],
@@ -425,7 +440,7 @@ class PostgresEventStore implements EventStore {
       if (!cached || cached.version < last.version)
         this.heads.set(streamId, { version: last.version, hash: last.hash });
     }
-    return events;
+    return { rows, events };
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -475,7 +490,7 @@ class PostgresEventStore implements EventStore {
   }
 
   async verifyStream(streamId: string): Promise<VerifyResult> {
-    return verifyChain(await this.readStream(streamId), streamId);
+    return (await this.readVerifiedStream(streamId)).verification;
   }
 
   async ledgerDigest(options: { upTo?: bigint } = {}): Promise<LedgerDigest> {

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEventStoreContract, newEvent } from '../contract/event-store.contract';
 import { WrongExpectedVersionError } from '../errors';
+import { verifyChain } from '../hash-chain';
 import type { EventStore } from '../port';
 import { createPostgresEventStore } from './postgres-event-store';
 import { statements } from './schema';
@@ -74,6 +75,35 @@ for (const backend of reachableBackends()) {
       } finally {
         await old.drop();
       }
+    });
+
+    it('verifies a stream read from its stored texts as from its events, whatever form the JSON is stored in', async () => {
+      const streamId = `case-${randomUUID()}`;
+      await store.append(streamId, [newEvent({ type: 'IntakeRecorded' }), newEvent(), newEvent()]);
+      const alter = async (version: number, to: 'jsonb' | 'altered') => {
+        await sql`alter table es_events disable trigger es_events_no_update_delete`.execute(database.db);
+        // jsonb writes the same members in its own key order, with spaces: same meaning, other bytes.
+        await (to === 'jsonb'
+          ? sql`update es_events set event = event::jsonb::text where stream_id = ${streamId} and version = ${version}`
+          : sql`update es_events set event = (jsonb_set(event::jsonb, '{data,durationMinutes}', '99'))::text
+                where stream_id = ${streamId} and version = ${version}`
+        ).execute(database.db);
+        await sql`alter table es_events enable trigger es_events_no_update_delete`.execute(database.db);
+      };
+      await alter(2, 'jsonb');
+      let read = await store.readVerifiedStream(streamId);
+      expect(read.verification).toMatchObject({ ok: true, events: 3 });
+      expect(read.verification).toEqual(verifyChain(read.events, streamId));
+      await alter(3, 'altered');
+      read = await store.readVerifiedStream(streamId);
+      expect(read.verification).toEqual({
+        ok: false,
+        streamId,
+        events: 3,
+        brokenAt: 3,
+        reason: 'hash_mismatch',
+      });
+      expect(read.verification).toEqual(verifyChain(read.events, streamId));
     });
 
     /** Every statement sent to the database from now on, as text (pg pool or the PGlite dialect). */

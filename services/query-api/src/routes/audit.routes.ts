@@ -1,5 +1,4 @@
 import { DomainError, streamIds } from '@fengcheng/domain';
-import { verifyChain } from '@fengcheng/event-store';
 import { type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import { auditStreamId, CASE_RECORD_READ } from '@fengcheng/privacy';
 import { z } from 'zod';
@@ -48,11 +47,10 @@ export function registerAuditRoutes(app: HttpApp, deps: QueryRoutesDeps): void {
     async (request) => {
       const { caseId } = request.query;
       const streamId = auditStreamId(caseId);
-      const events = await deps.store.readStream(streamId);
+      const { events, verification } = await deps.store.readVerifiedStream(streamId);
       if (events.length === 0 && (await deps.store.streamVersion(streamIds.case(caseId))) === 0) {
         throw new DomainError('CASE_NOT_FOUND', `no case ${caseId}`);
       }
-      const verification = verifyChain(events, streamId);
       return {
         caseId,
         streamId,

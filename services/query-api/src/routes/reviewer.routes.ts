@@ -1,5 +1,5 @@
 import { caseStateOf, DomainError, stateAt, streamIds, toDomainEvent } from '@fengcheng/domain';
-import { computeEventHash, type RecordedEvent, verifyChain } from '@fengcheng/event-store';
+import { computeEventHash, type RecordedEvent } from '@fengcheng/event-store';
 import { authOf, type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -31,6 +31,18 @@ const VerificationSchema = z.object({
   reason: z.string().optional(),
 });
 
+/**
+ * An event's data or metadata as the ledger holds it: any JSON object, answered as it is.
+ * Checked to be an object, not rebuilt: as `z.record(z.string(), z.unknown())` the check on the
+ * way out copied every member of every event, 60 of the 65 µs it took for a 26-event history.
+ */
+const StoredObject = z
+  .custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'expected an object',
+  )
+  .meta({ type: 'object' });
+
 const HistoryEventSchema = z.object({
   eventId: z.string(),
   streamId: z.string(),
@@ -39,8 +51,8 @@ const HistoryEventSchema = z.object({
   position: z.string(),
   occurredAt: z.string(),
   recordedAt: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  metadata: z.record(z.string(), z.unknown()),
+  data: StoredObject,
+  metadata: StoredObject,
   source: z.object({ system: z.string(), recordId: z.string() }).nullable(),
   prevHash: z.string(),
   hash: z.string(),
@@ -110,9 +122,8 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
       const { caseId } = request.params;
       const purpose = purposeOf(request, request.query.purpose);
       await ensurePosition(deps, request.query.minPosition);
-      const { streamId, events, owner } = await loadCase(deps, request, caseId);
-      // The chain is checked over exactly the events returned (no second read of the stream).
-      const verification = verifyChain(events, streamId);
+      // The chain is checked over exactly the events returned, as the store read them.
+      const { streamId, events, owner, verification } = await loadVerifiedCase(deps, request, caseId);
       const revealed = await revealRecorded(deps, request, caseId, purpose, events);
       request.log.info(
         { caseId, keyId: authOf(request).keyId, role: authOf(request).role, purpose },
@@ -251,18 +262,28 @@ function purposeOf(request: FastifyRequest, purpose: string | undefined): string
 async function loadCase(deps: QueryRoutesDeps, request: FastifyRequest, caseId: string) {
   const streamId = streamIds.case(caseId);
   const events = await deps.store.readStream(streamId);
+  return { streamId, events, owner: ownerReadBy(request, caseId, events) };
+}
+
+/** `loadCase`, with the chain checked over exactly the events read, as the store read them. */
+async function loadVerifiedCase(deps: QueryRoutesDeps, request: FastifyRequest, caseId: string) {
+  const streamId = streamIds.case(caseId);
+  const { events, verification } = await deps.store.readVerifiedStream(streamId);
+  return { streamId, events, verification, owner: ownerReadBy(request, caseId, events) };
+}
+
+/**
+ * The organisation that owns the case now (the intake's, or the latest transfer's
+ * destination), once this request may read it: 404 without events, 403 for another agency.
+ */
+function ownerReadBy(request: FastifyRequest, caseId: string, events: readonly RecordedEvent[]) {
   if (events.length === 0) throw new DomainError('CASE_NOT_FOUND', `no case ${caseId}`);
-  const owner = ownerOf(events);
+  const owner = caseStateOf(events.map(toDomainEvent)).organisationId;
   const auth = authOf(request);
   if (auth.role === 'agency' && (!auth.organisationId || auth.organisationId !== owner)) {
     throw new DomainError('NOT_YOUR_CASE');
   }
-  return { streamId, events, owner };
-}
-
-/** The organisation that owns the case now: the intake's, or the latest transfer's destination. */
-function ownerOf(events: readonly RecordedEvent[]): string | null {
-  return caseStateOf(events.map(toDomainEvent)).organisationId;
+  return owner;
 }
 
 /** The last event a replay with these options applies, mirroring `stateAt`'s rule. */
