@@ -4,7 +4,7 @@
  * analyst (Yinchuan ×1 and ×N over HTTP), embedded (`npm start -- --yinchuan` on PGlite); peak
  * RSS of each service comes from ingest and analyst.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { integerArgument } from '@fengcheng/platform';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -222,7 +222,10 @@ async function main() {
     };
     const dir = join(REPO_ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${date}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    // A second run on the same day (often another machine) is kept beside the first, not over it.
+    let file = `${date}.json`;
+    for (let n = 2; existsSync(join(dir, file)); n++) file = `${date}-${n}.json`;
+    writeFileSync(join(dir, file), `${JSON.stringify(results, null, 2)}\n`);
     const header = `Measured ${date} at commit ${commit} on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB RAM, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} on the same machine (${quick ? 'quick mode' : `each figure the median of ${runs} runs`}; ${sections.join(', ')}). ${shared}`;
     const columns =
       '"limit here" is the same load with plain SQL and no ledger logic (single-row and 100-row inserts of 400-byte rows, the same 200 events read back from a table keyed by stream and version, a keyset read of the same log, a bare HTTP server doing one plain insert per POST or per batch and, per case history, a plain read of the case\'s rows and one durable insert where we record the read, one trivial counter projected over the rebuild\'s log), measured in this run; "ours/limit here" is the share of it we reach (for a latency, the multiple of it we take), next to the share the target asks of the reference machine\'s limit ("target/limit"). "ours/peer" is read the same way against the issue\'s target over the best peer it names ("target/best peer"). ✓/✗ after ours: the absolute target; after a share or a ratio: the one asked.';
@@ -233,10 +236,10 @@ async function main() {
       readmePath,
       withBenchSection(
         readFileSync(readmePath, 'utf8'),
-        `${body}\nRaw figures: \`bench/results/${date}.json\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`). Each section works in a database (the embedded one, a folder) of its own, dropped at its end; Ctrl-C stops a run and drops the ones it made.`,
+        `${body}\nRaw figures: \`bench/results/${file}\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`). Each section works in a database (the embedded one, a folder) of its own, dropped at its end; Ctrl-C stops a run and drops the ones it made.`,
       ),
     );
-    process.stderr.write(`wrote bench/results/${date}.json, bench/results/latest.md and the README table\n`);
+    process.stderr.write(`wrote bench/results/${file}, bench/results/latest.md and the README table\n`);
   }
 }
 
