@@ -11,7 +11,6 @@ export {
   LedgerDigester,
   type PreparedEvent,
   prepareEvent,
-  storedEventHash,
   verifyChain,
 } from './hash-chain';
 export { type EventStoreKind, isEventStoreDbUrl, openEventStore } from './open-event-store';
