@@ -102,6 +102,11 @@ class PostgresEventStore implements EventStore {
   // lru-cache rather than a Map in insertion order, whose oldest entry is found by scanning past
   // the holes deletions leave at its front: 15 µs an append at 10,000 streams, ~1 µs here.
   private readonly heads = new LRUCache<string, Head>({ max: HEAD_CACHE_SIZE });
+  // Streams whose cached head another process moved (two query APIs appending one case's audit
+  // trail, say). Their appends on a cached head go through es_append, which checks it and answers
+  // the real one in the same round trip, instead of a plain insert the key refuses: that cost an
+  // aborted insert and a statement more each time. A cached head es_append finds right clears it.
+  private readonly contested = new LRUCache<string, true>({ max: HEAD_CACHE_SIZE });
   private readonly streamQueues = new Map<string, Promise<void>>();
   private readonly wakeListeners = new Set<() => void>();
   private readonly subscriptions = new Set<PollingSubscription>();
@@ -183,10 +188,13 @@ class PostgresEventStore implements EventStore {
             : undefined;
     // A guess, or an expectation the cache already contradicts (a 'no_stream' on a stream it has
     // seen, a 'stream_exists' on one it saw empty), goes through es_append.
+    // So does an append on the cached head of a stream another process keeps moving.
+    let onCachedHead = base !== undefined && base === cached;
     let doubtful =
       (expected === -1 && base !== cached) ||
       (expected === 0 && cached !== undefined && cached.version > 0) ||
-      (expected === EXPECTED_CODE.stream_exists && cached?.version === 0);
+      (expected === EXPECTED_CODE.stream_exists && cached?.version === 0) ||
+      (onCachedHead && this.contested.has(streamId));
 
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       const chained = base
@@ -217,7 +225,9 @@ class PostgresEventStore implements EventStore {
         // The failed transaction may have held readers back; let them look again.
         this.requestNotify();
         this.heads.delete(streamId);
+        onCachedHead = false;
         if (constraint === 'es_events_stream_version_key') {
+          this.contested.set(streamId, true);
           // A writer in another process took the version first: re-check against the new
           // head, after a short random pause so that racing retries spread out.
           base = undefined;
@@ -247,12 +257,16 @@ class PostgresEventStore implements EventStore {
           appended[i] = { eventId: ids[i] as string, version, position: toBigInt(row[2]) };
         }
         const version = chained.baseVersion + ids.length;
+        if (onCachedHead && doubtful) this.contested.delete(streamId);
         this.heads.set(streamId, { version, hash: chained.hashes.at(-1) as string });
         this.wakeLocal();
         this.requestNotify();
         return { streamId, version, events: appended, duplicate: false };
       }
       if (kind === 'stale') {
+        // The cached head was not the head: another process appended since.
+        if (onCachedHead) this.contested.set(streamId, true);
+        onCachedHead = false;
         base = head;
         doubtful = false;
         continue;
