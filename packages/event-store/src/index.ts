@@ -17,6 +17,7 @@ export { type EventStoreKind, isEventStoreDbUrl, openEventStore } from './open-e
 export type {
   AppendedEvent,
   AppendResult,
+  CheckedEvent,
   EventStore,
   ExpectedVersion,
   LedgerDigest,

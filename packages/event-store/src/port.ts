@@ -116,6 +116,12 @@ export interface VerifiedStream {
   verification: VerifyResult;
 }
 
+/** An event of the global log, and whether its own hash recomputes from what the store holds. */
+export interface CheckedEvent {
+  event: RecordedEvent;
+  hashOk: boolean;
+}
+
 export interface LedgerDigest {
   events: number;
   lastPosition: bigint;
@@ -142,6 +148,8 @@ export interface EventStore {
   verifyStream(streamId: string): Promise<VerifyResult>;
   /** A whole stream and its chain checked over exactly the events returned, in one read. */
   readVerifiedStream(streamId: string): Promise<VerifiedStream>;
+  /** `readAll`, each event with whether its hash recomputes (the links are the caller's to check). */
+  readAllChecked(options?: ReadAllOptions): Promise<CheckedEvent[]>;
   ledgerDigest(options?: { upTo?: bigint }): Promise<LedgerDigest>;
   close(): Promise<void>;
 }

@@ -510,13 +510,32 @@ export function describeEventStoreContract(
           return;
         }
         const id = stream('case');
-        await store.append(id, [newEvent(), newEvent(), newEvent(), newEvent()]);
+        const before = await store.headPosition();
+        const appended = await store.append(id, [newEvent(), newEvent(), newEvent(), newEvent()]);
+        await readableUpTo(store, appended.events[3]?.position as bigint);
+        const checkedOf = async () =>
+          (await store.readAllChecked({ after: before, limit: 100_000 }))
+            .filter(({ event }) => event.streamId === id)
+            .map(({ event, hashOk }) => [event.version, hashOk]);
+        expect(await checkedOf()).toEqual([
+          [1, true],
+          [2, true],
+          [3, true],
+          [4, true],
+        ]);
         await backend.tamper(id, 2);
         const broken = { ok: false, streamId: id, events: 4, brokenAt: 2, reason: 'hash_mismatch' };
         expect(await store.verifyStream(id)).toEqual(broken);
         const read = await store.readVerifiedStream(id);
         expect(read.verification).toEqual(broken);
         expect(read.events.map((event) => event.version)).toEqual([1, 2, 3, 4]);
+        // Each event's own hash, on the global log: only the altered one fails.
+        expect(await checkedOf()).toEqual([
+          [1, true],
+          [2, false],
+          [3, true],
+          [4, true],
+        ]);
       });
 
       it('gives the same ledger digest for the same log, and keeps a past prefix stable', async () => {
@@ -528,6 +547,9 @@ export function describeEventStoreContract(
         expect(one.digest).toMatch(/^[0-9a-f]{64}$/);
         expect(one.lastPosition).toBe(await store.headPosition());
         expect(one.events).toBe((await store.readAll({ limit: 100_000 })).length);
+        // The same page with each hash checked (an earlier test tampered with one of them).
+        const checked = await store.readAllChecked({ limit: 100_000 });
+        expect(checked.map(({ event }) => event)).toEqual(await store.readAll({ limit: 100_000 }));
         const later = await store.append(stream('case'), [newEvent()]);
         await readableUpTo(store, later.events[0]?.position as bigint);
         expect(await store.ledgerDigest({ upTo: one.lastPosition })).toEqual(one);

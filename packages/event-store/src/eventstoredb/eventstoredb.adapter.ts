@@ -586,6 +586,11 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     subscribe,
     verifyStream: async (streamId: string) => (await readVerifiedStream(streamId)).verification,
     readVerifiedStream,
+    readAllChecked: async (readOptions?: ReadAllOptions) =>
+      (await readAll(readOptions)).map((event) => ({
+        event,
+        hashOk: computeEventHash(event) === event.hash,
+      })),
     ledgerDigest,
     close: () => client.dispose(),
   };

@@ -14,6 +14,7 @@ import {
 } from '../hash-chain';
 import type {
   AppendResult,
+  CheckedEvent,
   EventStore,
   ExpectedVersion,
   LedgerDigest,
@@ -463,12 +464,23 @@ class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    const rows = await this.client.query(
+    return (await this.readAllRows(options)).map(toRecorded);
+  }
+
+  /** Each hash is recomputed from the text the event was stored as (`storedEventHash`). */
+  async readAllChecked(options: ReadAllOptions = {}): Promise<CheckedEvent[]> {
+    return (await this.readAllRows(options)).map((row) => {
+      const event = toRecorded(row);
+      return { event, hashOk: storedEventHash(event, row[2]) === event.hash };
+    });
+  }
+
+  private readAllRows(options: ReadAllOptions): Promise<Row[]> {
+    return this.client.query(
       this.sql.readAll,
       [options.after ?? 0n, options.limit ?? 1000],
       `es_read_all:${this.database.schema}`,
     );
-    return rows.map(toRecorded);
   }
 
   async headPosition(): Promise<bigint> {

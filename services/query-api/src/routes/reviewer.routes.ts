@@ -1,5 +1,5 @@
 import { caseStateOf, DomainError, stateAt, streamIds, toDomainEvent } from '@fengcheng/domain';
-import { computeEventHash, type RecordedEvent } from '@fengcheng/event-store';
+import type { RecordedEvent } from '@fengcheng/event-store';
 import { authOf, type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -229,10 +229,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
     async (request) => {
       const { upTo, expectedDigest, purpose, minPosition } = request.query;
       await ensurePosition(deps, minPosition);
-      const result = await verifyLedger(deps.store, {
-        hashOf: computeEventHash,
-        ...(upTo === undefined ? {} : { upTo }),
-      });
+      const result = await verifyLedger(deps.store, upTo === undefined ? {} : { upTo });
       request.log.info(
         { keyId: authOf(request).keyId, purpose: purpose ?? null, events: result.events, ok: result.ok },
         'ledger verified',
