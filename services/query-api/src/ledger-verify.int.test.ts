@@ -3,12 +3,11 @@ import {
   canonicalJson,
   computeEventHash,
   createPostgresEventStore,
-  type EventStore,
   type RecordedEvent,
 } from '@fengcheng/event-store';
-import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
+import { type Database, openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { verifyLedger } from './ledger-verify';
 
 const visit = () => ({
@@ -18,35 +17,23 @@ const visit = () => ({
   data: { durationMinutes: 30 },
 });
 
+/** A row written behind the store, with its hash made right for what it holds. */
+async function forge(database: Database, event: Omit<RecordedEvent, 'position' | 'hash'>, position: bigint) {
+  await sql`insert into es_events (position, stream_id, version, event_id, type, hash, event)
+    values (${position}, ${event.streamId}, ${event.version}, ${event.eventId}, ${event.type},
+            ${computeEventHash(event)}, ${canonicalJson(event)})`.execute(database.db);
+}
+
 for (const backend of reachableBackends()) {
-  describe(`verifyLedger on ${backend.name}`, () => {
-    let database: Awaited<ReturnType<typeof openTestDatabase>>;
-    let store: EventStore;
-
-    beforeAll(async () => {
-      database = await openTestDatabase({ forceEmbedded: backend.embedded });
-      store = await createPostgresEventStore(database);
-    });
-    afterAll(async () => {
-      await store.close();
-      await database.drop();
-    });
-
-    /** A row written behind the store, with its hash made right for what it holds. */
-    async function forge(event: Omit<RecordedEvent, 'position' | 'hash'>) {
-      const hash = computeEventHash(event);
-      const position = (await store.headPosition()) + 1_000_000n;
-      await sql`insert into es_events (position, stream_id, version, event_id, type, hash, event)
-        values (${position}, ${event.streamId}, ${event.version}, ${event.eventId}, ${event.type},
-                ${hash}, ${canonicalJson(event)})`.execute(database.db);
-    }
-
-    it('passes an intact log, then names a first event that does not start from the genesis', async () => {
+  it(`verifyLedger on ${backend.name} passes an intact log, then names a first event that does not start from the genesis`, async () => {
+    const database = await openTestDatabase({ forceEmbedded: backend.embedded });
+    const store = await createPostgresEventStore(database);
+    try {
       for (let i = 0; i < 3; i++) await store.append(`case-${randomUUID()}`, [visit(), visit()]);
       expect(await verifyLedger(store)).toMatchObject({ ok: true, events: 6, streams: 3, brokenCount: 0 });
 
       const streamId = `case-${randomUUID()}`;
-      await forge({
+      const event = {
         ...visit(),
         streamId,
         version: 1,
@@ -54,12 +41,16 @@ for (const backend of reachableBackends()) {
         metadata: {},
         source: null,
         prevHash: 'a'.repeat(64),
-      });
+      };
+      await forge(database, event, (await store.headPosition()) + 1_000_000n);
       const result = await verifyLedger(store);
       expect(result).toMatchObject({ ok: false, events: 7, brokenCount: 1 });
       expect(result.broken).toEqual([
         { streamId, brokenAt: 1, reason: 'prev_hash_mismatch', position: expect.any(String) },
       ]);
-    });
+    } finally {
+      await store.close();
+      await database.drop();
+    }
   });
 }
