@@ -116,10 +116,13 @@ export interface VerifiedStream {
   verification: VerifyResult;
 }
 
-/** An event of the global log, and whether its own hash recomputes from what the store holds. */
+/**
+ * An event of the global log, and whether it is as it was appended: its own hash recomputes
+ * from what the store holds, and the store files it under the stream and version it names.
+ */
 export interface CheckedEvent {
   event: RecordedEvent;
-  hashOk: boolean;
+  intact: boolean;
 }
 
 export interface LedgerDigest {
@@ -148,7 +151,7 @@ export interface EventStore {
   verifyStream(streamId: string): Promise<VerifyResult>;
   /** A whole stream and its chain checked over exactly the events returned, in one read. */
   readVerifiedStream(streamId: string): Promise<VerifiedStream>;
-  /** `readAll`, each event with whether its hash recomputes (the links are the caller's to check). */
+  /** `readAll`, each event with whether it is intact (the links between events are the caller's to check). */
   readAllChecked(options?: ReadAllOptions): Promise<CheckedEvent[]>;
   ledgerDigest(options?: { upTo?: bigint }): Promise<LedgerDigest>;
   close(): Promise<void>;

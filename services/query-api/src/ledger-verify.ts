@@ -59,7 +59,7 @@ export async function verifyLedger(
   for (;;) {
     const page = await store.readAllChecked({ after, limit: PAGE });
     let done = page.length < PAGE;
-    for (const { event, hashOk } of page) {
+    for (const { event, intact } of page) {
       if (event.position > upTo) {
         done = true;
         break;
@@ -73,7 +73,7 @@ export async function verifyLedger(
         markBroken(event, 'version_gap');
       } else if (event.prevHash !== (head?.hash ?? GENESIS_HASH)) {
         markBroken(event, 'prev_hash_mismatch');
-      } else if (!hashOk) {
+      } else if (!intact) {
         markBroken(event, 'hash_mismatch');
       } else {
         heads.set(event.streamId, { version: event.version, hash: event.hash, broken: false });

@@ -516,7 +516,7 @@ export function describeEventStoreContract(
         const checkedOf = async () =>
           (await store.readAllChecked({ after: before, limit: 100_000 }))
             .filter(({ event }) => event.streamId === id)
-            .map(({ event, hashOk }) => [event.version, hashOk]);
+            .map(({ event, intact }) => [event.version, intact]);
         expect(await checkedOf()).toEqual([
           [1, true],
           [2, true],

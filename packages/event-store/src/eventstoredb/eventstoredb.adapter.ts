@@ -589,7 +589,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     readAllChecked: async (readOptions?: ReadAllOptions) =>
       (await readAll(readOptions)).map((event) => ({
         event,
-        hashOk: computeEventHash(event) === event.hash,
+        intact: computeEventHash(event) === event.hash,
       })),
     ledgerDigest,
     close: () => client.dispose(),

@@ -464,23 +464,29 @@ class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return (await this.readAllRows(options)).map(toRecorded);
-  }
-
-  /** Each hash is recomputed from the text the event was stored as (`storedEventHash`). */
-  async readAllChecked(options: ReadAllOptions = {}): Promise<CheckedEvent[]> {
-    return (await this.readAllRows(options)).map((row) => {
-      const event = toRecorded(row);
-      return { event, hashOk: storedEventHash(event, row[2]) === event.hash };
-    });
-  }
-
-  private readAllRows(options: ReadAllOptions): Promise<Row[]> {
-    return this.client.query(
+    const rows = await this.client.query(
       this.sql.readAll,
       [options.after ?? 0n, options.limit ?? 1000],
       `es_read_all:${this.database.schema}`,
     );
+    return rows.map(toRecorded);
+  }
+
+  /**
+   * Each hash is recomputed from the text the event was stored as (`storedEventHash`), and the
+   * row's stream and version columns, which stream reads go by, must be the ones it names.
+   */
+  async readAllChecked(options: ReadAllOptions = {}): Promise<CheckedEvent[]> {
+    const rows = await this.client.query(
+      this.sql.readAllChecked,
+      [options.after ?? 0n, options.limit ?? 1000],
+      `es_read_all_checked:${this.database.schema}`,
+    );
+    return rows.map((row) => {
+      const event = toRecorded(row);
+      const filed = event.streamId === row[3] && event.version === Number(row[4]);
+      return { event, intact: filed && storedEventHash(event, row[2]) === event.hash };
+    });
   }
 
   async headPosition(): Promise<bigint> {

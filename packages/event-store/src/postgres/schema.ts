@@ -61,6 +61,10 @@ export function statements(schema: string, kind: 'postgres' | 'pglite') {
     readAll: `select * from (select position, hash, event from ${events}
       where position > $1 order by position limit $2) p
       where position < ${visible} order by position`,
+    // The same page with the columns a stream read goes by, to compare with the stored texts.
+    readAllChecked: `select * from (select position, hash, event, stream_id, version from ${events}
+      where position > $1 order by position limit $2) p
+      where position < ${visible} order by position`,
     head: `select coalesce(max(position), 0) from ${events} where position < ${visible}`,
     // Some row past $1 that the snapshot still hides: true exactly when the last row is one.
     // Asked as an `exists`, the planner expected an early hit and scanned the whole log
