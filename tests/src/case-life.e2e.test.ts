@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settledLedgerSize } from './support/ledger';
+import { execSql, settledLedgerSize } from './support/ledger';
 import { startTestServer, type TestServer } from './support/server';
 import { buildWorld, CLIENT, daysAgo, envelope, type Posted, post, type World } from './support/world';
 
@@ -391,12 +391,13 @@ describe('a case from intake to closure, end to end', () => {
     if (!visit) throw new Error('the case has no 45-minute visit to alter');
     const { database } = server;
     const table = `"${database.schema}".es_events`;
-    const text = `alter table ${table} disable trigger es_events_no_update_delete;
+    await execSql(
+      database,
+      `alter table ${table} disable trigger es_events_no_update_delete;
       update ${table} set event = replace(event, '"durationMinutes":45', '"durationMinutes":90')
         where stream_id = 'case-${caseId}' and version = ${visit.version};
-      alter table ${table} enable trigger es_events_no_update_delete;`;
-    if (database.kind === 'postgres') await database.pool.query(text);
-    else await database.pglite.exec(text);
+      alter table ${table} enable trigger es_events_no_update_delete;`,
+    );
     const history = await world.reviewer.get(`/v1/cases/${caseId}/history?purpose=e2e%20audit`);
     expect(history.status).toBe(200);
     expect(history.body.events[visit.version - 1].data.durationMinutes).toBe(90);

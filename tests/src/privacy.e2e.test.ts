@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isEncryptedField } from '@fengcheng/privacy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpDatabase, settledLedgerSize } from './support/ledger';
+import { dumpDatabase, execSql, settledLedgerSize } from './support/ledger';
 import { startTestServer, type TestServer } from './support/server';
 import { buildWorld, CLIENT, daysAgo, envelope, type Posted, post, type World } from './support/world';
 
@@ -216,10 +216,7 @@ describe('personal data, end to end', () => {
   it('shows nothing when the read cannot be put on record', async () => {
     // A real fault in the real database: the ledger refuses CaseRecordRead events for a moment.
     const { database } = server;
-    const exec = async (text: string) => {
-      if (database.kind === 'postgres') await database.pool.query(text);
-      else await database.pglite.exec(text);
-    };
+    const exec = (text: string) => execSql(database, text);
     const table = `"${database.schema}".es_events`;
     const fn = `"${database.schema}".refuse_reads`;
     await exec(

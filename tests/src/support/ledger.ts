@@ -28,6 +28,12 @@ async function query<R>(database: Database, text: string, params: unknown[] = []
   return result.rows as R[];
 }
 
+/** Statements on either kind of database, several at once, without parameters (fault injection). */
+export async function execSql(database: Database, text: string): Promise<void> {
+  if (database.kind === 'postgres') await database.pool.query(text);
+  else await database.pglite.exec(text);
+}
+
 /**
  * Every row of every table this server's database holds, as text (`row::text`): on PGlite every
  * schema but the catalogues; on a shared server the test's schema and its read-model generations.
