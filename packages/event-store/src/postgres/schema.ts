@@ -26,6 +26,10 @@ export function statements(schema: string, kind: 'postgres' | 'pglite') {
   const visible = `(pg_snapshot_xmin(pg_current_snapshot())::text::bigint << 20)`;
   const insertInto = `insert into ${events} as e
         (position, stream_id, version, event_id, type, source_system, source_record_id, hash, event)`;
+  // A page of the log after $1, at most $2 rows, of those columns: see readAll.
+  const logPage = (columns: string) => `select * from (select ${columns} from ${events}
+      where position > $1 order by position limit $2) p
+      where position < ${visible} order by position`;
   // The events' canonical texts travel as one text, each after the other, parted by U+001E: JSON
   // escapes every control character in a string, so the separator never occurs inside one.
   const texts = (parameter: string) => `string_to_array(${parameter}::text, ${EVENT_SEPARATOR_SQL})`;
@@ -58,13 +62,9 @@ export function statements(schema: string, kind: 'postgres' | 'pglite') {
     // custom plans a statement gets for its first five runs on a connection read and sorted
     // the whole rest of the log (0.6-1.2 s a page at 300,000 events, spilling 165 MB to disk)
     // instead of walking the key. The rows of a page below the bound are still a prefix of it.
-    readAll: `select * from (select position, hash, event from ${events}
-      where position > $1 order by position limit $2) p
-      where position < ${visible} order by position`,
+    readAll: logPage('position, hash, event'),
     // The same page with the columns a stream read goes by, to compare with the stored texts.
-    readAllChecked: `select * from (select position, hash, event, stream_id, version from ${events}
-      where position > $1 order by position limit $2) p
-      where position < ${visible} order by position`,
+    readAllChecked: logPage('position, hash, event, stream_id, version'),
     head: `select coalesce(max(position), 0) from ${events} where position < ${visible}`,
     // Some row past $1 that the snapshot still hides: true exactly when the last row is one.
     // Asked as an `exists`, the planner expected an early hit and scanned the whole log
