@@ -377,14 +377,16 @@ async function attempt(
       for (const { slot, eventId } of appendingSlots) {
         outcomes[slot] = { ok: true, recorded: recorded(eventId), replay: result.duplicate };
       }
-      // A stream is kept from its second write on (see StreamCache): the one this append created
-      // is not, and a view of it read while it was empty goes.
-      if (!result.duplicate && view.version > 0) {
-        const sources =
-          appendingSources.length > 0 ? new Set([...view.sources, ...appendingSources]) : view.sources;
-        deps.streams.set(streamId, { version: result.version, state: draft.state, client, sources });
-      } else if (!result.duplicate) {
-        deps.streams.delete(streamId);
+      if (!result.duplicate) {
+        // A stream is kept from its second write on (see StreamCache): the one this append
+        // created is not, and a view of it read while it was empty goes.
+        if (view.version > 0) {
+          const sources =
+            appendingSources.length > 0 ? new Set([...view.sources, ...appendingSources]) : view.sources;
+          deps.streams.set(streamId, { version: result.version, state: draft.state, client, sources });
+        } else {
+          deps.streams.delete(streamId);
+        }
       }
       deps.registrations.learn(decided);
       await shredErased(deps.vault, decided);
