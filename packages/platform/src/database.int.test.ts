@@ -32,6 +32,31 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       await expect(inside).rejects.toThrow('roll back');
       expect((await outside).rows[0]?.n).toBe(0);
     });
+
+    it('lets no statement from outside into a transaction, however the two are interleaved', async () => {
+      await sql`create table u (v int)`.execute(database.db);
+      const rolledBack = () =>
+        database.db.transaction().execute(async (trx) => {
+          await sql`insert into u values (1)`.execute(trx);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          await sql`insert into u values (2)`.execute(trx);
+          throw new Error('roll back');
+        });
+      const read = () =>
+        sql<{ n: number }>`select count(*)::int as n from u`.execute(database.db).then((r) => r.rows[0]?.n);
+      // One transaction holds the database while the rest queue up behind it, transactions and
+      // plain reads alternating; once it is over they all go for it at once. A read sent after a
+      // BEGIN it did not wait for counts that transaction's rows; two transactions let in
+      // together end in each other's COMMIT or ROLLBACK, and the one left over writes for good.
+      const first = rolledBack();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const rest = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? rolledBack() : read()));
+      const outcomes = await Promise.allSettled([first, ...rest]);
+      const reads = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
+      expect(reads).toEqual(Array(20).fill(0));
+      expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(21);
+      expect(await read()).toBe(0);
+    });
   },
 );
 
@@ -118,5 +143,37 @@ describe('checkpoints of the embedded database', () => {
     } finally {
       await database.close();
     }
+  }, 60_000);
+});
+
+describe('the embedded database in a thread of its own', () => {
+  it('leaves the event loop free while a statement runs, and keeps errors as the database gave them', async () => {
+    const database = await openDatabase({ checkpoints: false });
+    try {
+      const { db } = database;
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      try {
+        await sql`select pg_sleep(0.3)`.execute(db);
+      } finally {
+        clearInterval(timer);
+      }
+      // Run on this thread, the 300 ms in Postgres would have let no timer fire until they ended.
+      expect(ticks).toBeGreaterThanOrEqual(10);
+
+      await sql`create table k (id int primary key)`.execute(db);
+      await sql`insert into k values (1)`.execute(db);
+      const refused = await sql`insert into k values (1)`.execute(db).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(Error);
+      expect(refused).toMatchObject({ code: '23505', constraint: 'k_pkey', severity: 'ERROR' });
+      // Bytes go in as bytes, and a result row comes back with its types.
+      const { rows } = await sql<{ t: string; n: bigint; at: Date }>`
+        select ${Buffer.from('字节')}::text as t, 9007199254740993::int8 as n,
+               '2026-01-01T00:00:00Z'::timestamptz as at`.execute(db);
+      expect(rows[0]).toEqual({ t: '字节', n: 9007199254740993n, at: new Date('2026-01-01T00:00:00Z') });
+    } finally {
+      await database.close();
+    }
+    await expect(sql`select 1`.execute(database.db)).rejects.toThrow();
   }, 60_000);
 });

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { kyselyPool } from './pg-query';
 import { type CheckpointLimits, startCheckpoints } from './pglite-checkpoints';
 import { PGliteDialect } from './pglite-dialect';
+import { EmbeddedPostgres } from './pglite-thread';
 
 // Return int8 (bigint) columns as JS bigint rather than strings: positions are 64-bit.
 pg.types.setTypeParser(20, (value: string) => BigInt(value));
@@ -12,7 +12,7 @@ pg.types.setTypeParser(20, (value: string) => BigInt(value));
 /** A handle on one Postgres database: a server reached with pg, or embedded PGlite. */
 export type Database =
   | { kind: 'postgres'; db: Kysely<any>; pool: pg.Pool; schema: string; close(): Promise<void> }
-  | { kind: 'pglite'; db: Kysely<any>; pglite: PGlite; schema: string; close(): Promise<void> };
+  | { kind: 'pglite'; db: Kysely<any>; pglite: EmbeddedPostgres; schema: string; close(): Promise<void> };
 
 export interface OpenDatabaseOptions {
   /** postgres://… — when absent, embedded PGlite is used. */
@@ -78,9 +78,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
   const dataDir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  // Loaded only for the embedded mode: the WASM build costs ~40 MB in every server process.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const pglite = await PGlite.create(dataDir ? { dataDir } : {});
+  // In a thread of its own, loaded only for the embedded mode (the WASM build costs ~40 MB).
+  const pglite = await EmbeddedPostgres.create(dataDir);
   await pglite.exec(
     `${schema !== 'public' ? `create schema if not exists ${schema}; ` : ''}set search_path to ${schema}, public` +
       settings.map(([name, value]) => `; set ${name} to '${value}'`).join(''),

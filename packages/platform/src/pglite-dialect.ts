@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -11,17 +10,21 @@ import {
   type QueryResult,
 } from 'kysely';
 import { copyDataOf, FROM_STDIN } from './copy';
+import type { EmbeddedPostgres } from './pglite-thread';
 
 /**
- * A Kysely dialect for PGlite that behaves like a pool of exactly one connection.
+ * A Kysely dialect for embedded PGlite, a single Postgres backend in a thread of its own.
  *
- * PGlite is a single Postgres backend. A transaction is a run of separate queries
- * (BEGIN … COMMIT), so without an exclusive hand-over any other caller's query would
- * land inside someone else's transaction. Each acquire waits for the previous holder
- * to release, which is what a pg pool of size 1 does.
+ * A transaction there is a run of separate statements (BEGIN … COMMIT), so no other caller's
+ * statement may reach the backend while one is open: it would land inside it. Statements
+ * outside a transaction need no such hand-over: the thread runs what it is sent in order, so
+ * they are sent at once, one behind the other, and the backend always has the next one
+ * waiting instead of idling while this thread takes in an answer. One transaction at a time
+ * holds the backend, from its BEGIN until Kysely releases its connection; meanwhile everyone
+ * else's statements (and the next BEGIN) wait here.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: EmbeddedPostgres) {}
   createAdapter() {
     return new PostgresAdapter();
   }
@@ -37,28 +40,28 @@ export class PGliteDialect implements Dialect {
 }
 
 class PGliteDriver implements Driver {
-  private tail: Promise<void> = Promise.resolve();
-  private readonly connection: PGliteConnection;
+  /** The connection whose transaction is open, and what settles once it is released. */
+  holder: PGliteConnection | undefined;
+  released: Promise<void> = Promise.resolve();
+  private release: (() => void) | undefined;
 
-  constructor(pglite: PGlite) {
-    this.connection = new PGliteConnection(pglite);
-  }
+  constructor(private readonly pglite: EmbeddedPostgres) {}
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    let release!: () => void;
-    const previous = this.tail;
-    this.tail = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await previous;
-    this.connection.release = release;
-    return this.connection;
+    return new PGliteConnection(this.pglite, this);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin'));
+    const own = connection as PGliteConnection;
+    while (this.holder !== undefined) await this.released;
+    // Taken in the same turn as the check: no one else's statement can slip in between.
+    this.holder = own;
+    this.released = new Promise<void>((resolve) => {
+      this.release = resolve;
+    });
+    await own.executeQuery(CompiledQuery.raw('begin'));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -69,10 +72,12 @@ class PGliteDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
-  async releaseConnection(): Promise<void> {
-    const release = this.connection.release;
-    this.connection.release = undefined;
-    release?.();
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // Held until here, not just until COMMIT: a COMMIT that failed is followed by a ROLLBACK,
+    // which must not reach a transaction someone else began in between.
+    if (this.holder !== connection) return;
+    this.holder = undefined;
+    this.release?.();
   }
 
   async destroy(): Promise<void> {
@@ -80,50 +85,27 @@ class PGliteDriver implements Driver {
   }
 }
 
-/** Type OIDs whose binary form is their text's UTF-8 bytes: text, json, varchar. */
-const TEXT_TYPES = [25, 114, 1043];
-const bytesSerializers = new WeakMap<PGlite, Record<number, (value: unknown) => unknown>>();
-
-/**
- * PGlite's serializers for text and json, except that a Buffer (`textBytes`) goes through as
- * bytes, in binary format, the way node-postgres sends it: PGlite would turn it back into a
- * string (text) or into JSON of the Buffer object (json).
- */
-function bytesAsIs(pglite: PGlite): Record<number, (value: unknown) => unknown> {
-  let serializers = bytesSerializers.get(pglite);
-  if (!serializers) {
-    const own = pglite.serializers as Record<number, ((value: unknown) => string) | undefined>;
-    serializers = Object.fromEntries(
-      TEXT_TYPES.map((oid) => {
-        const fallback = own[oid] ?? ((value: unknown) => String(value));
-        return [oid, (value: unknown) => (value instanceof Uint8Array ? value : fallback(value))];
-      }),
-    );
-    bytesSerializers.set(pglite, serializers);
-  }
-  return serializers;
-}
-
 class PGliteConnection implements DatabaseConnection {
-  release: (() => void) | undefined;
-  constructor(private readonly pglite: PGlite) {}
+  constructor(
+    private readonly pglite: EmbeddedPostgres,
+    private readonly driver: PGliteDriver,
+  ) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    // Checked and sent in one turn (no await between): a BEGIN cannot come between the two.
+    while (this.driver.holder !== undefined && this.driver.holder !== this) await this.driver.released;
     const copied = copyDataOf(compiledQuery.parameters);
     if (copied) {
       // A `copy … from stdin` (copyRows): PGlite reads COPY data from the blob a query brings.
       const { sql } = compiledQuery;
       if (!sql.endsWith(FROM_STDIN)) throw new Error('COPY data for a statement that does not read stdin');
       await this.pglite.query(`${sql.slice(0, -FROM_STDIN.length)} from '/dev/blob'`, [], {
-        blob: new Blob([copied.text]),
+        blob: copied.text,
       });
       // No row count, as on a server: Kysely counts rows only for insert, update, delete and merge.
       return { rows: [] };
     }
-    const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters], {
-      // Typed as returning strings; PGlite's bind writes a Uint8Array as-is, in binary format.
-      serializers: bytesAsIs(this.pglite) as Record<number, (value: unknown) => string>,
-    });
+    const result = await this.pglite.query<R>(compiledQuery.sql, compiledQuery.parameters);
     const affected = result.affectedRows;
     return {
       rows: result.rows,

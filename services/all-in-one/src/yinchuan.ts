@@ -45,7 +45,7 @@ export async function loadYinchuanInto(
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.organisations ? { organisations: options.organisations } : {}),
       batchSize: 1000,
-      concurrency: 4,
+      concurrency: 8,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     for (const keyId of result.issuedKeyIds) await keys.revoke(keyId);

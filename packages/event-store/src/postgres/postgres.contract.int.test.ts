@@ -256,7 +256,7 @@ for (const backend of reachableBackends()) {
       const spy = spyOnStatements();
       try {
         const fresh = Array.from({ length: 5 }, () => `case-${crypto.randomUUID()}`);
-        // Submitted together: the first (two, on a server) go alone, the rest travel as one group,
+        // Submitted together: the first two go alone, the rest travel as one group,
         // the stale 'no_stream' of a stream this store has never seen last among them.
         const outcomes = await Promise.allSettled([
           ...fresh.map((id) => cold.append(id, [newEvent()], { expectedVersion: 'no_stream' })),
@@ -265,8 +265,8 @@ for (const backend of reachableBackends()) {
         expect(outcomes.map((o) => o.status)).toEqual([...Array(5).fill('fulfilled'), 'rejected']);
         expect((outcomes[5] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedVersionError);
         const appends = spy.sent().filter((text) => /es_append|insert into/.test(text));
-        // Alone: 2 inserts on a server (1 on PGlite); the group: 1 refused insert, 1 es_append.
-        expect(appends.length).toBe(database.kind === 'postgres' ? 4 : 3);
+        // Alone: 2 inserts; the group: 1 refused insert, 1 es_append.
+        expect(appends.length).toBe(4);
         expect(appends.filter((text) => /es_append/.test(text))).toHaveLength(1);
         expect(await store.streamVersion(existing)).toBe(1);
       } finally {

@@ -1,0 +1,111 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+export interface EmbeddedResult<R> {
+  rows: R[];
+  affectedRows?: number;
+}
+
+type Pending = { resolve: (value: any) => void; reject: (error: Error) => void };
+
+/**
+ * Embedded PGlite, run in a worker thread of its own (pglite-worker.mjs): the few calls Fengcheng
+ * makes of it, each a message to that thread and its answer back.
+ */
+export class EmbeddedPostgres {
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Map<number, () => void>();
+  private nextId = 1;
+  private failure: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (message: any) => {
+      if (message.notify !== undefined) {
+        this.listeners.get(message.notify)?.();
+        return;
+      }
+      const pending = this.pending.get(message.id);
+      if (!pending) return;
+      this.pending.delete(message.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(Object.assign(new Error(message.error.message), message.error));
+    });
+    const fail = (error: Error) => {
+      this.failure ??= error;
+      for (const { reject } of this.pending.values()) reject(error);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the embedded database's thread exited (code ${code})`)));
+  }
+
+  static async create(dataDir: string | undefined): Promise<EmbeddedPostgres> {
+    const path = createRequire(import.meta.url).resolve('@fengcheng/platform/pglite-worker');
+    const worker = new Worker(path, { workerData: { dataDir } });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: any) => {
+        if (message.ready === undefined) return;
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        if (message.ready) resolve();
+        else reject(Object.assign(new Error(message.error.message), message.error));
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+    return new EmbeddedPostgres(worker);
+  }
+
+  private call<T>(message: Record<string, unknown>): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    // The thread keeps the process alive only while an answer is awaited, as a socket would.
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...message, id });
+    });
+  }
+
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params: readonly unknown[] = [],
+    options: { rowMode?: 'array' | 'object'; blob?: string } = {},
+  ): Promise<EmbeddedResult<R>> {
+    return this.call({
+      op: 'query',
+      sql,
+      // A view of part of a larger buffer (Buffer's pool) would go across with the whole of it.
+      params: params.map((value) =>
+        ArrayBuffer.isView(value) && value.byteLength !== value.buffer.byteLength
+          ? new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength))
+          : value,
+      ),
+      rowMode: options.rowMode,
+      blob: options.blob,
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.call({ op: 'exec', sql });
+  }
+
+  async listen(channel: string, callback: () => void): Promise<() => Promise<void>> {
+    const listenerId = this.nextId++;
+    this.listeners.set(listenerId, callback);
+    await this.call({ op: 'listen', channel, listenerId });
+    return async () => {
+      this.listeners.delete(listenerId);
+      await this.call({ op: 'unlisten', listenerId });
+    };
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.call({ op: 'close' });
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+}
