@@ -153,7 +153,10 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     });
     cleanups.push(() => app.close());
     registerAdminRoutes(app, { keys, organisationRegistered: organisationRegisteredIn(store) });
-    registerIngestRoutes(app, { store, logger, vault });
+    // With the events in embedded PGlite, a stream read takes its one thread: new streams are
+    // kept (StreamCache).
+    const embeddedEvents = kind === 'postgres' && database.kind === 'pglite';
+    registerIngestRoutes(app, { store, logger, vault, keepNewStreams: embeddedEvents });
     registerQueryRoutes(app, {
       store,
       vault,
