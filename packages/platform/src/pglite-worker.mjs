@@ -8,7 +8,8 @@ import { PGlite } from '@electric-sql/pglite';
 
 let pglite;
 try {
-  pglite = await PGlite.create(workerData.dataDir ? { dataDir: workerData.dataDir } : {});
+  const { dataDir, pgliteWasmModule, initdbWasmModule } = workerData;
+  pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), pgliteWasmModule, initdbWasmModule });
 } catch (error) {
   parentPort.postMessage({ ready: false, error: errorOf(error) });
   process.exit(1);
