@@ -25,6 +25,8 @@ export interface EmbeddedLoad extends YinchuanLoadSummary {
   /** From spawn until the process listened (PGlite opened, migrated, the server up). */
   startSeconds: number;
   peakRssMb: number;
+  /** The peak by the time it listened: PGlite's initdb on the fresh folder, and the start. */
+  startPeakRssMb: number;
   /** Resident when the load was done and projected. */
   rssAtEndMb: number;
 }
@@ -65,6 +67,7 @@ export async function embeddedYinchuanLoad(
   // The end of what it said, for the error should it fail.
   let output = '';
   let listening = Number.NaN;
+  let startPeakRssMb = Number.NaN;
   try {
     const summary = await new Promise<YinchuanLoadSummary>((resolve, reject) => {
       let pending = '';
@@ -79,7 +82,10 @@ export async function embeddedYinchuanLoad(
         for (const line of lines) {
           output = `${output}${line}\n`.slice(-20_000);
           const entry = parseLogLine(line);
-          if (entry?.msg === 'fengcheng listening') listening = performance.now();
+          if (entry?.msg === 'fengcheng listening') {
+            listening = performance.now();
+            startPeakRssMb = peakRssMb(child.pid!);
+          }
           if (entry?.msg === 'yinchuan loaded') {
             clearTimeout(timer);
             resolve(entry as unknown as YinchuanLoadSummary);
@@ -105,6 +111,7 @@ export async function embeddedYinchuanLoad(
       expectedServiceInstances: summary.expectedServiceInstances,
       startSeconds: (listening - spawned) / 1000,
       peakRssMb: peakRssMb(child.pid!),
+      startPeakRssMb,
       rssAtEndMb: rssMb(child.pid!),
     };
   } finally {
@@ -137,7 +144,7 @@ export async function runEmbeddedBench(options: {
     }
     loads.push(load);
     options.onProgress?.(
-      `run ${run + 1}/${options.runs}: ${load.events} events posted in ${load.loadSeconds.toFixed(1)} s, loaded and projected in ${load.totalSeconds.toFixed(1)} s (listening ${load.startSeconds.toFixed(1)} s after spawn); analyst total ${load.serviceInstances}; RSS ${Math.round(load.rssAtEndMb)} MB at the end, ${Math.round(load.peakRssMb)} MB at the peak`,
+      `run ${run + 1}/${options.runs}: ${load.events} events posted in ${load.loadSeconds.toFixed(1)} s, loaded and projected in ${load.totalSeconds.toFixed(1)} s (listening ${load.startSeconds.toFixed(1)} s after spawn); analyst total ${load.serviceInstances}; RSS ${Math.round(load.rssAtEndMb)} MB at the end, ${Math.round(load.peakRssMb)} MB at the peak (${Math.round(load.startPeakRssMb)} MB by the time it listened)`,
     );
   }
   const of = (pick: (load: EmbeddedLoad) => number) => median(loads.map(pick));
@@ -148,6 +155,6 @@ export async function runEmbeddedBench(options: {
     embeddedPeakRssMb: Math.round(of((l) => l.peakRssMb)),
     embeddedEndRssMb: Math.round(of((l) => l.rssAtEndMb)),
   };
-  const note = `Embedded: \`npm start -- --yinchuan\` as a user runs it (the all-in-one process on PGlite, a fresh data folder each run, no server), ${loads[0]!.events.toLocaleString('en-US')} events through the HTTP batch route in-process; loaded and projected in ${seconds.join(', ')} s (runs), the analyst total ${loads[0]!.serviceInstances.toLocaleString('en-US')} each time; the process listened ${of((l) => l.startSeconds).toFixed(1)} s after it was spawned (not counted). Its RSS is that of all three services and the database in one process: ${figures.embeddedEndRssMb} MB once the load was projected, ${figures.embeddedPeakRssMb} MB at the peak (PGlite's initdb on the fresh folder, at start).`;
+  const note = `Embedded: \`npm start -- --yinchuan\` as a user runs it (the all-in-one process on PGlite, a fresh data folder each run, no server), ${loads[0]!.events.toLocaleString('en-US')} events through the HTTP batch route in-process; loaded and projected in ${seconds.join(', ')} s (runs), the analyst total ${loads[0]!.serviceInstances.toLocaleString('en-US')} each time; the process listened ${of((l) => l.startSeconds).toFixed(1)} s after it was spawned (not counted). Its RSS is that of all three services and the database in one process: ${figures.embeddedEndRssMb} MB once the load was projected, ${figures.embeddedPeakRssMb} MB at the peak, of which ${Math.round(of((l) => l.startPeakRssMb))} MB were reached by the time it listened (PGlite's initdb on the fresh folder).`;
   return { figures, note };
 }

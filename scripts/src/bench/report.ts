@@ -245,7 +245,7 @@ export const FIGURES: FigureSpec[] = [
   },
   {
     key: 'embeddedPeakRssMb',
-    label: 'peak RSS, all-in-one process loading Yinchuan ×1 embedded (first start: initdb)',
+    label: 'peak RSS, all-in-one process loading Yinchuan ×1 embedded (first start, initdb included)',
     unit: 'MB',
     better: 'lower',
   },
