@@ -35,6 +35,11 @@ export interface EmbeddedResult<R> {
 
 type Pending = { resolve: (value: any) => void; reject: (error: Error) => void };
 
+/** An error the thread sent as data, with its fields (code, constraint, detail …) and this thread's stack: the caller's. */
+function errorFrom(data: { message: string }): Error {
+  return Object.assign(new Error(data.message), data);
+}
+
 /**
  * Embedded PGlite, run in a worker thread of its own (pglite-worker.mjs): the few calls Fengcheng
  * makes of it, each a message to that thread and its answer back.
@@ -56,7 +61,7 @@ export class EmbeddedPostgres {
       this.pending.delete(message.id);
       if (this.pending.size === 0) this.worker.unref();
       if (message.ok) pending.resolve(message.value);
-      else pending.reject(Object.assign(new Error(message.error.message), message.error));
+      else pending.reject(errorFrom(message.error));
     });
     const fail = (error: Error) => {
       this.failure ??= error;
@@ -71,15 +76,19 @@ export class EmbeddedPostgres {
     const path = require.resolve('@fengcheng/platform/pglite-worker');
     const worker = new Worker(path, { workerData: { dataDir, ...(await compiledPrograms()) } });
     await new Promise<void>((resolve, reject) => {
+      const exited = (code: number) =>
+        reject(new Error(`the embedded database's thread exited (code ${code})`));
       const onMessage = (message: any) => {
         if (message.ready === undefined) return;
         worker.off('message', onMessage);
         worker.off('error', reject);
+        worker.off('exit', exited);
         if (message.ready) resolve();
-        else reject(Object.assign(new Error(message.error.message), message.error));
+        else reject(errorFrom(message.error));
       };
       worker.on('message', onMessage);
       worker.once('error', reject);
+      worker.once('exit', exited);
     });
     return new EmbeddedPostgres(worker);
   }

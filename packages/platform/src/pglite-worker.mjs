@@ -29,12 +29,16 @@ const serializers = Object.fromEntries(
 
 const listeners = new Map();
 
-/** An error as data: a DatabaseError's fields (code, constraint, detail …) but not its query's options. */
+/**
+ * An error as data: a DatabaseError's fields (code, constraint, detail …) but not its query's
+ * options, nor its stack, which is PGlite's parser here: the other side gives it the caller's.
+ */
 function errorOf(error) {
   if (!(error instanceof Error)) return { message: String(error) };
-  const fields = { message: error.message, stack: error.stack };
+  const fields = { message: error.message };
   for (const [key, value] of Object.entries(error)) {
-    if (key !== 'name' && (typeof value === 'string' || typeof value === 'number')) fields[key] = value;
+    if (key !== 'name' && key !== 'stack' && (typeof value === 'string' || typeof value === 'number'))
+      fields[key] = value;
   }
   return fields;
 }
