@@ -153,10 +153,7 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     });
     cleanups.push(() => app.close());
     registerAdminRoutes(app, { keys, organisationRegistered: organisationRegisteredIn(store) });
-    // With the events in embedded PGlite, a stream read takes its one thread: new streams are
-    // kept (StreamCache).
-    const embeddedEvents = kind === 'postgres' && database.kind === 'pglite';
-    registerIngestRoutes(app, { store, logger, vault, keepNewStreams: embeddedEvents });
+    registerIngestRoutes(app, { store, logger, vault });
     registerQueryRoutes(app, {
       store,
       vault,

@@ -38,8 +38,6 @@ export interface IngestRoutesDeps {
   batchBodyLimit?: number;
   /** Events of recently written streams kept in memory to decide without a read. Default 10,000. */
   cachedEvents?: number;
-  /** Keep a stream in that cache from its creation, not from its second write (see StreamCache). Default false. */
-  keepNewStreams?: boolean;
 }
 
 const Recorded = z.object({
@@ -189,7 +187,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
   const ingest = {
     store: deps.store,
     registrations,
-    streams: new StreamCache(deps.cachedEvents, deps.keepNewStreams),
+    streams: new StreamCache(deps.cachedEvents),
     clock: deps.clock ?? (() => new Date()),
     vault: deps.vault,
   };

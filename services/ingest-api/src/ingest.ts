@@ -378,10 +378,9 @@ async function attempt(
         outcomes[slot] = { ok: true, recorded: recorded(eventId), replay: result.duplicate };
       }
       if (!result.duplicate) {
-        // A stream is kept from its second write on, unless the cache keeps new streams (see
-        // StreamCache): by default the one this append created is not, and a view of it read
-        // while it was empty goes.
-        if (view.version > 0 || deps.streams.keepNewStreams) {
+        // A stream is kept from its second write on (see StreamCache): the one this append
+        // created is not, and a view of it read while it was empty goes.
+        if (view.version > 0) {
           const sources =
             appendingSources.length > 0 ? new Set([...view.sources, ...appendingSources]) : view.sources;
           deps.streams.set(streamId, { version: result.version, state: draft.state, client, sources });

@@ -30,18 +30,12 @@ export const DEFAULT_CACHED_EVENTS = 10_000;
  * that is safe, because every append made from it names the view's version as the
  * expected one, and the store refuses it if the stream moved on.
  *
- * By default a stream is kept from its second write on (recordStream): the one a write
- * creates is not. Most new streams get nothing more for a long while (a single POST of an
- * intake, a batch's new cases), and every view kept outlives a few young collections: at
- * 5,000 new cases a second the views of new cases were most of what the ingest API promoted
- * to its old generation, whose collections every 0.8 s set its p99. A second write reads the
- * stream once (a one-event case here), and loading Yinchuan ×1 on a server took as long
- * without any cache.
- *
- * `keepNewStreams` keeps them from their creation instead: for an embedded database, whose
- * one thread is what an embedded process waits on. There the reads of second writes took
- * about 5 s of its 22 in loading Yinchuan ×1 (cases whose events span batches), and the
- * process's heap has no tight cap.
+ * A stream is kept from its second write on (recordStream): the one a write creates is not.
+ * Most new streams get nothing more for a long while (a single POST of an intake, a batch's
+ * new cases), and every view kept outlives a few young collections: at 5,000 new cases a
+ * second the views of new cases were most of what the ingest API promoted to its old
+ * generation, whose collections every 0.8 s set its p99. A second write reads the stream
+ * once (a one-event case here), and loading Yinchuan ×1 took as long without any cache.
  */
 export class StreamCache {
   // lru-cache, not a Map in insertion order: a Map finds its oldest entry by scanning past the
@@ -51,10 +45,7 @@ export class StreamCache {
   // The kept state costs about 1.6 kB for a one-event case (the state's own fields) and 0.2-0.4 kB
   // an event in cases of 10-100 events: 10,000 events keep the cache between 2 and 16 MB (the events
   // themselves, kept before, took ~2.5 kB each). A miss costs one stream read, a fraction of the append it precedes.
-  constructor(
-    maxEvents = DEFAULT_CACHED_EVENTS,
-    readonly keepNewStreams = false,
-  ) {
+  constructor(maxEvents = DEFAULT_CACHED_EVENTS) {
     // A view counts its events, and an empty stream's view one, so the budget bounds the views too.
     this.views = new LRUCache({ maxSize: maxEvents, sizeCalculation: (view) => Math.max(1, view.version) });
   }
