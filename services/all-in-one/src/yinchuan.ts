@@ -45,8 +45,8 @@ export async function loadYinchuanInto(
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.organisations ? { organisations: options.organisations } : {}),
       batchSize: 1000,
-      // Eight organisations at a time keep PGlite's thread busier than four: 30.3 / 29.8 s
-      // against 31.2 / 32.6 s for the whole load on 2 × Xeon (2026-11-29).
+      // Eight organisations at a time keep PGlite's thread busier than four: 24.5, 24.8, 24.7 s
+      // against 25.7, 26.6, 25.5 s for the whole load, alternated on 2 × Xeon (2026-11-29).
       concurrency: 8,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
