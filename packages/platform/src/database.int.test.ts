@@ -149,6 +149,9 @@ describe('checkpoints of the embedded database', () => {
 describe('the embedded database in a thread of its own', () => {
   it('leaves the event loop free while a statement runs, and keeps errors as the database gave them', async () => {
     const database = await openDatabase({ checkpoints: false });
+    if (database.kind !== 'pglite') throw new Error('expected the embedded database');
+    const failures: Error[] = [];
+    database.pglite.onFailure((error) => failures.push(error));
     try {
       const { db } = database;
       let ticks = 0;
@@ -175,5 +178,31 @@ describe('the embedded database in a thread of its own', () => {
       await database.close();
     }
     await expect(sql`select 1`.execute(database.db)).rejects.toThrow();
+    // Closing is not a failure.
+    expect(failures).toEqual([]);
+  }, 60_000);
+
+  it('ends its thread once PGlite can go no further, tells its listeners once, and fails every statement after', async () => {
+    const database = await openDatabase({ checkpoints: false });
+    if (database.kind !== 'pglite') throw new Error('expected the embedded database');
+    const failures: Error[] = [];
+    database.pglite.onFailure((error) => failures.push(error));
+    try {
+      // Unbounded recursion runs PGlite's error stack over: a PANIC, which on a server ends the
+      // backend, and here leaves the one backend there is unusable.
+      await database.pglite.exec(
+        'create function f(n int) returns int language sql as $$ select f(n + 1) $$',
+      );
+      const outcomes = await Promise.allSettled(
+        ['select f(1)', 'select 1'].map((statement) => sql.raw(statement).execute(database.db)),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toContain('rejected');
+      await expect.poll(() => failures.length, { timeout: 10_000 }).toBe(1);
+      expect(failures[0]?.message).toMatch(/thread exited/);
+      await expect(sql`select 1`.execute(database.db)).rejects.toThrow(/thread exited/);
+    } finally {
+      await database.close();
+    }
+    expect(failures).toHaveLength(1);
   }, 60_000);
 });

@@ -49,6 +49,8 @@ export class EmbeddedPostgres {
   private readonly listeners = new Map<number, () => void>();
   private nextId = 1;
   private failure: Error | undefined;
+  private closing = false;
+  private readonly failureListeners = new Set<(error: Error) => void>();
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (message: any) => {
@@ -64,12 +66,24 @@ export class EmbeddedPostgres {
       else pending.reject(errorFrom(message.error));
     });
     const fail = (error: Error) => {
+      const first = this.failure === undefined && !this.closing;
       this.failure ??= error;
       for (const { reject } of this.pending.values()) reject(error);
       this.pending.clear();
+      if (first) for (const listener of this.failureListeners) listener(error);
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the embedded database's thread exited (code ${code})`)));
+  }
+
+  /**
+   * Calls `listener` once if the database's thread stops other than by `close()`: it ended, or
+   * PGlite aborted (a WebAssembly trap leaves it unusable, so the thread ends then). Every
+   * statement after that fails; a process can only start again, which recovers what was committed.
+   */
+  onFailure(listener: (error: Error) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   static async create(dataDir: string | undefined): Promise<EmbeddedPostgres> {
@@ -137,9 +151,13 @@ export class EmbeddedPostgres {
     };
   }
 
+  /** Closes PGlite and ends its thread; after a failure there is only the thread to end. */
   async close(): Promise<void> {
+    this.closing = true;
     try {
-      await this.call({ op: 'close' });
+      await this.call({ op: 'close' }).catch((error: unknown) => {
+        if (!this.failure) throw error;
+      });
     } finally {
       await this.worker.terminate();
     }

@@ -87,7 +87,14 @@ async function run(message) {
 parentPort.on('message', (message) => {
   run(message).then(
     (value) => reply({ id: message.id, ok: true, value }),
-    (error) => reply({ id: message.id, ok: false, error: errorOf(error) }),
+    (error) => {
+      reply({ id: message.id, ok: false, error: errorOf(error) });
+      // A trap in Postgres's WASM (an abort, memory out of bounds) or an error that would have
+      // ended a server's backend (FATAL, PANIC) leaves PGlite unusable: the thread ends, and the
+      // other side fails every statement from then on (onFailure).
+      if (error instanceof WebAssembly.RuntimeError || ['FATAL', 'PANIC'].includes(error?.severity))
+        process.exit(70);
+    },
   );
 });
 parentPort.postMessage({ ready: true });

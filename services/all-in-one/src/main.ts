@@ -65,6 +65,15 @@ async function main() {
   }
   // The Yinchuan dataset replaces the demo, so the analyst total is exactly the dataset's.
   const running = await startAllInOne({ demo: options.demo && !options.yinchuan });
+  if (running.database.kind === 'pglite') {
+    // The embedded database cannot come back in this process; a new one recovers what was
+    // committed (every acknowledged write), so exit rather than serve 503s for ever.
+    running.database.pglite.onFailure((error) => {
+      running.app.log.fatal({ err: error }, 'the embedded database stopped; exiting');
+      process.stderr.write(`fengcheng stopped: the embedded database failed: ${error.message}\n`);
+      process.exit(1);
+    });
+  }
   const lines = [
     '',
     '  凤城 Fengcheng is running',
