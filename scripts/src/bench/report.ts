@@ -145,7 +145,7 @@ export const FIGURES: FigureSpec[] = [
   },
   {
     key: 'projectorLiveCatchUpEventsPerSec',
-    label: 'live projector catching up from zero, same synthetic log',
+    label: 'live projector catching up from zero, same synthetic log, in its default batches',
     unit: 'ev/s',
     better: 'higher',
   },

@@ -112,11 +112,12 @@ export async function benchRebuild(options: {
     const rebuilt = await snapshot(database);
     // The live projector catching up from zero, batch by batch through the subscription.
     await dropAllReadModels(database);
+    // In batches of the projector's own default unless told otherwise: what the service does.
     const projector = createProjector({
       store,
       database,
       logger,
-      batchSize: options.projectorBatchSize ?? 500,
+      ...(options.projectorBatchSize ? { batchSize: options.projectorBatchSize } : {}),
     });
     const catchUpStarted = performance.now();
     await projector.start();
