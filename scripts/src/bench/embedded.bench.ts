@@ -108,6 +108,7 @@ export async function embeddedYinchuanLoad(
       loadSeconds: summary.loadSeconds,
       totalSeconds: summary.totalSeconds,
       serviceInstances: summary.serviceInstances,
+      serviceInstancesBefore: summary.serviceInstancesBefore,
       expectedServiceInstances: summary.expectedServiceInstances,
       startSeconds: (listening - spawned) / 1000,
       peakRssMb: peakRssMb(child.pid!),
@@ -137,7 +138,11 @@ export async function runEmbeddedBench(options: {
   const loads: EmbeddedLoad[] = [];
   for (let run = 0; run < options.runs; run++) {
     const load = await embeddedYinchuanLoad();
-    if (load.rejected > 0 || load.serviceInstances !== load.expectedServiceInstances) {
+    if (
+      load.rejected > 0 ||
+      load.serviceInstancesBefore !== 0 ||
+      load.serviceInstances !== load.expectedServiceInstances
+    ) {
       throw new Error(
         `embedded Yinchuan: ${load.rejected} rejected, analyst total ${load.serviceInstances} (expected ${load.expectedServiceInstances})`,
       );

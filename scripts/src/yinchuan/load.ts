@@ -42,6 +42,8 @@ export interface YinchuanLoadSummary {
   /** From the first post until the read models had every event. */
   totalSeconds: number;
   serviceInstances: number;
+  /** What the read models counted before the load: the demo, or an earlier load, in the same data. */
+  serviceInstancesBefore: number;
   expectedServiceInstances: number;
 }
 

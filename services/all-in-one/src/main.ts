@@ -114,7 +114,7 @@ async function main() {
       format: '  yinchuan |{bar}| {percentage}% {value}/{total} events | {rate} ev/s | {rejected} rejected',
     });
     let started = 0;
-    const summary = await loadYinchuanInto(running.app, running.keys, running.projector, {
+    const summary = await loadYinchuanInto(running, {
       scale: options.scale,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.organisations ? { organisations: options.organisations } : {}),
@@ -133,7 +133,8 @@ async function main() {
     process.stdout.write(
       `  yinchuan   ${summary.events} events posted in ${summary.loadSeconds.toFixed(1)} s, ${summary.rejected} rejected; ` +
         `loaded and projected in ${summary.totalSeconds.toFixed(1)} s\n` +
-        `             analyst total: ${summary.serviceInstances} service instances (the dataset has ${summary.expectedServiceInstances})\n\n`,
+        `             analyst total: ${summary.serviceInstances} service instances (the dataset has ${summary.expectedServiceInstances}` +
+        `${summary.serviceInstancesBefore > 0 ? `; the data folder held ${summary.serviceInstancesBefore} before this load` : ''})\n\n`,
     );
   }
 

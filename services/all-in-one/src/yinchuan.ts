@@ -1,3 +1,4 @@
+import type { EventStore } from '@fengcheng/event-store';
 import type { KeyStore } from '@fengcheng/http';
 import type { createProjector } from '@fengcheng/read-models';
 import { getServiceInstances } from '@fengcheng/read-models';
@@ -16,9 +17,17 @@ import type { FastifyInstance } from 'fastify';
  * the dataset's event ids are deterministic, so a second run is answered as replays.
  */
 export async function loadYinchuanInto(
-  app: FastifyInstance,
-  keys: KeyStore,
-  projector: ReturnType<typeof createProjector>,
+  {
+    app,
+    keys,
+    projector,
+    store,
+  }: {
+    app: FastifyInstance;
+    keys: KeyStore;
+    projector: ReturnType<typeof createProjector>;
+    store: EventStore;
+  },
   options: {
     scale: number;
     seed?: number;
@@ -26,6 +35,9 @@ export async function loadYinchuanInto(
     onProgress?: (progress: LoadProgress) => void;
   },
 ): Promise<YinchuanLoadSummary> {
+  // What the data folder held already (the demo, an earlier load), so the total can be told apart.
+  await projector.waitFor(await store.headPosition(), 30 * 60_000);
+  const before = (await getServiceInstances(await projector.readModels(), {})).total;
   const started = performance.now();
   const admin = await keys.issue('admin', undefined, 'yinchuan loader');
   const post: Post = async (path, body, key) => {
@@ -59,6 +71,7 @@ export async function loadYinchuanInto(
       loadSeconds: result.seconds,
       totalSeconds: (performance.now() - started) / 1000,
       serviceInstances: total,
+      serviceInstancesBefore: before,
       expectedServiceInstances: result.expectedServiceInstances,
     };
   } finally {
