@@ -567,6 +567,71 @@ describe('ingest routes', () => {
       expect(await store.headPosition()).toBe(head);
     });
 
+    it('sends a case’s retried items back to the store in one append, and refuses a changed one in its own place', async () => {
+      const appends: string[] = [];
+      const counting = new Proxy(store, {
+        get(target, property) {
+          if (property === 'append') {
+            return (
+              streamId: string,
+              ...rest: Parameters<EventStore['append']> extends [string, ...infer R] ? R : never
+            ) => {
+              appends.push(streamId);
+              return target.append(streamId, ...rest);
+            };
+          }
+          const value = Reflect.get(target, property);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const keys = await KeyStore.open(database);
+      const logger = createLogger({ name: 'ingest-test-appends', level: 'silent' });
+      const other = await createHttpApp({
+        logger,
+        keys,
+        rateLimit: false,
+      });
+      registerIngestRoutes(other, { store: counting, logger, vault });
+      const batch = (events: Body[]) =>
+        other.inject({
+          method: 'POST',
+          url: '/v1/events/batch',
+          headers: { authorization: `Bearer ${agencyA.key}` },
+          payload: { events },
+        });
+      try {
+        const caseId = randomUUID();
+        const streamId = `case-${caseId}`;
+        expect((await batch([intake(caseId)])).json().results[0].version).toBe(1);
+        // The case's second write: from now on its view is kept in memory, and a retry of
+        // these visits is known to be in the stream before anything is decided.
+        const events = [visit(caseId), visit(caseId), visit(caseId)];
+        const first = await batch(events);
+        expect(first.json().results.map((r: Body) => r.version)).toEqual([2, 3, 4]);
+        const head = await settledHead();
+
+        appends.length = 0;
+        const again = await batch(events);
+        expect(again.json().results).toEqual(first.json().results.map((r: Body) => ({ ...r, replay: true })));
+        // The three retries in one append to the case, not one each.
+        expect(appends.filter((id) => id === streamId)).toEqual([streamId]);
+
+        // A retry whose body changed, between unchanged ones and before a new visit.
+        const changed = { ...events[1]!, data: { ...(events[1]!.data as Body), durationMinutes: 5 } };
+        const mixed = await batch([events[0]!, changed, events[2]!, visit(caseId)]);
+        expect(mixed.json().results.map((r: Body) => [r.status, r.code])).toEqual([
+          [201, undefined],
+          [409, 'EVENT_ID_CONFLICT'],
+          [424, 'BATCH_GROUP_REJECTED'],
+          [424, 'BATCH_GROUP_REJECTED'],
+        ]);
+        expect(await store.streamVersion(streamId)).toBe(4);
+        expect(await store.headPosition()).toBe(head);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('records registrations before the events in the same batch that name them', async () => {
       const caseId = randomUUID();
       const events = [

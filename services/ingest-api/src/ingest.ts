@@ -309,24 +309,64 @@ async function attempt(
   const appending: NewEvent[] = [];
   const appendingSlots: Array<{ slot: number; eventId: string }> = [];
   const appendingSources: string[] = [];
+  // Items already in the stream (retries) go back to the store together, in one append that
+  // answers each its first result: one call for the stream, not one (with its refused insert
+  // and its lookup) per item. They append nothing. If the store refuses one (its body changed),
+  // they go again one by one, so that the retries before it are answered as they were alone.
+  const replays: Array<{ slot: number; event: DomainEvent; source: NewEvent['source'] }> = [];
+  const resend = async (group: typeof replays) => {
+    const replayed = await deps.store.append(
+      streamId,
+      group.map(({ event, source }) => toNewEvent(event, metadata, source)),
+      { expectedVersion: 'any' },
+    );
+    await shredErased(
+      deps.vault,
+      group.map(({ event }) => event),
+    );
+    group.forEach(({ slot }, i) => {
+      const recorded = replayed.events[i];
+      if (!recorded) throw new Error(`the store answered no event for item ${slot} in ${streamId}`);
+      const { eventId, version, position } = recorded;
+      outcomes[slot] = {
+        ok: true,
+        recorded: { eventId, streamId: replayed.streamId, version, position: position.toString() },
+        replay: replayed.duplicate,
+      };
+    });
+  };
+  const sendReplays = async (): Promise<{ slot: number; refusal: Refusal } | null> => {
+    const sending = replays.splice(0);
+    if (sending.length === 0) return null;
+    try {
+      await resend(sending);
+      return null;
+    } catch (error) {
+      if (!refusalOf(error)) throw error;
+    }
+    for (const replay of sending) {
+      try {
+        await resend([replay]);
+      } catch (error) {
+        const refusal = refusalOf(error);
+        if (!refusal) throw error;
+        return { slot: replay.slot, refusal };
+      }
+    }
+    return null;
+  };
 
   for (let slot = 0; slot < items.length; slot++) {
     const { envelope } = items[slot]!;
     try {
       if (isInStream(envelope, view)) {
         // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
-        const event = await sealed(deps.vault, toDomainEvent(envelope), client, sourceOf(envelope));
-        const replayed = await deps.store.append(
-          streamId,
-          [toNewEvent(event, metadata, sourceOf(envelope))],
-          { expectedVersion: 'any' },
-        );
-        await shredErased(deps.vault, [event]);
-        outcomes[slot] = {
-          ok: true,
-          recorded: recordedIn(replayed)(envelope.eventId),
-          replay: replayed.duplicate,
-        };
+        const source = sourceOf(envelope);
+        replays.push({
+          slot,
+          event: await sealed(deps.vault, toDomainEvent(envelope), client, source),
+          source,
+        });
         continue;
       }
       const expected = view.version + decided.length;
@@ -366,8 +406,20 @@ async function attempt(
       if (!refusal) throw error;
       // A refusal decided on a cached view may rest on a past that has grown since.
       if (!isFresh && error instanceof DomainError) return { settled: false, lostRace: null };
+      // The retries before it are answered as they would have been without it.
+      const replayRefused = await sendReplays();
+      if (replayRefused)
+        return {
+          settled: true,
+          outcomes: failed(items, replayRefused.slot, replayRefused.refusal, outcomes),
+        };
       return { settled: true, outcomes: failed(items, slot, refusal, outcomes) };
     }
+  }
+
+  const replayRefused = await sendReplays();
+  if (replayRefused) {
+    return { settled: true, outcomes: failed(items, replayRefused.slot, replayRefused.refusal, outcomes) };
   }
 
   if (appending.length > 0) {
