@@ -221,9 +221,9 @@ class PostgresEventStore implements EventStore {
         if (code !== '23505') throw error;
         // The failed transaction may have held readers back; let them look again.
         this.requestNotify();
-        this.heads.delete(streamId);
-        onCachedHead = false;
         if (constraint === 'es_events_stream_version_key') {
+          this.heads.delete(streamId);
+          onCachedHead = false;
           this.contested.set(streamId, true);
           // A writer in another process took the version first: re-check against the new
           // head, after a short random pause so that racing retries spread out.
@@ -231,8 +231,12 @@ class PostgresEventStore implements EventStore {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * (attempt + 1)));
           continue;
         }
+        // An event id or source record taken: a retry (or a conflict), which says nothing
+        // against the cached head, so the head stays for the next append to the stream.
         const existing = await this.resolveExisting(streamId, events);
         if (existing) return existing;
+        this.heads.delete(streamId);
+        onCachedHead = false;
         base = undefined;
         continue;
       }
@@ -301,8 +305,12 @@ class PostgresEventStore implements EventStore {
       } catch (error) {
         // A key refused one of them (a stale 'no_stream', a moved head, a retried event): the
         // same group goes through es_append, which answers each append in its own verdict,
-        // so one refusal costs this group one statement, not one per append.
-        if (pgErrorOf(error).code !== '23505') throw error;
+        // so one refusal costs this group one statement, not one per append. An append alone
+        // whose event id or source record is taken is a retry (or a conflict) whatever its
+        // base: es_append could only be refused the same way, so the caller looks it up at once.
+        const { code, constraint } = pgErrorOf(error);
+        if (code !== '23505') throw error;
+        if (calls.length === 1 && constraint !== 'es_events_stream_version_key') throw error;
       }
     }
     return this.client.query(this.sql.append, appendParameters(calls), `es_append:${schema}`);
@@ -360,11 +368,15 @@ class PostgresEventStore implements EventStore {
   private async resolveExisting(streamId: string, events: NewEvent[]): Promise<AppendResult | undefined> {
     const prepared = this.prepare(streamId, events);
     const withSource = prepared.filter((p) => p.source);
-    const rows = await this.client.query(this.sql.lookup, [
-      prepared.map((p) => p.event.eventId),
-      withSource.map((p) => p.source?.system),
-      withSource.map((p) => p.source?.recordId),
-    ]);
+    const rows = await this.client.query(
+      this.sql.lookup,
+      [
+        prepared.map((p) => p.event.eventId),
+        withSource.map((p) => p.source?.system),
+        withSource.map((p) => p.source?.recordId),
+      ],
+      `es_lookup:${this.database.schema}`,
+    );
     // The fingerprint is not stored: it is recomputed from the stored event, which holds
     // every field it covers (this path runs only for retries and conflicts).
     const found = rows.map((row) => {
@@ -412,12 +424,10 @@ class PostgresEventStore implements EventStore {
     }
     const matched = matches as Array<(typeof found)[number]>;
     const last = matched.reduce((a, b) => (b.position > a.position ? b : a));
-    // The original append is one transaction: the positions sharing its xid.
-    const low = (last.position >> 20n) << 20n;
-    const [endRow] = await this.client.query(this.sql.appendEnd, [streamId, low, low + (1n << 20n)]);
     return {
       streamId,
-      version: Number(endRow?.[0] ?? last.version),
+      // The end of the newest one's original append (the lookup's last column, on every row).
+      version: Number(rows[0]?.[5] ?? last.version),
       events: matched.map((row) => ({ eventId: row.eventId, version: row.version, position: row.position })),
       duplicate: true,
     };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeEventStoreContract, newEvent } from '../contract/event-store.contract';
 import { WrongExpectedVersionError } from '../errors';
@@ -108,9 +109,10 @@ for (const backend of reachableBackends()) {
 
     /** Every statement sent to the database from now on, as text (pg pool or the PGlite dialect). */
     const spyOnStatements = () => {
+      // On a server, what every client of the pool sends (the store checks clients out itself).
       const spy =
         database.kind === 'postgres'
-          ? vi.spyOn(database.pool, 'query')
+          ? vi.spyOn(pg.Client.prototype, 'query')
           : vi.spyOn(database.db, 'executeQuery');
       return {
         sent: () =>
@@ -219,6 +221,34 @@ for (const backend of reachableBackends()) {
         await other.close();
       }
     });
+
+    it.skipIf(backend.embedded)(
+      'keeps its connections through refused inserts: retries and stale expectations open none',
+      async () => {
+        if (database.kind !== 'postgres') throw new Error('expected a server');
+        const streamId = `case-${randomUUID()}`;
+        const events = [newEvent(), newEvent()];
+        await store.append(streamId, events);
+        // A few connections open and idle, as a busy store has them.
+        await Promise.all([1, 2, 3].map(() => store.streamVersion(streamId)));
+        let opened = 0;
+        const counted = () => opened++;
+        database.pool.on('connect', counted);
+        try {
+          for (let i = 0; i < 5; i++) {
+            // Refused by the event-id key, then looked up: the first result again.
+            expect((await store.append(streamId, events, { expectedVersion: 'any' })).duplicate).toBe(true);
+            await expect(
+              store.append(streamId, [newEvent()], { expectedVersion: 'no_stream' }),
+            ).rejects.toThrow(WrongExpectedVersionError);
+          }
+        } finally {
+          database.pool.off('connect', counted);
+        }
+        // pool.query closed the connection after every refused statement, and the next one opened another.
+        expect(opened).toBe(0);
+      },
+    );
 
     it("chains a decider's append on the head its stream read saw: one insert, no head lookup", async () => {
       const streamId = `case-${randomUUID()}`;
