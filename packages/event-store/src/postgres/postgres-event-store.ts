@@ -36,6 +36,7 @@ import {
   insertParameters,
   insertVerdicts,
 } from './append-group';
+import { LookupBatch } from './lookup-batch';
 import { migrate, names, statements } from './schema';
 import { pgErrorOf, type Row, type SqlClient, sqlClientFor } from './sql-client';
 
@@ -114,6 +115,7 @@ class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<PollingSubscription>();
   private readonly sql: ReturnType<typeof statements>;
   private readonly group: AppendGroup;
+  private readonly lookups: LookupBatch;
   private notifyTimer: NodeJS.Timeout | undefined;
   private lastNotifyAt = 0;
   private listening: Promise<void> | undefined;
@@ -131,6 +133,13 @@ class PostgresEventStore implements EventStore {
     this.logger = options.logger;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.group = new AppendGroup((calls) => this.send(calls), options.appendConcurrency ?? 2, MAX_BATCH);
+    this.lookups = new LookupBatch(({ ids, sources }) =>
+      this.client.query(
+        this.sql.lookup,
+        [ids, sources.map((s) => s.system), sources.map((s) => s.recordId)],
+        `es_lookup:${database.schema}`,
+      ),
+    );
     this.sql = statements(database.schema, database.kind);
   }
 
@@ -368,15 +377,10 @@ class PostgresEventStore implements EventStore {
   private async resolveExisting(streamId: string, events: NewEvent[]): Promise<AppendResult | undefined> {
     const prepared = this.prepare(streamId, events);
     const withSource = prepared.filter((p) => p.source);
-    const rows = await this.client.query(
-      this.sql.lookup,
-      [
-        prepared.map((p) => p.event.eventId),
-        withSource.map((p) => p.source?.system),
-        withSource.map((p) => p.source?.recordId),
-      ],
-      `es_lookup:${this.database.schema}`,
-    );
+    const rows = await this.lookups.find({
+      ids: prepared.map((p) => p.event.eventId),
+      sources: withSource.map((p) => ({ system: p.source!.system, recordId: p.source!.recordId })),
+    });
     // The fingerprint is not stored: it is recomputed from the stored event, which holds
     // every field it covers (this path runs only for retries and conflicts).
     const found = rows.map((row) => {
@@ -387,6 +391,7 @@ class PostgresEventStore implements EventStore {
         position: toBigInt(row[2]),
         fingerprint: fingerprintOf(event.streamId, { ...event, source: event.source ?? undefined }),
         source: row[3] === null ? undefined : `${row[3] as string}\u0000${row[4] as string}`,
+        appendEnd: Number(row[5] ?? row[1]),
       };
     });
     if (found.length === 0) return undefined;
@@ -426,8 +431,8 @@ class PostgresEventStore implements EventStore {
     const last = matched.reduce((a, b) => (b.position > a.position ? b : a));
     return {
       streamId,
-      // The end of the newest one's original append (the lookup's last column, on every row).
-      version: Number(rows[0]?.[5] ?? last.version),
+      // Where the newest one's original append ended.
+      version: last.appendEnd,
       events: matched.map((row) => ({ eventId: row.eventId, version: row.version, position: row.position })),
       duplicate: true,
     };

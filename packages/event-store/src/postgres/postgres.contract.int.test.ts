@@ -250,6 +250,31 @@ for (const backend of reachableBackends()) {
       },
     );
 
+    it('answers many retries at once with a few lookups, each retry its own first result', async () => {
+      const appends = Array.from({ length: 20 }, () => ({
+        streamId: `worker-${randomUUID()}`,
+        event: newEvent(),
+      }));
+      const first = await Promise.all(appends.map(({ streamId, event }) => store.append(streamId, [event])));
+      const cold = await createPostgresEventStore(database);
+      const spy = spyOnStatements();
+      try {
+        // A replayed dataset: every registration (a stream each) sent again, all at once.
+        const again = await Promise.all(
+          appends.map(({ streamId, event }) =>
+            cold.append(streamId, [event], { expectedVersion: 'no_stream' }),
+          ),
+        );
+        expect(again).toEqual(first.map((result) => ({ ...result, duplicate: true })));
+        const lookups = spy.sent().filter((text) => /^with found as/.test(text.trim()));
+        expect(lookups.length).toBeGreaterThan(0);
+        expect(lookups.length).toBeLessThan(appends.length / 2);
+      } finally {
+        spy.restore();
+        await cold.close();
+      }
+    });
+
     it("chains a decider's append on the head its stream read saw: one insert, no head lookup", async () => {
       const streamId = `case-${randomUUID()}`;
       await store.append(streamId, [newEvent(), newEvent()]);

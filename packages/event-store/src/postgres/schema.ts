@@ -71,21 +71,22 @@ export function statements(schema: string, kind: 'postgres' | 'pglite') {
     // (1 s at 1.5M events, at every idle poll of every caught-up subscriber).
     heldBack: `select coalesce((select max(position) from ${events}) >= greatest($1::bigint + 1, ${visible}), false)`,
     streamVersion: `select coalesce(max(version), 0) from ${events} where stream_id = $1`,
-    // Events of a retried append, by id or source record, and with them the last version that
-    // the newest one's own append wrote (its transaction's positions share the xid in the high
-    // bits): what the original append answered. One statement for a retry, not two.
+    // Events of retried appends, by id or source record, each with the last version its own
+    // append wrote (that transaction's positions share the xid in the high bits): what the
+    // original append answered. One statement for the retries waiting together (LookupBatch).
     lookup: `with found as (
-        select event, version, position, source_system, source_record_id, stream_id
+        select event, version, position, source_system, source_record_id, stream_id, event_id
           from ${events} where event_id = any ($1::uuid[])
-        union all
-        select e.event, e.version, e.position, e.source_system, e.source_record_id, e.stream_id
+        union
+        select e.event, e.version, e.position, e.source_system, e.source_record_id, e.stream_id, e.event_id
           from ${events} e
-          join unnest($2::text[], $3::text[]) s (sys, rid) on e.source_system = s.sys and e.source_record_id = s.rid),
-      newest as (select stream_id, (position >> 20) << 20 as low from found order by position desc limit 1)
-      select event, version, position, source_system, source_record_id,
-             (select max(x.version) from ${events} x, newest n
-               where x.stream_id = n.stream_id and x.position >= n.low and x.position < n.low + (1 << 20))
-        from found`,
+          join unnest($2::text[], $3::text[]) s (sys, rid) on e.source_system = s.sys and e.source_record_id = s.rid)
+      select f.event, f.version, f.position, f.source_system, f.source_record_id,
+             (select max(x.version) from ${events} x
+               where x.stream_id = f.stream_id and x.position >= (f.position >> 20) << 20
+                 and x.position < ((f.position >> 20) << 20) + (1 << 20)),
+             f.event_id::text
+        from found f`,
     // NOTIFY takes a transaction id, so its commit would wait for a WAL flush like an append's.
     // A lost wake-up costs a subscriber one poll interval, so on a server it commits without
     // waiting (one round trip, simple protocol). PGlite has no flush to skip, nor multi-statement queries.
