@@ -48,7 +48,25 @@ export class LookupBatch {
           for (const pending of batch) pending.reject(error);
           continue;
         }
-        for (const pending of batch) pending.resolve(rows.filter((row) => owns(pending.keys, row)));
+        // Indexed once, so that thousands of lookups in one statement cost each only its own keys.
+        const byId = new Map<string, Row>();
+        const bySource = new Map<string, Row>();
+        for (const row of rows) {
+          byId.set(String(row[6]).toLowerCase(), row);
+          if (row[3] !== null) bySource.set(sourceKey(row[3] as string, row[4] as string), row);
+        }
+        for (const { keys, resolve } of batch) {
+          const own = new Set<Row>();
+          for (const id of keys.ids) {
+            const row = byId.get(id.toLowerCase());
+            if (row) own.add(row);
+          }
+          for (const { system, recordId } of keys.sources) {
+            const row = bySource.get(sourceKey(system, recordId));
+            if (row) own.add(row);
+          }
+          resolve([...own]);
+        }
       }
     } finally {
       this.busy = false;
@@ -56,10 +74,4 @@ export class LookupBatch {
   }
 }
 
-function owns(keys: LookupKeys, row: Row): boolean {
-  const id = String(row[6]).toLowerCase();
-  if (keys.ids.some((mine) => mine.toLowerCase() === id)) return true;
-  return (
-    row[3] !== null && keys.sources.some((source) => source.system === row[3] && source.recordId === row[4])
-  );
-}
+const sourceKey = (system: string, recordId: string) => `${system}\u0000${recordId}`;
