@@ -30,21 +30,24 @@ export function sqlClientFor(database: Database): SqlClient {
   if (database.kind === 'postgres') {
     const { pool } = database;
     return {
-      query: async (text, params = [], name) => {
-        const client = await pool.connect();
-        let failed: unknown;
-        try {
-          // A name makes pg prepare the statement once per connection and skip parse/plan after.
-          return (
-            await queryOn<Row>(client, { text, values: params, rowMode: 'array', ...(name ? { name } : {}) })
-          ).rows;
-        } catch (error) {
-          failed = error;
-          throw error;
-        } finally {
-          release(client, failed);
-        }
-      },
+      // pool.query's own steps in its callback form (one promise a statement, as it had), but
+      // with `release` deciding whether the connection goes back.
+      query: (text, params = [], name) =>
+        new Promise<Row[]>((resolve, reject) => {
+          pool.connect((connectError, client) => {
+            if (connectError || !client) {
+              reject(connectError);
+              return;
+            }
+            // A name makes pg prepare the statement once per connection and skip parse/plan after.
+            const config = { text, values: params, rowMode: 'array' as const, ...(name ? { name } : {}) };
+            client.query(config, (error: Error | undefined, result: pg.QueryArrayResult<Row>) => {
+              release(client, error);
+              if (error) reject(error);
+              else resolve(result.rows);
+            });
+          });
+        }),
       transaction: async (work) => {
         const client = await pool.connect();
         let failed: unknown;
