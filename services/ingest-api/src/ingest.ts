@@ -335,7 +335,8 @@ async function attempt(
       };
     });
   };
-  const sendReplays = async (): Promise<{ slot: number; refusal: Refusal } | null> => {
+  /** Sends the retries gathered so far; the attempt's settled outcomes if the store refused one. */
+  const sendReplays = async (): Promise<Attempt | null> => {
     const sending = replays.splice(0);
     if (sending.length === 0) return null;
     try {
@@ -350,7 +351,7 @@ async function attempt(
       } catch (error) {
         const refusal = refusalOf(error);
         if (!refusal) throw error;
-        return { slot: replay.slot, refusal };
+        return { settled: true, outcomes: failed(items, replay.slot, refusal, outcomes) };
       }
     }
     return null;
@@ -408,19 +409,13 @@ async function attempt(
       if (!isFresh && error instanceof DomainError) return { settled: false, lostRace: null };
       // The retries before it are answered as they would have been without it.
       const replayRefused = await sendReplays();
-      if (replayRefused)
-        return {
-          settled: true,
-          outcomes: failed(items, replayRefused.slot, replayRefused.refusal, outcomes),
-        };
+      if (replayRefused) return replayRefused;
       return { settled: true, outcomes: failed(items, slot, refusal, outcomes) };
     }
   }
 
   const replayRefused = await sendReplays();
-  if (replayRefused) {
-    return { settled: true, outcomes: failed(items, replayRefused.slot, replayRefused.refusal, outcomes) };
-  }
+  if (replayRefused) return replayRefused;
 
   if (appending.length > 0) {
     try {
