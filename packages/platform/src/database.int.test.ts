@@ -147,11 +147,17 @@ describe('checkpoints of the embedded database', () => {
 });
 
 describe('the embedded database in a thread of its own', () => {
-  it('leaves the event loop free while a statement runs, and keeps errors as the database gave them', async () => {
+  /** An embedded database, and what its onFailure listeners have heard. */
+  const openWatched = async () => {
     const database = await openDatabase({ checkpoints: false });
     if (database.kind !== 'pglite') throw new Error('expected the embedded database');
     const failures: Error[] = [];
     database.pglite.onFailure((error) => failures.push(error));
+    return { database, failures };
+  };
+
+  it('leaves the event loop free while a statement runs, and keeps errors as the database gave them', async () => {
+    const { database, failures } = await openWatched();
     try {
       const { db } = database;
       let ticks = 0;
@@ -183,10 +189,7 @@ describe('the embedded database in a thread of its own', () => {
   }, 60_000);
 
   it('ends its thread once PGlite can go no further, tells its listeners once, and fails every statement after', async () => {
-    const database = await openDatabase({ checkpoints: false });
-    if (database.kind !== 'pglite') throw new Error('expected the embedded database');
-    const failures: Error[] = [];
-    database.pglite.onFailure((error) => failures.push(error));
+    const { database, failures } = await openWatched();
     try {
       // Unbounded recursion runs PGlite's error stack over: a PANIC, which on a server ends the
       // backend, and here leaves the one backend there is unusable.

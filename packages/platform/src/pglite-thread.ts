@@ -35,6 +35,9 @@ export interface EmbeddedResult<R> {
 
 type Pending = { resolve: (value: any) => void; reject: (error: Error) => void };
 
+/** What a statement fails with once the thread has ended. */
+const threadExited = (code: number) => new Error(`the embedded database's thread exited (code ${code})`);
+
 /** An error the thread sent as data, with its fields (code, constraint, detail …) and this thread's stack: the caller's. */
 function errorFrom(data: { message: string }): Error {
   return Object.assign(new Error(data.message), data);
@@ -73,7 +76,7 @@ export class EmbeddedPostgres {
       if (first) for (const listener of this.failureListeners) listener(error);
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the embedded database's thread exited (code ${code})`)));
+    worker.on('exit', (code) => fail(threadExited(code)));
   }
 
   /**
@@ -90,8 +93,7 @@ export class EmbeddedPostgres {
     const path = require.resolve('@fengcheng/platform/pglite-worker');
     const worker = new Worker(path, { workerData: { dataDir, ...(await compiledPrograms()) } });
     await new Promise<void>((resolve, reject) => {
-      const exited = (code: number) =>
-        reject(new Error(`the embedded database's thread exited (code ${code})`));
+      const exited = (code: number) => reject(threadExited(code));
       const onMessage = (message: any) => {
         if (message.ready === undefined) return;
         worker.off('message', onMessage);

@@ -144,7 +144,7 @@ export async function runEmbeddedBench(options: {
       load.serviceInstances !== load.expectedServiceInstances
     ) {
       throw new Error(
-        `embedded Yinchuan: ${load.rejected} rejected, analyst total ${load.serviceInstances} (expected ${load.expectedServiceInstances})`,
+        `embedded Yinchuan: ${load.rejected} rejected, analyst total ${load.serviceInstances} (expected ${load.expectedServiceInstances}; ${load.serviceInstancesBefore} before the load on a fresh folder)`,
       );
     }
     loads.push(load);

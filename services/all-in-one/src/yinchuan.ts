@@ -35,9 +35,13 @@ export async function loadYinchuanInto(
     onProgress?: (progress: LoadProgress) => void;
   },
 ): Promise<YinchuanLoadSummary> {
+  // The analyst total once the read models have reached `position`.
+  const totalAt = async (position: bigint) => {
+    await projector.waitFor(position, 30 * 60_000);
+    return (await getServiceInstances(await projector.readModels(), {})).total;
+  };
   // What the data folder held already (the demo, an earlier load), so the total can be told apart.
-  await projector.waitFor(await store.headPosition(), 30 * 60_000);
-  const before = (await getServiceInstances(await projector.readModels(), {})).total;
+  const before = await totalAt(await store.headPosition());
   const started = performance.now();
   const admin = await keys.issue('admin', undefined, 'yinchuan loader');
   const post: Post = async (path, body, key) => {
@@ -63,8 +67,7 @@ export async function loadYinchuanInto(
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     for (const keyId of result.issuedKeyIds) await keys.revoke(keyId);
-    await projector.waitFor(result.lastPosition, 30 * 60_000);
-    const { total } = await getServiceInstances(await projector.readModels(), {});
+    const total = await totalAt(result.lastPosition);
     return {
       events: result.events,
       rejected: result.rejected,

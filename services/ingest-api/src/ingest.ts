@@ -208,17 +208,16 @@ function toNewEvent(
 }
 
 /** Where each event of an append landed, by eventId (an event not named answers the last one). */
+function recordOf(streamId: string, event: AppendResult['events'][number]): Recorded {
+  return { eventId: event.eventId, streamId, version: event.version, position: event.position.toString() };
+}
+
 function recordedIn(result: AppendResult): (eventId: string) => Recorded {
   const byId = new Map(result.events.map((event) => [event.eventId, event]));
   return (eventId) => {
     const event = byId.get(eventId) ?? result.events.at(-1);
     if (!event) throw new Error(`the store answered no event for ${eventId} in ${result.streamId}`);
-    return {
-      eventId: event.eventId,
-      streamId: result.streamId,
-      version: event.version,
-      position: event.position.toString(),
-    };
+    return recordOf(result.streamId, event);
   };
 }
 
@@ -327,10 +326,9 @@ async function attempt(
     group.forEach(({ slot }, i) => {
       const recorded = replayed.events[i];
       if (!recorded) throw new Error(`the store answered no event for item ${slot} in ${streamId}`);
-      const { eventId, version, position } = recorded;
       outcomes[slot] = {
         ok: true,
-        recorded: { eventId, streamId: replayed.streamId, version, position: position.toString() },
+        recorded: recordOf(replayed.streamId, recorded),
         replay: replayed.duplicate,
       };
     });
