@@ -122,7 +122,10 @@ describe('bad input', () => {
       headers: { authorization: `Bearer ${server.adminKey}` },
     });
     expect(deleted.status).toBe(204);
-    await post(world.agencyA, envelope('IntakeRecorded', intakeData(), { caseId: caseA }));
+    await post(
+      world.agencyA,
+      envelope('IntakeRecorded', intakeData(), { caseId: caseA, occurredAt: daysAgo(1) }),
+    );
     visitA = visit();
     lastPosition = (await post(world.agencyA, visitA)).position;
     baseline = await settledLedgerSize(server.running.store, lastPosition);

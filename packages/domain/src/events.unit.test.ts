@@ -140,6 +140,20 @@ describe('parseEnvelope', () => {
     if (!result.success) expect(result.issues[0]?.path).toBe('data');
   });
 
+  it('writes the UUIDs it was sent in upper case in lower case (one case, one event, whatever their case)', () => {
+    const target = uuid(7).toUpperCase();
+    const result = parseEnvelope({
+      ...envelope('EntryVoided', { caseId: CASE_ID.toUpperCase() }),
+      eventId: uuid(8).toUpperCase(),
+      data: { targetEventId: target, reason: 'typo' },
+    });
+    expect(result.success).toBe(true);
+    if (!result.success) return;
+    expect(result.envelope.eventId).toBe(uuid(8));
+    expect(result.envelope.caseId).toBe(CASE_ID);
+    expect(result.envelope.data).toMatchObject({ targetEventId: uuid(7) });
+  });
+
   it('refuses an occurredAt without an offset', () => {
     const result = parseEnvelope(envelope('VisitRecorded', { occurredAt: '2026-03-01T09:00:00' }));
     expect(result.success).toBe(false);

@@ -2,9 +2,9 @@ import type { StreamState } from '../decide';
 import type { DomainEvent, Envelope } from '../events';
 import {
   agencyOrganisation,
-  checkNotInFuture,
+  checkOccurredAt,
   checkOrganisationRegistered,
-  checkProjectRegistered,
+  checkProjectOf,
   checkWorkerOf,
   cstDay,
   type DecideContext,
@@ -26,8 +26,25 @@ const REFERRAL_STEPS = {
   ReferralCancelled: { from: ['requested', 'accepted'], to: 'cancelled' },
 } as const satisfies Record<string, { from: readonly ReferralState[]; to: ReferralState }>;
 
-/** Entries whose voiding would leave the stream without meaning. */
-const NOT_VOIDABLE: ReadonlySet<CaseEventType> = new Set(['IntakeRecorded', 'EntryVoided']);
+/**
+ * Entries that cannot be voided, and why. The intake and a void would leave the stream without
+ * meaning; status, ownership and referral states follow the others, and each is undone by
+ * recording the opposite fact, so the history says why (a void of them was accepted and then
+ * changed nothing: the closure stood, and a new closure was refused).
+ */
+const NOT_VOIDABLE: Partial<Record<CaseEventType, string>> = {
+  IntakeRecorded: 'the intake opens the case and cannot be voided',
+  EntryVoided: 'a void cannot be voided',
+  CaseClosed:
+    'a closure is undone by CaseReopened (then CaseClosed again, if the case should be closed otherwise)',
+  CaseReopened: 'a reopening is undone by CaseClosed',
+  CaseTransferred: 'a transfer is undone by a CaseTransferred back',
+  ReferralMade: 'a referral is withdrawn by ReferralCancelled',
+  ReferralAccepted: 'a referral step cannot be voided; a referral is withdrawn by ReferralCancelled',
+  ReferralDeclined: 'a referral step cannot be voided; record the referral again under a new referralId',
+  ReferralCompleted: 'a referral step cannot be voided',
+  ReferralCancelled: 'a referral step cannot be voided; record the referral again under a new referralId',
+};
 
 /**
  * Decides whether a case fact may be recorded, given the case's state. Returns the events
@@ -35,7 +52,7 @@ const NOT_VOIDABLE: ReadonlySet<CaseEventType> = new Set(['IntakeRecorded', 'Ent
  */
 export function decide(command: CaseCommand, state: CaseState, ctx: DecideContext): CaseEvent[] {
   const actorOrganisation = agencyOrganisation(ctx.actor);
-  checkNotInFuture(command.occurredAt, ctx.now);
+  checkOccurredAt(command.occurredAt, ctx.now);
 
   if (command.type === 'IntakeRecorded') {
     const d = command.data;
@@ -48,7 +65,7 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
     if (state.status !== 'not_opened') throw new DomainError('CASE_ALREADY_OPENED');
     checkOrganisationRegistered(ctx, d.organisationId);
     checkWorkerOf(ctx, d.workerId, d.organisationId);
-    if (d.projectId !== undefined) checkProjectRegistered(ctx, d.projectId);
+    if (d.projectId !== undefined) checkProjectOf(ctx, d.projectId, d.organisationId);
     return [toEvent(command)];
   }
 
@@ -63,6 +80,14 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
   }
   if (state.status === 'closed' && command.type !== 'CaseReopened' && command.type !== 'EntryVoided') {
     throw new DomainError('CASE_CLOSED', `${command.type} cannot follow the closure`);
+  }
+  // Nothing before intake, in time as in the stream: a fact dated before the case opened
+  // would be counted on days the case did not exist.
+  if (state.openedAt !== null && Date.parse(command.occurredAt) < Date.parse(state.openedAt)) {
+    throw new DomainError(
+      'OCCURRED_BEFORE_INTAKE',
+      `occurredAt ${command.occurredAt} is before the intake at ${state.openedAt}`,
+    );
   }
 
   switch (command.type) {
@@ -91,10 +116,10 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
       if (state.referrals[d.referralId]) {
         throw new DomainError('REFERRAL_ALREADY_EXISTS', `referral ${d.referralId} was already made`);
       }
-      if (d.toOrganisation !== owner && !hasConsentToShare(state, ctx.now)) {
+      if (d.toOrganisation !== owner && !hasConsentToShare(state, command.occurredAt)) {
         throw new DomainError(
           'CONSENT_TO_SHARE_REQUIRED',
-          'no active, unexpired share_with_other_organisations consent',
+          `no share_with_other_organisations consent in force at ${command.occurredAt}`,
         );
       }
       break;
@@ -134,9 +159,8 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
       if (!target) {
         throw new DomainError('ENTRY_NOT_FOUND', `event ${command.data.targetEventId} is not in this case`);
       }
-      if (NOT_VOIDABLE.has(target.type)) {
-        throw new DomainError('ENTRY_NOT_VOIDABLE', `${target.type} cannot be voided`);
-      }
+      const notVoidable = NOT_VOIDABLE[target.type];
+      if (notVoidable) throw new DomainError('ENTRY_NOT_VOIDABLE', `${target.type}: ${notVoidable}`);
       if (target.voided) throw new DomainError('ENTRY_ALREADY_VOIDED');
       break;
     }
@@ -148,11 +172,20 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
   return [toEvent(command)];
 }
 
-/** An active share_with_other_organisations consent whose last day is today (CST) or later. */
-export function hasConsentToShare(state: CaseState, now: Date): boolean {
-  const consent = state.consents.share_with_other_organisations;
-  if (!consent?.active) return false;
-  return consent.expiresOn === null || consent.expiresOn >= cstDay(now);
+/**
+ * Whether a share_with_other_organisations consent was in force at `at`: given at or before it
+ * and not withdrawn by then (the consents dated up to `at`, in time order), its last day (CST)
+ * that day or later. A referral dated before the consent was given is not covered by it, nor
+ * one dated while an expired consent still read as active.
+ */
+export function hasConsentToShare(state: CaseState, at: string): boolean {
+  const when = Date.parse(at);
+  const dated = state.consentLog
+    .filter((c) => c.scope === 'share_with_other_organisations' && Date.parse(c.occurredAt) <= when)
+    .sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+  const last = dated.at(-1);
+  if (last?.kind !== 'recorded') return false;
+  return last.expiresOn === null || last.expiresOn >= cstDay(new Date(when));
 }
 
 /** The event an envelope records: what the sender said happened, without transport fields. */

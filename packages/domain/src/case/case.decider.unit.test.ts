@@ -80,6 +80,12 @@ describe('case decider: opening', () => {
       .thenThrows('PROJECT_NOT_REGISTERED');
   });
 
+  it("refuses another organisation's project (PROJECT_OF_OTHER_ORGANISATION)", () => {
+    given([])
+      .when(cmd('IntakeRecorded', intakeData({ projectId: 'p-b' })), AGENCY_A)
+      .thenThrows('PROJECT_OF_OTHER_ORGANISATION');
+  });
+
   it('accepts an intake without a project', () => {
     const { projectId: _, ...data } = intakeData();
     const intake = cmd('IntakeRecorded', data);
@@ -135,6 +141,33 @@ describe('case decider: the clock', () => {
   it('refuses occurredAt more than 5 minutes after now (OCCURRED_IN_FUTURE)', () => {
     const visit = cmd('VisitRecorded', visitData(), { occurredAt: '2026-03-01T00:05:01Z' });
     given(openedCase()).when(visit, AGENCY_A).thenThrows('OCCURRED_IN_FUTURE');
+  });
+
+  it('refuses occurredAt before 2000-01-01 CST (OCCURRED_TOO_EARLY), and the year 1 above all', () => {
+    // 0001-01-01T00:00+14:00 is in the year 0 in UTC: the projector could not store it.
+    for (const occurredAt of ['0001-01-01T00:00:00+14:00', '1999-12-31T23:59:59+08:00']) {
+      given([])
+        .when(cmd('IntakeRecorded', intakeData(), { occurredAt }), AGENCY_A)
+        .thenThrows('OCCURRED_TOO_EARLY');
+    }
+    const first = cmd('IntakeRecorded', intakeData(), { occurredAt: '2000-01-01T00:00:00+08:00' });
+    given([])
+      .when(first, AGENCY_A)
+      .then([ev(first)]);
+  });
+
+  it('refuses a fact dated before the intake (OCCURRED_BEFORE_INTAKE), whatever the offset', () => {
+    // The intake is at 07:30 CST, which is 23:30Z the day before.
+    given(openedCase())
+      .when(cmd('VisitRecorded', visitData(), { occurredAt: '2026-02-28T23:29:59Z' }), AGENCY_A)
+      .thenThrows('OCCURRED_BEFORE_INTAKE');
+    given(openedCase())
+      .when(cmd('CaseClosed', closeData(), { occurredAt: '2026-03-01T07:00:00+08:00' }), AGENCY_A)
+      .thenThrows('OCCURRED_BEFORE_INTAKE');
+    const atIntake = cmd('VisitRecorded', visitData(), { occurredAt: '2026-02-28T23:30:00Z' });
+    given(openedCase())
+      .when(atIntake, AGENCY_A)
+      .then([ev(atIntake)]);
   });
 });
 
@@ -236,9 +269,54 @@ describe('case decider: referrals', () => {
   it('judges expiry by the CST day, not the UTC day', () => {
     // 2026-02-28T17:00Z is already 03-01 01:00 in Yinchuan: a consent ending 02-28 has expired.
     const ctx = ctxFor({ now: new Date('2026-02-28T17:00:00Z') });
+    const early = { occurredAt: '2026-02-20T09:00:00+08:00' };
+    const opened = [ev(cmd('IntakeRecorded', intakeData(), early))];
+    const consent = ev(
+      cmd(
+        'ConsentRecorded',
+        { scope: 'share_with_other_organisations', signatory: 'client', expiresOn: '2026-02-28' },
+        early,
+      ),
+    );
     const referral = cmd('ReferralMade', referralData(), { occurredAt: '2026-02-28T17:00:00Z' });
-    given([...openedCase(), shareConsent('2026-02-28')])
+    given([...opened, consent])
       .when(referral, ctx)
+      .thenThrows('CONSENT_TO_SHARE_REQUIRED');
+    // 15:59Z is 02-28 23:59 in Yinchuan: the consent's last day.
+    const inTime = cmd('ReferralMade', referralData(), { occurredAt: '2026-02-28T15:59:00Z' });
+    given([...opened, consent])
+      .when(inTime, ctx)
+      .then([ev(inTime)]);
+  });
+
+  it("judges the consent at the referral's date, not the day it is recorded", () => {
+    // A referral dated before the consent was given is not covered by it.
+    const consent = ev(
+      cmd(
+        'ConsentRecorded',
+        { scope: 'share_with_other_organisations', signatory: 'client' },
+        { occurredAt: '2026-03-01T07:50:00+08:00' },
+      ),
+    );
+    given([...openedCase(), consent])
+      .when(cmd('ReferralMade', referralData(), { occurredAt: '2026-03-01T07:40:00+08:00' }), AGENCY_A)
+      .thenThrows('CONSENT_TO_SHARE_REQUIRED');
+    // A referral dated on the consent's last day, recorded after it expired, was covered.
+    const ctx = ctxFor({ now: new Date('2026-03-10T00:00:00Z') });
+    const late = cmd('ReferralMade', referralData(), { occurredAt: '2026-03-01T07:45:00+08:00' });
+    given([...openedCase(), shareConsent('2026-03-01')])
+      .when(late, ctx)
+      .then([ev(late)]);
+    // A withdrawal dated before the referral ends the consent for it, whatever the stream order.
+    const withdrawn = ev(
+      cmd(
+        'ConsentWithdrawn',
+        { scope: 'share_with_other_organisations', signatory: 'client' },
+        { occurredAt: '2026-03-01T07:40:00+08:00' },
+      ),
+    );
+    given([...openedCase(), shareConsent(), withdrawn])
+      .when(cmd('ReferralMade', referralData(), { occurredAt: '2026-03-01T07:45:00+08:00' }), AGENCY_A)
       .thenThrows('CONSENT_TO_SHARE_REQUIRED');
   });
 
@@ -418,6 +496,30 @@ describe('case decider: voiding', () => {
     given(past)
       .when(cmd('EntryVoided', { targetEventId: past[0]!.eventId, reason: 'x' }), AGENCY_A)
       .thenThrows('ENTRY_NOT_VOIDABLE');
+  });
+
+  it('refuses to void a closure, a reopening, a transfer or a referral (ENTRY_NOT_VOIDABLE), naming the fact that undoes it', () => {
+    const close = cmd('CaseClosed', closeData());
+    const error = given([...openedCase(), ev(close)])
+      .when(cmd('EntryVoided', { targetEventId: close.eventId, reason: 'wrong reason' }), AGENCY_A)
+      .thenThrows('ENTRY_NOT_VOIDABLE');
+    expect(error.message).toContain('CaseReopened');
+    const reopen = cmd('CaseReopened', { reason: 'x' });
+    given([...openedCase(), ev(close), ev(reopen)])
+      .when(cmd('EntryVoided', { targetEventId: reopen.eventId, reason: 'x' }), AGENCY_A)
+      .thenThrows('ENTRY_NOT_VOIDABLE');
+    const transfer = cmd('CaseTransferred', { toWorkerId: 'w-a2' });
+    given([...openedCase(), ev(transfer)])
+      .when(cmd('EntryVoided', { targetEventId: transfer.eventId, reason: 'x' }), AGENCY_A)
+      .thenThrows('ENTRY_NOT_VOIDABLE');
+    const referral = cmd('ReferralMade', referralData({ toOrganisation: 'org-a' }));
+    const accepted = cmd('ReferralAccepted', { referralId: 'r-1' });
+    for (const target of [referral, accepted]) {
+      const refused = given([...openedCase(), ev(referral), ev(accepted)])
+        .when(cmd('EntryVoided', { targetEventId: target.eventId, reason: 'x' }), AGENCY_A)
+        .thenThrows('ENTRY_NOT_VOIDABLE');
+      expect(refused.message).toContain('ReferralCancelled');
+    }
   });
 
   it('refuses to void a void (ENTRY_NOT_VOIDABLE)', () => {

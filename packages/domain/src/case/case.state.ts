@@ -103,6 +103,7 @@ export interface CaseState {
   plans: Array<{ eventId: string; goals: Goal[]; approvedBy: string | null }>;
   consentLog: Array<{
     eventId: string;
+    occurredAt: string;
     kind: 'recorded' | 'withdrawn';
     scope: ConsentScope;
     signatory: 'client' | 'guardian';
@@ -153,10 +154,11 @@ export function initialState(): CaseState {
  * - CasePlanRecorded: goals and approver fall back to the latest remaining plan.
  * - ConsentRecorded / ConsentWithdrawn: consents are recomputed from the remaining ones,
  *   so voiding a withdrawal makes the consent active again.
- * - Referral steps, CaseTransferred, CaseClosed, CaseReopened: only marked voided. Status,
- *   ownership and referral states follow these facts; to undo one, record the opposite
- *   fact (CaseReopened, a transfer back, ReferralCancelled) so the history says why.
- * - IntakeRecorded, EntryVoided: cannot be voided (the decider refuses it).
+ * - IntakeRecorded, EntryVoided, CaseClosed, CaseReopened, CaseTransferred, ReferralMade and
+ *   the referral steps: cannot be voided (the decider refuses it: status, ownership and
+ *   referral states follow these facts, and each is undone by recording the opposite fact —
+ *   CaseReopened, a transfer back, ReferralCancelled — so the history says why). A stream
+ *   written before that rule may hold such a void: it is only marked voided.
  */
 export function evolve(state: CaseState, event: CaseEvent): CaseState {
   return apply(draftOf(state), event);
@@ -222,6 +224,7 @@ export function apply(s: CaseState, event: CaseEvent): CaseState {
     case 'ConsentWithdrawn':
       s.consentLog.push({
         eventId: event.eventId,
+        occurredAt: event.occurredAt,
         kind: event.type === 'ConsentRecorded' ? 'recorded' : 'withdrawn',
         scope: event.data.scope,
         signatory: event.data.signatory,

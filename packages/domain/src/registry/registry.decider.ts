@@ -4,9 +4,9 @@ import { serviceInstancesOf } from '../counting';
 import type { DomainEvent, Envelope, EventType } from '../events';
 import {
   agencyOrganisation,
-  checkNotInFuture,
+  checkOccurredAt,
   checkOrganisationRegistered,
-  checkProjectRegistered,
+  checkProjectOf,
   checkWorkerOf,
   type DecideContext,
   registeredWorker,
@@ -126,7 +126,7 @@ export function decideOther(
 ): DomainEvent[] {
   const { actor } = ctx;
   checkRole(command.type, actor.role);
-  checkNotInFuture(command.occurredAt, ctx.now);
+  checkOccurredAt(command.occurredAt, ctx.now);
 
   switch (command.type) {
     case 'OrganisationRegistered':
@@ -178,7 +178,7 @@ export function decideOther(
           `activity ${command.data.activityId} was recorded`,
         );
       }
-      checkProjectRegistered(ctx, command.data.projectId);
+      checkProjectOf(ctx, command.data.projectId, organisationId);
       for (const workerId of command.data.workerIds) checkWorkerOf(ctx, workerId, organisationId);
       break;
     }

@@ -188,6 +188,12 @@ describe('group activities', () => {
       .thenThrows('PROJECT_NOT_REGISTERED');
   });
 
+  it("refuses another organisation's project (PROJECT_OF_OTHER_ORGANISATION)", () => {
+    given([])
+      .when(activity({ projectId: 'p-b' }), AGENCY_A)
+      .thenThrows('PROJECT_OF_OTHER_ORGANISATION');
+  });
+
   it('refuses an unregistered worker (WORKER_NOT_REGISTERED)', () => {
     given([])
       .when(activity({ workerIds: ['w-a1', 'ghost'] }), AGENCY_A)

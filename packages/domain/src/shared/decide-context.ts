@@ -32,12 +32,25 @@ export interface DecideContext {
 /** How far ahead of the server's clock a sender's clock may run. */
 export const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 
-export function checkNotInFuture(occurredAt: string, now: Date): void {
-  if (Date.parse(occurredAt) - now.getTime() > FUTURE_TOLERANCE_MS) {
+/**
+ * The earliest occurredAt any fact may have: 2000-01-01 in China Standard Time, years before
+ * community social work was recorded anywhere. An earlier date is a typo (0226 for 2026), and
+ * one outside the years 1-9999 was more: the projector could not store it and stopped on it.
+ */
+export const EARLIEST_OCCURRED_AT = '2000-01-01T00:00:00+08:00';
+const EARLIEST_MS = Date.parse(EARLIEST_OCCURRED_AT);
+
+/** occurredAt is neither before EARLIEST_OCCURRED_AT nor more than 5 minutes ahead of `now`. */
+export function checkOccurredAt(occurredAt: string, now: Date): void {
+  const at = Date.parse(occurredAt);
+  if (at - now.getTime() > FUTURE_TOLERANCE_MS) {
     throw new DomainError(
       'OCCURRED_IN_FUTURE',
       `occurredAt ${occurredAt} is after ${now.toISOString()} + 5 min`,
     );
+  }
+  if (!(at >= EARLIEST_MS)) {
+    throw new DomainError('OCCURRED_TOO_EARLY', `occurredAt ${occurredAt} is before ${EARLIEST_OCCURRED_AT}`);
   }
 }
 
@@ -60,9 +73,15 @@ export function checkWorkerOf(ctx: DecideContext, workerId: string, organisation
   return worker;
 }
 
-export function checkProjectRegistered(ctx: DecideContext, projectId: string): void {
-  if (!ctx.projects.has(projectId)) {
-    throw new DomainError('PROJECT_NOT_REGISTERED', `project ${projectId} is not registered`);
+/** A registered project run by `organisationId`: an agency records work only under its own projects. */
+export function checkProjectOf(ctx: DecideContext, projectId: string, organisationId: string): void {
+  const project = ctx.projects.get(projectId);
+  if (!project) throw new DomainError('PROJECT_NOT_REGISTERED', `project ${projectId} is not registered`);
+  if (project.organisationId !== organisationId) {
+    throw new DomainError(
+      'PROJECT_OF_OTHER_ORGANISATION',
+      `project ${projectId} is run by another organisation than ${organisationId}`,
+    );
   }
 }
 

@@ -27,6 +27,7 @@ export const ERRORS = {
   NOT_YOUR_CASE: { status: 403, title: 'The case belongs to another organisation' },
   NOT_YOUR_ORGANISATION: { status: 403, title: 'An agency acts only for its own organisation' },
   WORKER_OF_OTHER_ORGANISATION: { status: 403, title: 'The worker belongs to another organisation' },
+  PROJECT_OF_OTHER_ORGANISATION: { status: 403, title: 'The project is run by another organisation' },
   PURPOSE_REQUIRED: { status: 400, title: 'A reviewer must state the purpose of the read' },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this key' },
   // Personal data
@@ -64,6 +65,8 @@ export const ERRORS = {
   ORGANISATION_NOT_REGISTERED: { status: 422, title: 'The organisation is not registered' },
   APPROVER_NOT_SUPERVISOR: { status: 422, title: 'A case plan is approved by a supervisor' },
   OCCURRED_IN_FUTURE: { status: 422, title: 'occurredAt is more than 5 minutes in the future' },
+  OCCURRED_TOO_EARLY: { status: 422, title: 'occurredAt is before 2000-01-01 (China Standard Time)' },
+  OCCURRED_BEFORE_INTAKE: { status: 409, title: "occurredAt is before the case's intake" },
   ENTRY_NOT_FOUND: { status: 409, title: 'The entry to void is not in this stream' },
   ENTRY_ALREADY_VOIDED: { status: 409, title: 'The entry is already voided' },
   ENTRY_NOT_VOIDABLE: { status: 409, title: 'This entry cannot be voided' },

@@ -10,7 +10,12 @@ export const IdSchema = z
     'letters, digits, "_", "." or "-", at most 64, starting with a letter or digit',
   );
 
-export const UuidSchema = z.uuid();
+/**
+ * A UUID, written in lower case whatever case it was sent in: UUIDs name the same thing in
+ * either case (RFC 9562), and an eventId or caseId in upper case must not open a second case
+ * or pass for a new event.
+ */
+export const UuidSchema = z.uuid().toLowerCase();
 
 /** ISO-8601 date-time with an explicit offset (Z or ±hh:mm). */
 export const DateTimeSchema = z.iso.datetime({ offset: true });

@@ -11,7 +11,7 @@ export const CASE_ID = uuid(0xcace);
 /** When test facts happen: half an hour before the test clock (testContext's 08:00 CST). */
 export const AT = '2026-03-01T07:30:00+08:00';
 
-/** The world most tests run in: organisations A and B, their workers, a project of A. */
+/** The world most tests run in: organisations A and B, their workers, a project of each. */
 export const WORLD = {
   organisations: ['org-a', 'org-b'],
   workers: {
@@ -21,7 +21,7 @@ export const WORLD = {
     'w-b1': { organisationId: 'org-b', role: 'frontline', certification: 'senior' },
     'sup-b': { organisationId: 'org-b', role: 'supervisor', certification: 'senior' },
   },
-  projects: { 'p-a': { organisationId: 'org-a' } },
+  projects: { 'p-a': { organisationId: 'org-a' }, 'p-b': { organisationId: 'org-b' } },
 } as const;
 
 /** A context with WORLD registered; agency of org-a unless told otherwise. */
