@@ -33,6 +33,13 @@ const intake = (caseId: string, over: Body = {}): Body => ({
   ...over,
 });
 
+/** An intake of org-b's (its worker, no project). */
+const intakeOfB = (caseId: string): Body => {
+  const base = intake(caseId);
+  const { projectId: _, ...data } = base.data as Body;
+  return { ...base, data: { ...data, organisationId: 'org-b', workerId: 'w-b1' } };
+};
+
 const visit = (caseId: string, over: Body = {}, workerId = 'w-a1'): Body => ({
   eventId: randomUUID(),
   type: 'VisitRecorded',
@@ -296,6 +303,76 @@ describe('ingest routes', () => {
     });
     expect(different.statusCode).toBe(409);
     expect(different.json().code).toBe('SOURCE_RECORD_CONFLICT');
+  });
+
+  it("keeps each agency's source records its own: the same pair from another agency is another record", async () => {
+    const source = { sourceSystem: 'casebook', sourceRecordId: `rec-${randomUUID()}` };
+    const caseA = randomUUID();
+    const caseB = randomUUID();
+    await expectCreated(agencyA.key, intake(caseA));
+    await expectCreated(agencyB.key, intakeOfB(caseB));
+    const ofA = await expectCreated(agencyA.key, visit(caseA, source));
+    const ofB = await post(agencyB.key, visit(caseB, source, 'w-b1'));
+    expect(ofB.statusCode, ofB.body).toBe(201);
+    expect(ofB.headers['idempotent-replay']).toBeUndefined();
+    expect(ofB.json().position).not.toBe(ofA.position);
+    // Under its own pair, a different body is a conflict, and the refusal names nothing of A's.
+    const again = await post(agencyB.key, { ...visit(caseB, source, 'w-b1'), eventId: randomUUID() });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('SOURCE_RECORD_CONFLICT');
+    expect(again.json().detail).not.toContain('org-a');
+  });
+
+  it("answers a retry only to the agency that sent it: another's copy of the envelope is 409 EVENT_ID_CONFLICT", async () => {
+    const caseId = randomUUID();
+    const envelope = intake(caseId);
+    const first = await expectCreated(agencyA.key, envelope);
+    const head = await settledHead();
+    const copied = await post(agencyB.key, envelope);
+    expect(copied.statusCode).toBe(409);
+    expect(copied.json().code).toBe('EVENT_ID_CONFLICT');
+    expect(copied.body).not.toContain(first.position);
+    expect(copied.headers['idempotent-replay']).toBeUndefined();
+    const batch = await post(agencyB.key, { events: [envelope] }, '/v1/events/batch');
+    expect(batch.json().results[0]).toMatchObject({ status: 409, code: 'EVENT_ID_CONFLICT' });
+    const retried = await post(agencyA.key, envelope);
+    expect(retried.statusCode).toBe(201);
+    expect(retried.json()).toEqual(first);
+    expect(await store.headPosition()).toBe(head);
+  });
+
+  it('takes a caseId or eventId in upper case for the same case and the same event', async () => {
+    const caseId = randomUUID();
+    await expectCreated(agencyA.key, intake(caseId));
+    const shouted = visit(caseId.toUpperCase());
+    const recorded = await expectCreated(agencyA.key, shouted);
+    expect(recorded).toMatchObject({ streamId: `case-${caseId}`, version: 2 });
+    const retry = await post(agencyA.key, { ...shouted, eventId: String(shouted.eventId).toUpperCase() });
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json()).toEqual(recorded);
+    expect(retry.headers['idempotent-replay']).toBe('true');
+    const twice = await post(
+      agencyA.key,
+      {
+        events: [
+          visit(caseId, { eventId: shouted.eventId }),
+          visit(caseId, { eventId: String(shouted.eventId).toUpperCase() }),
+        ],
+      },
+      '/v1/events/batch',
+    );
+    expect(twice.statusCode).toBe(400);
+    expect(twice.json().code).toBe('DUPLICATE_EVENT_IN_BATCH');
+  });
+
+  it('refuses an occurredAt before 2000 with 422 OCCURRED_TOO_EARLY (the year 1 once stopped the projector)', async () => {
+    const caseId = randomUUID();
+    await expectCreated(agencyA.key, intake(caseId));
+    const head = await settledHead();
+    const response = await post(agencyA.key, visit(caseId, { occurredAt: '0001-01-01T00:00:00+14:00' }));
+    expect(response.statusCode).toBe(422);
+    expect(response.json().code).toBe('OCCURRED_TOO_EARLY');
+    expect(await store.headPosition()).toBe(head);
   });
 
   it('refuses a stale expectedVersion with 409 EXPECTED_VERSION_MISMATCH and appends nothing', async () => {

@@ -270,8 +270,10 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
       const seen = new Set<string>();
       const repeated = new Set<string>();
       for (const item of items) {
-        const eventId = (item as { eventId?: unknown } | null)?.eventId;
-        if (typeof eventId !== 'string') continue;
+        const sent = (item as { eventId?: unknown } | null)?.eventId;
+        if (typeof sent !== 'string') continue;
+        // An eventId names one event in either case (the envelope writes it in lower case).
+        const eventId = sent.toLowerCase();
         if (seen.has(eventId)) repeated.add(eventId);
         seen.add(eventId);
         const { sourceSystem, sourceRecordId } = item as { sourceSystem?: unknown; sourceRecordId?: unknown };

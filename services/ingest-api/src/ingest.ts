@@ -152,16 +152,54 @@ export function errorOf(refusal: Refusal): DomainError {
   return new DomainError(refusal.code, refusal.detail, refusal.extra);
 }
 
-function sourceOf(envelope: Envelope): { system: string; recordId: string } | undefined {
-  return envelope.sourceSystem !== undefined && envelope.sourceRecordId !== undefined
-    ? { system: envelope.sourceSystem, recordId: envelope.sourceRecordId }
-    : undefined;
+/**
+ * The source record an envelope names, as the store keys it: the sender's own record, so the
+ * system is kept under the sending organisation ("org-a/casebook"). Two agencies running the
+ * same case software each have their own record ids: one's export neither replays nor
+ * conflicts with the other's, and a refusal tells neither what the other recorded. (An id
+ * cannot hold "/", so no agency's key can be mistaken for another's, nor for an admin's.)
+ */
+function sourceOf(envelope: Envelope, sender: Sender): { system: string; recordId: string } | undefined {
+  if (envelope.sourceSystem === undefined || envelope.sourceRecordId === undefined) return undefined;
+  const organisationId = sender.actor.organisationId;
+  const system =
+    organisationId === undefined ? envelope.sourceSystem : `${organisationId}/${envelope.sourceSystem}`;
+  return { system, recordId: envelope.sourceRecordId };
 }
 
-function isInStream(envelope: Envelope, view: StreamView): boolean {
+function isInStream(envelope: Envelope, view: StreamView, sender: Sender): boolean {
   if (hasEvent(view.state, envelope.eventId)) return true;
-  const source = sourceOf(envelope);
+  const source = sourceOf(envelope, sender);
   return source !== undefined && view.sources.has(sourceKey(source));
+}
+
+/**
+ * The first of `eventIds` (events already in the stream) that the sender's organisation did not
+ * record, if any: a retry is answered only to whoever sent the event first, or another agency
+ * holding a copy of an envelope would learn where it landed and be told it had recorded it.
+ * A case the sender owns and that was never transferred holds only the sender's events (the
+ * decider lets no one else write to it), so it costs nothing; any other stream is read.
+ */
+async function notSendersEvent(
+  store: EventStore,
+  streamId: string,
+  state: StreamView['state'],
+  eventIds: readonly string[],
+  sender: Sender,
+): Promise<string | undefined> {
+  const organisationId = sender.actor.organisationId ?? null;
+  const { case: caseState } = state;
+  if (
+    caseState.status !== 'not_opened' &&
+    caseState.organisationId === organisationId &&
+    caseState.counts.transfers === 0
+  )
+    return undefined;
+  const recordedBy = new Map<string, unknown>();
+  for (const event of await store.readStream(streamId)) {
+    recordedBy.set(event.eventId, event.metadata?.organisationId ?? null);
+  }
+  return eventIds.find((eventId) => recordedBy.has(eventId) && recordedBy.get(eventId) !== organisationId);
 }
 
 async function readView(store: EventStore, streamId: string): Promise<StreamView> {
@@ -312,7 +350,7 @@ async function attempt(
   // answers each its first result: one call for the stream, not one (with its refused insert
   // and its lookup) per item. They append nothing. If the store refuses one (its body changed),
   // they go again one by one, so that the retries before it are answered as they were alone.
-  const replays: Array<{ slot: number; event: DomainEvent; source: NewEvent['source'] }> = [];
+  const replays: Array<{ slot: number; event: DomainEvent; source: NewEvent['source']; known: boolean }> = [];
   const resend = async (group: typeof replays) => {
     const replayed = await deps.store.append(
       streamId,
@@ -337,6 +375,20 @@ async function attempt(
   const sendReplays = async (): Promise<Attempt | null> => {
     const sending = replays.splice(0);
     if (sending.length === 0) return null;
+    const byEventId = sending.filter((replay) => replay.known);
+    if (byEventId.length > 0) {
+      const ids = byEventId.map((replay) => replay.event.eventId);
+      const foreign = await notSendersEvent(deps.store, streamId, view.state, ids, sender);
+      const replay = foreign === undefined ? undefined : byEventId.find((r) => r.event.eventId === foreign);
+      if (replay) {
+        const refusal: Refusal = {
+          code: 'EVENT_ID_CONFLICT',
+          status: ERRORS.EVENT_ID_CONFLICT.status,
+          detail: `eventId ${foreign} was used before for another event`,
+        };
+        return { settled: true, outcomes: failed(items, replay.slot, refusal, outcomes) };
+      }
+    }
     try {
       await resend(sending);
       return null;
@@ -358,13 +410,14 @@ async function attempt(
   for (let slot = 0; slot < items.length; slot++) {
     const { envelope } = items[slot]!;
     try {
-      if (isInStream(envelope, view)) {
+      if (isInStream(envelope, view, sender)) {
         // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
-        const source = sourceOf(envelope);
+        const source = sourceOf(envelope, sender);
         replays.push({
           slot,
           event: await sealed(deps.vault, toDomainEvent(envelope), client, source),
           source,
+          known: hasEvent(view.state, envelope.eventId),
         });
         continue;
       }
@@ -384,7 +437,7 @@ async function attempt(
         actor: sender.actor,
         ...registrations,
       });
-      const source = sourceOf(envelope);
+      const source = sourceOf(envelope, sender);
       const sealedEvents: DomainEvent[] = [];
       for (const plain of events) {
         const own = plain.eventId === envelope.eventId ? source : undefined;
