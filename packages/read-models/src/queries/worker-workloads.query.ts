@@ -122,6 +122,10 @@ export async function getWorkerWorkloads(
         and([
           sql<SqlBool>`kind = 'visit' and not voided and day >= ${since30}::date and day <= ${today}::date`,
           amongMany('worker_id', ids),
+          // The visits of the cases in scope, as the caseload counts only those cases.
+          inRegion('community_code', filters.region),
+          hasTargetGroup('target_mask', filters.targetGroup),
+          equals('project_id', filters.projectId),
         ]),
       )
       .select([
