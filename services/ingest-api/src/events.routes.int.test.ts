@@ -749,6 +749,12 @@ describe('ingest routes', () => {
       expect(await store.headPosition()).toBe(head);
     });
 
+    it('refuses a field beside events with 400 VALIDATION_FAILED, as the schema it documents says', async () => {
+      const response = await post(agencyA.key, { events: [], note: 'x' }, '/v1/events/batch');
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED', issues: [{ path: 'note' }] });
+    });
+
     it('refuses more than 1,000 events with 413 BATCH_TOO_LARGE', async () => {
       const caseId = randomUUID();
       const events = Array.from({ length: 1001 }, () => ({ eventId: randomUUID(), caseId }));

@@ -97,6 +97,14 @@ const batchValidator: FastifySchemaCompiler<unknown> = () => (data) => {
       }),
     };
   }
+  const extra = Object.keys(data).filter((key) => key !== 'events');
+  if (extra.length > 0) {
+    return {
+      error: new DomainError('VALIDATION_FAILED', `the body is {"events": [ … ]} and nothing else`, {
+        issues: extra.map((key) => ({ path: key, message: 'not a field of a batch' })),
+      }),
+    };
+  }
   if (events.length > MAX_BATCH) {
     return {
       error: new DomainError('BATCH_TOO_LARGE', `${events.length} events; at most ${MAX_BATCH} per batch`, {
@@ -217,7 +225,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
       schema: {
         summary: 'Record one event',
         description:
-          'Appends one event to its stream. The same eventId (or sourceSystem/sourceRecordId) again answers the first result with `idempotent-replay: true` and appends nothing; with a different body, 409. A stale expectedVersion is 409.',
+          'Appends one event to its stream. The same eventId (or sourceSystem/sourceRecordId: each organisation has its own) from the organisation that sent it first answers the first result with `idempotent-replay: true` and appends nothing; with a different body, or from another organisation, 409. A stale expectedVersion is 409.',
         tags: ['events'],
         body: EnvelopeBody,
         response: { 201: Recorded, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
