@@ -1,5 +1,4 @@
 import { createHash, hash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { LedgerDigest, NewEvent, RecordedEvent, VerifyResult } from './port';
 
 /** The prevHash of a stream's first event. */
@@ -139,11 +138,6 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** The reference implementation, for tests that hold `canonicalJson` to it. */
-export function referenceCanonicalJson(value: unknown): string | undefined {
-  return canonicalize(value);
 }
 
 /**

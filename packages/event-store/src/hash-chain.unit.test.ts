@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,11 +10,13 @@ import {
   GENESIS_HASH,
   LedgerDigester,
   prepareEvent,
-  referenceCanonicalJson,
   storedEventHash,
   verifyChain,
 } from './hash-chain';
 import type { RecordedEvent } from './port';
+
+/** The reference implementation `canonicalJson` is held to. */
+const referenceCanonicalJson = (value: unknown): string | undefined => canonicalize(value);
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -133,7 +133,8 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
 
 /**
  * Builds the HTTP platform every service shares: validation and serialisation by zod,
- * OpenAPI at `/openapi.json` and `/docs`, helmet, per-key rate limit, request ids,
+ * OpenAPI at `/openapi.json` and `/docs`, the security headers helmet would send (written
+ * from `SECURITY_HEADERS`; the plugin is not registered), per-key rate limit, request ids,
  * API-key authentication, health, readiness, Prometheus metrics and the one error handler
  * that answers RFC 9457 problem+json. It does not listen.
  */

@@ -236,7 +236,7 @@ async function main() {
       readmePath,
       withBenchSection(
         readFileSync(readmePath, 'utf8'),
-        `${body}\nRaw figures: \`bench/results/${file}\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`). Each section works in a database (the embedded one, a folder) of its own, dropped at its end; Ctrl-C stops a run and drops the ones it made.`,
+        `${body}\nRaw figures: \`bench/results/${file}\`. Reproduce with \`npm run bench\` on a machine with Postgres (\`DATABASE_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`); options follow \`--\`: \`npm run bench -- --quick\` (or \`--only store,ingest\`, \`--scale 10\`, \`--help\`). Each section works in a database (the embedded one, a folder) of its own, dropped at its end, except Message DB's own (\`fengcheng_bench_message_db\`), which stays and is reinstalled on each run; Ctrl-C stops a run and drops the scratch ones it made.`,
       ),
     );
     process.stderr.write(`wrote bench/results/${file}, bench/results/latest.md and the README table\n`);

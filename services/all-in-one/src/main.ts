@@ -21,6 +21,7 @@ Environment:
   EVENTSTORE_URL        keep the events in EventStoreDB (esdb://…)
   FENGCHENG_ADMIN_KEY   the first admin key (else one is made and printed once)
   FENGCHENG_MASTER_KEY  wraps the client data keys (embedded: <data>/master.key)
+  FENGCHENG_RATE_LIMIT  requests per API key: <max> a minute, <max>/<seconds>s or off (600000)
   LOG_LEVEL             info
 
 Example: npm start -- --yinchuan   (the full Yinchuan dataset, loaded and projected)`,

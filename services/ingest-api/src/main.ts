@@ -6,7 +6,7 @@ import { loadConfig } from './config';
 import { registerIngestRoutes } from './events.routes';
 import { organisationRegisteredIn } from './registrations';
 
-/** The ingest API on its own: `DATABASE_URL=postgres://… npm run start:ingest`. */
+/** The ingest API on its own: `DATABASE_URL=postgres://… FENGCHENG_MASTER_KEY=… npm run start:ingest`. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {

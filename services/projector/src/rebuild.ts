@@ -1,8 +1,8 @@
-import { createPostgresEventStore } from '@fengcheng/event-store';
 import { createLogger, integerArgument, openDatabase } from '@fengcheng/platform';
 import { rebuildReadModels } from '@fengcheng/read-models';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
+import { openRebuildStore } from './rebuild-store';
 
 const program = new Command()
   .name('rebuild')
@@ -16,6 +16,10 @@ const program = new Command()
     'embedded PGlite data folder instead of a server (only while nothing else has it open)',
   )
   .option(
+    '--eventstore-url <url>',
+    'EventStoreDB to read the events from (default: $EVENTSTORE_URL; without either, the PostgreSQL event store in the database)',
+  )
+  .option(
     '--schema <name>',
     'base schema of the event store and the generation pointer',
     process.env.DATABASE_SCHEMA ?? 'public',
@@ -27,6 +31,7 @@ const program = new Command()
     async (options: {
       databaseUrl?: string;
       dataDir?: string;
+      eventstoreUrl?: string;
       schema: string;
       batchSize: number;
       dropDelay: number;
@@ -42,7 +47,7 @@ const program = new Command()
         dataDir: url ? undefined : options.dataDir,
         schema: options.schema,
       });
-      const store = await createPostgresEventStore(database, { logger });
+      const { store } = await openRebuildStore({ database, logger, eventstoreUrl: options.eventstoreUrl });
       const head = await store.headPosition();
       const started = performance.now();
       const bar = options.quiet
