@@ -193,6 +193,34 @@ describe('http platform', () => {
     expect(adminRoute.statusCode).toBe(403);
   });
 
+  it('answers a URL it cannot decode, or a path parameter too long, with a problem and the usual headers', async () => {
+    for (const [url, status, code] of [
+      ['/v1/%zz', 400, 'MALFORMED_REQUEST'],
+      [`/v1/admin/keys/${'k'.repeat(150)}`, 400, 'VALIDATION_FAILED'],
+    ] as const) {
+      const response = await app.inject({
+        method: 'DELETE',
+        url,
+        headers: { ...admin, 'x-request-id': 'bad-url-1' },
+      });
+      expect([url, response.statusCode, response.headers['content-type']]).toEqual([
+        url,
+        status,
+        'application/problem+json; charset=utf-8',
+      ]);
+      expect(response.json()).toMatchObject({
+        type: `urn:fengcheng:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+        status,
+        code,
+        instance: url,
+        requestId: 'bad-url-1',
+      });
+      expect(response.headers['x-request-id']).toBe('bad-url-1');
+      for (const [name, value] of SECURITY_HEADERS)
+        expect([url, name, response.headers[name]]).toEqual([url, name, value]);
+    }
+  });
+
   it('revokes a key at once: the next request is 401 KEY_REVOKED', async () => {
     const { keyId, key } = await issue('agency', 'org-2');
     const headers = { authorization: `Bearer ${key}` };

@@ -7,7 +7,10 @@ import { DomainError } from '@fengcheng/domain';
 import { childWithIds, type Logger } from '@fengcheng/platform';
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifySerializerCompiler,
   LogController,
   type RawServerDefault,
@@ -131,6 +134,30 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['x-xss-protection', '0'],
 ];
 
+/** The headers every answer carries, refusals included: helmet's and the request id. */
+function sendEdgeHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
+  reply.header('x-request-id', request.id);
+}
+
+/** The one error handler: anything thrown becomes a problem, logged by whether it was expected. */
+function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { problem, internal } = toProblem(error, request);
+  if (internal) request.log.error({ err: error, status: problem.status }, 'request failed');
+  else request.log.info({ code: problem.code, status: problem.status }, 'request refused');
+  if (problem.code === 'NOT_READY') reply.header('retry-after', '1');
+  return sendProblem(reply, problem);
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot route (bad percent-encoding, a parameter past
+ * `maxParamLength`) is refused before any hook runs, so the edge headers are sent here.
+ */
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendEdgeHeaders(request, reply);
+  answerError(error, request, reply);
+}
+
 /**
  * Builds the HTTP platform every service shares: validation and serialisation by zod,
  * OpenAPI at `/openapi.json` and `/docs`, helmet, per-key rate limit, request ids,
@@ -165,6 +192,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     // A connection refused before it made a request (too slow, headers too large, not HTTP)
     // is answered by Node's parser, not by a route: it gets a problem with a code all the same.
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -176,13 +204,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
   // Every body this API takes is JSON; anything else is 415, not a string handed to a route.
   app.removeContentTypeParser('text/plain');
 
-  app.setErrorHandler((error, request, reply) => {
-    const { problem, internal } = toProblem(error, request);
-    if (internal) request.log.error({ err: error, status: problem.status }, 'request failed');
-    else request.log.info({ code: problem.code, status: problem.status }, 'request refused');
-    if (problem.code === 'NOT_READY') reply.header('retry-after', '1');
-    return sendProblem(reply, problem);
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => {
     return sendProblem(
       reply,
@@ -193,8 +215,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
   const authenticate = authenticateHook(deps.keys);
   app.addHook('onRequest', async (request, reply) => {
     // Before authentication: a refused request (401) carries the security headers too.
-    for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
-    reply.header('x-request-id', request.id);
+    sendEdgeHeaders(request, reply);
     await authenticate(request, reply);
   });
   app.addHook('onResponse', async (request, reply) => {
