@@ -41,7 +41,7 @@ export function registerAdminRoutes(app: HttpApp, deps: AdminRoutesDeps): void {
   app.post(
     '/v1/admin/keys',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         summary: 'Issue an API key',
         tags: ['admin'],
@@ -70,7 +70,7 @@ export function registerAdminRoutes(app: HttpApp, deps: AdminRoutesDeps): void {
   app.delete(
     '/v1/admin/keys/:keyId',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         summary: 'Revoke an API key',
         tags: ['admin'],

@@ -193,6 +193,23 @@ describe('http platform', () => {
     expect(adminRoute.statusCode).toBe(403);
   });
 
+  it('checks the role before the body: the wrong role gets 403 whatever it sends, no key still 401', async () => {
+    const { key } = await issue('analyst');
+    const reviewer = await issue('reviewer');
+    const json = { 'content-type': 'application/json' };
+    for (const [headers, url, payload, status, code] of [
+      [{ authorization: `Bearer ${key}` }, '/v1/echo', '{}', 403, 'FORBIDDEN_ROLE'],
+      [{ authorization: `Bearer ${key}` }, '/v1/echo', '{"n":', 403, 'FORBIDDEN_ROLE'],
+      [{ authorization: `Bearer ${reviewer.key}` }, '/v1/admin/keys', '{}', 403, 'FORBIDDEN_ROLE'],
+      [{}, '/v1/admin/keys', '{}', 401, 'UNAUTHENTICATED'],
+    ] as const) {
+      const response = await app.inject({ method: 'POST', url, headers: { ...headers, ...json }, payload });
+      expect([url, payload, response.statusCode, response.json().code]).toEqual([url, payload, status, code]);
+      // Nothing of the schema a caller may not use is spelt out to it.
+      expect(response.json().issues).toBeUndefined();
+    }
+  });
+
   it('answers a URL it cannot decode, or a path parameter too long, with a problem and the usual headers', async () => {
     for (const [url, status, code] of [
       ['/v1/%zz', 400, 'MALFORMED_REQUEST'],

@@ -24,7 +24,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { safeParse } from 'zod/v4/core';
-import { authenticateHook } from './auth/authenticate';
+import { authenticateHook, checkRolesFirst } from './auth/authenticate';
 import type { KeyStore } from './auth/key-store';
 import { httpRequestDuration, metricsRegistry } from './metrics';
 import { answerClientError, problemOf, problemResponses, sendProblem, toProblem } from './problem';
@@ -245,6 +245,11 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
         }),
     });
   }
+
+  // After the rate limit's own onRoute step, so that a role check follows its hook.
+  app.addHook('onRoute', (route) => {
+    checkRolesFirst(route);
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
