@@ -46,7 +46,7 @@ export function registerAdminRoutes(app: HttpApp, deps: AdminRoutesDeps): void {
         summary: 'Issue an API key',
         tags: ['admin'],
         body: IssueKeyBody,
-        response: { 201: IssuedKey, ...problemResponses(400, 401, 403, 422) },
+        response: { 201: IssuedKey, ...problemResponses(400, 422) },
       },
     },
     async (request, reply) => {
@@ -75,7 +75,7 @@ export function registerAdminRoutes(app: HttpApp, deps: AdminRoutesDeps): void {
         summary: 'Revoke an API key',
         tags: ['admin'],
         params: z.object({ keyId: z.string().min(1).max(128) }),
-        response: { 204: z.undefined(), ...problemResponses(401, 403, 404) },
+        response: { 204: z.undefined(), ...problemResponses(404) },
       },
     },
     async (request, reply) => {

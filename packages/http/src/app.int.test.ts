@@ -210,6 +210,39 @@ describe('http platform', () => {
     }
   });
 
+  it('asks for a bearer token on every 401 (WWW-Authenticate, RFC 6750)', async () => {
+    const { keyId, key } = await issue('agency', 'org-6');
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/v1/admin/keys/${keyId}`, headers: admin })).statusCode,
+    ).toBe(204);
+    for (const [authorization, challenge] of [
+      [undefined, 'Bearer'],
+      ['Basic YWdlbmN5OnNlY3JldA==', 'Bearer'],
+      ['Bearer fck_nope', 'Bearer error="invalid_token"'],
+      [`Bearer ${key}`, 'Bearer error="invalid_token"'],
+    ] as const) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/echo',
+        headers: authorization ? { authorization } : {},
+        payload: { n: 1 },
+      });
+      expect([authorization, response.statusCode, response.headers['www-authenticate']]).toEqual([
+        authorization,
+        401,
+        challenge,
+      ]);
+    }
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: admin,
+      payload: { n: 'x' },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.headers['www-authenticate']).toBeUndefined();
+  });
+
   it('answers a URL it cannot decode, or a path parameter too long, with a problem and the usual headers', async () => {
     for (const [url, status, code] of [
       ['/v1/%zz', 400, 'MALFORMED_REQUEST'],
@@ -320,6 +353,54 @@ describe('http platform', () => {
       expect(limited.headers['content-type']).toBe('application/problem+json; charset=utf-8');
       expect((await get(second.key)).statusCode).toBe(200);
       expect((await limitedApp.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await limitedApp.close();
+    }
+  });
+
+  it('documents problems as application/problem+json, a 401 with its challenge, and 429 on every route the limit applies to', async () => {
+    const limitedApp = await createHttpApp({
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      keys,
+      rateLimit: { max: 3, timeWindowMs: 60_000 },
+    });
+    registerAdminRoutes(limitedApp, { keys });
+    try {
+      const unlimited = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const limited = (await limitedApp.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const issueKey = unlimited.paths['/v1/admin/keys'].post.responses;
+      expect(Object.keys(issueKey['201'].content)).toEqual(['application/json']);
+      for (const status of ['400', '401', '403', '422'])
+        expect([status, Object.keys(issueKey[status].content)]).toEqual([
+          status,
+          ['application/problem+json'],
+        ]);
+      expect(issueKey['401'].headers['WWW-Authenticate']).toMatchObject({ schema: { type: 'string' } });
+      // Without a limit, no route answers 429; with one, every route but the public ones may.
+      expect(issueKey['429']).toBeUndefined();
+      const operations = (document: { paths: Record<string, Record<string, { responses: object }>> }) =>
+        Object.entries(document.paths).flatMap(([path, methods]) =>
+          Object.entries(methods).map(([method, operation]) => ({
+            route: `${method} ${path}`,
+            statuses: Object.keys(operation.responses),
+          })),
+        );
+      const limitedRoutes = operations(limited).map(({ route, statuses }) => [
+        route,
+        statuses.includes('429'),
+      ]);
+      expect(limitedRoutes).toEqual(
+        expect.arrayContaining([
+          ['post /v1/admin/keys', true],
+          ['delete /v1/admin/keys/{keyId}', true],
+          ['get /healthz', false],
+          ['get /readyz', false],
+          ['get /metrics', false],
+        ]),
+      );
+      expect(limited.paths['/v1/admin/keys'].post.responses['429'].content).toHaveProperty(
+        'application/problem+json',
+      );
     } finally {
       await limitedApp.close();
     }

@@ -24,7 +24,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { safeParse } from 'zod/v4/core';
-import { authenticateHook, checkRolesFirst } from './auth/authenticate';
+import { authenticateHook, checkRolesFirst, isPublicRoute } from './auth/authenticate';
 import type { KeyStore } from './auth/key-store';
 import { httpRequestDuration, metricsRegistry } from './metrics';
 import { answerClientError, problemOf, problemResponses, sendProblem, toProblem } from './problem';
@@ -159,6 +159,22 @@ function answerFrameworkError(error: FastifyError, request: FastifyRequest, repl
 }
 
 /**
+ * The OpenAPI transform of the zod type provider, keeping the headers a response documents
+ * (it drops them; problemResponses documents a 401's WWW-Authenticate).
+ */
+const transform: typeof jsonSchemaTransform = (input) => {
+  const output = jsonSchemaTransform(input);
+  const given = input.schema?.response as Record<string, { headers?: unknown }> | undefined;
+  const made = (output.schema as { response?: Record<string, Record<string, unknown>> } | undefined)
+    ?.response;
+  for (const [status, response] of Object.entries(given ?? {})) {
+    const documented = made?.[status];
+    if (response?.headers && documented) documented.headers = response.headers;
+  }
+  return output;
+};
+
+/**
  * Builds the HTTP platform every service shares: validation and serialisation by zod,
  * OpenAPI at `/openapi.json` and `/docs`, helmet, per-key rate limit, request ids,
  * API-key authentication, health, readiness, Prometheus metrics and the one error handler
@@ -246,9 +262,14 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     });
   }
 
-  // After the rate limit's own onRoute step, so that a role check follows its hook.
+  // After the rate limit's own onRoute step, so that a role check follows its hook; before
+  // the document is collected, so that it lists what every authenticated route may answer.
   app.addHook('onRoute', (route) => {
-    checkRolesFirst(route);
+    if (isPublicRoute(route)) return;
+    const checksRole = checkRolesFirst(route);
+    if (!route.schema || (route.schema as { hide?: boolean }).hide) return;
+    const refusals = problemResponses(401, ...(checksRole ? [403] : []), ...(rateLimit ? [429] : []));
+    route.schema = { ...route.schema, response: { ...(route.schema.response as object), ...refusals } };
   });
 
   await app.register(fastifySwagger, {
@@ -263,7 +284,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });

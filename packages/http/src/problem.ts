@@ -6,6 +6,7 @@ import { IdempotencyConflictError, WrongExpectedVersionError } from '@fengcheng/
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { bearerChallenge } from './auth/authenticate';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -153,15 +154,40 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   socket.destroy(error);
 }
 
-/** Sends a problem with its status and media type. */
+/** Sends a problem with its status and media type; a 401 asks for a bearer token (RFC 6750). */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.status === 401) reply.header('www-authenticate', bearerChallenge(reply.request));
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
-/** Response schemas for the problems a route may answer, for the OpenAPI document. */
-export function problemResponses<S extends number>(...statuses: S[]): Record<S, typeof ProblemSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<
+/** The OpenAPI entry of a problem answer: RFC 9457 problem details, as served. */
+function problemResponse(status: number) {
+  return {
+    description: `${STATUS_CODES[status] ?? 'Error'}: RFC 9457 problem details with a stable \`code\``,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+    ...(status === 401
+      ? {
+          headers: {
+            'WWW-Authenticate': {
+              type: 'string',
+              description: 'Bearer (RFC 6750); `Bearer error="invalid_token"` when the key sent was refused',
+            },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Response entries for the problems a route may answer, for the OpenAPI document. Every route
+ * that needs a key gets 401, 403 if it checks a role and 429 under a rate limit from
+ * `createHttpApp`; a route names only the others.
+ */
+export function problemResponses<S extends number>(
+  ...statuses: S[]
+): Record<S, ReturnType<typeof problemResponse>> {
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)])) as Record<
     S,
-    typeof ProblemSchema
+    ReturnType<typeof problemResponse>
   >;
 }

@@ -50,6 +50,15 @@ export function authOf(request: FastifyRequest): AuthContext {
   return request.auth;
 }
 
+/**
+ * The RFC 6750 challenge a 401 carries: `invalid_token` when a bearer token was sent and
+ * refused, the bare scheme when none was.
+ */
+export function bearerChallenge(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  return header && BEARER.test(header) ? 'Bearer error="invalid_token"' : 'Bearer';
+}
+
 const ROLES_ALLOWED = Symbol('roles allowed');
 
 /** A hook made by `requireRole`, known by the roles it lets through. */
