@@ -8,15 +8,27 @@ import { problemResponses } from './problem';
 /** An organisation id, as the domain names them. */
 const OrganisationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
 
+/** Only an agency key belongs to an organisation, and it must: an analyst's, reviewer's or admin's spans them all. */
 const IssueKeyBody = z
   .strictObject({
     role: z.enum(ROLES),
     organisationId: OrganisationIdSchema.optional(),
     label: z.string().min(1).max(200),
   })
-  .refine((body) => body.role !== 'agency' || body.organisationId !== undefined, {
-    path: ['organisationId'],
-    message: 'an agency key is bound to one organisation',
+  .superRefine((body, context) => {
+    if (body.role === 'agency' && body.organisationId === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['organisationId'],
+        message: 'an agency key is bound to one organisation',
+      });
+    } else if (body.role !== 'agency' && body.organisationId !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['organisationId'],
+        message: `only an agency key is bound to an organisation, not a ${body.role} key`,
+      });
+    }
   });
 
 const IssuedKey = z.object({

@@ -210,6 +210,24 @@ describe('http platform', () => {
     }
   });
 
+  it('refuses an organisation on a key of any role but agency (400 VALIDATION_FAILED naming the field)', async () => {
+    for (const role of ['analyst', 'reviewer', 'admin']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/keys',
+        headers: admin,
+        payload: { role, organisationId: 'org-1', label: 'x' },
+      });
+      expect([role, response.statusCode, response.json().code]).toEqual([role, 400, 'VALIDATION_FAILED']);
+      expect(response.json().issues).toEqual([
+        {
+          path: 'organisationId',
+          message: `only an agency key is bound to an organisation, not a ${role} key`,
+        },
+      ]);
+    }
+  });
+
   it('asks for a bearer token on every 401 (WWW-Authenticate, RFC 6750)', async () => {
     const { keyId, key } = await issue('agency', 'org-6');
     expect(
