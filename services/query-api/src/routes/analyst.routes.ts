@@ -27,14 +27,14 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/stats/service-instances',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Service instances (服务人次), total and grouped',
         description:
           'Counts by the one rule: a visit 1, a group activity its attendees, a resource link 1; voided entries take theirs back.',
         querystring: z.strictObject({ ...AnalystFilterQuery, groupBy: z.enum(GROUP_BY).optional() }),
-        response: { 200: ServiceInstancesResponse, ...problemResponses(400, 401, 403, 503) },
+        response: { 200: ServiceInstancesResponse, ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -57,12 +57,12 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/projects/outcomes',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Per-project outcomes',
         querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: ProjectOutcomesResponse, ...problemResponses(400, 401, 403, 503) },
+        response: { 200: ProjectOutcomesResponse, ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -78,13 +78,13 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/workers/workloads',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Per-worker workloads',
         description: 'Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now.',
         querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: WorkerWorkloadsResponse, ...problemResponses(400, 401, 403, 503) },
+        response: { 200: WorkerWorkloadsResponse, ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -101,13 +101,13 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/regions/:code/summary',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Summary of a region at any of the four levels',
         params: z.strictObject({ code: RegionPrefixSchema }),
         querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: RegionSummaryResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: RegionSummaryResponse, ...problemResponses(400, 404, 503) },
       },
     },
     async (request, reply) => {
