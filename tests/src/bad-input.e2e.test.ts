@@ -856,6 +856,38 @@ describe('bad input', () => {
       status: 403,
       code: 'FORBIDDEN_ROLE',
     },
+    // Query values: an empty one is refused, never read as 0 or as no filter.
+    ...(
+      [
+        ['an empty version', `/v1/cases/${caseA}/state?purpose=audit&version=`],
+        ['a hexadecimal version', `/v1/cases/${caseA}/state?purpose=audit&version=0x1`],
+        ['a version in exponent form', `/v1/cases/${caseA}/state?purpose=audit&version=1e0`],
+        ['an empty asOf', `/v1/cases/${caseA}/state?purpose=audit&asOf=`],
+        ['an empty minPosition', `/v1/cases/${caseA}/history?purpose=audit&minPosition=`],
+        ['an empty upTo', '/v1/ledger/verify?upTo='],
+      ] as const
+    ).map(([name, path]) => ({
+      name,
+      key: 'reviewer' as const,
+      method: 'GET' as const,
+      path,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    })),
+    ...(
+      [
+        ['an empty from', '/v1/stats/service-instances?from='],
+        ['an empty to', '/v1/projects/outcomes?to='],
+        ['an empty analyst minPosition', '/v1/workers/workloads?minPosition='],
+      ] as const
+    ).map(([name, path]) => ({
+      name,
+      key: 'analyst' as const,
+      method: 'GET' as const,
+      path,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    })),
     { name: 'an unknown route', path: '/v1/evnets', body: visit(), status: 404, code: 'NOT_FOUND' },
     {
       name: 'an agency key without organisation',

@@ -26,6 +26,15 @@ export const PositionSchema = z
   .regex(/^\d{1,19}$/, 'a non-negative integer position')
   .transform((value) => BigInt(value));
 
+/**
+ * A whole number in a query string, as plain decimal digits: `z.coerce.number()` read
+ * `version=` as 0 (and took `0x1` or `1e0`); an empty or odd value is a 400 instead.
+ */
+export const WholeNumberQuery = z
+  .string()
+  .regex(/^\d{1,15}$/, 'a non-negative integer in decimal digits')
+  .transform(Number);
+
 export const FormatSchema = z.enum(['json', 'csv']);
 
 /** Read-your-writes: every query route takes it and waits for the projections to pass it. */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AnalystFilterQuery, analystFilters, PositionSchema, RegionPrefixSchema } from './filters';
+import {
+  AnalystFilterQuery,
+  analystFilters,
+  PositionSchema,
+  RegionPrefixSchema,
+  WholeNumberQuery,
+} from './filters';
 import { toJsonSafe } from './json-safe';
 
 describe('analyst filters', () => {
@@ -23,6 +29,13 @@ describe('analyst filters', () => {
   it('parses positions as bigint without losing digits', () => {
     expect(PositionSchema.parse('9007199254740993')).toBe(9007199254740993n);
     expect(PositionSchema.safeParse('-1').success).toBe(false);
+  });
+
+  it('reads a whole number from its decimal digits only: an empty value is refused, not 0', () => {
+    expect(WholeNumberQuery.parse('0')).toBe(0);
+    expect(WholeNumberQuery.parse('12')).toBe(12);
+    for (const odd of ['', ' ', '-1', '1.5', '0x1', '1e0', ' 1', '1234567890123456'])
+      expect([odd, WholeNumberQuery.safeParse(odd).success]).toEqual([odd, false]);
   });
 
   it('refuses a misspelt filter instead of silently ignoring it', () => {

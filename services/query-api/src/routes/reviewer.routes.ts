@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { revealRecorded } from '../case-access';
 import { ensurePosition, type QueryRoutesDeps } from '../deps';
-import { ConsistencyQuery, PositionSchema } from '../filters';
+import { ConsistencyQuery, PositionSchema, WholeNumberQuery } from '../filters';
 import { toJsonSafe } from '../json-safe';
 import { verifyLedger } from '../ledger-verify';
 
@@ -152,7 +152,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
         querystring: z.strictObject({
           asOf: z.iso.datetime({ offset: true }).optional(),
           knownAt: z.iso.datetime({ offset: true }).optional(),
-          version: z.coerce.number().int().min(0).optional(),
+          version: WholeNumberQuery.optional(),
           ...PurposeQuery,
           ...ConsistencyQuery,
         }),
