@@ -879,6 +879,8 @@ describe('bad input', () => {
         ['an empty from', '/v1/stats/service-instances?from='],
         ['an empty to', '/v1/projects/outcomes?to='],
         ['an empty analyst minPosition', '/v1/workers/workloads?minPosition='],
+        ['from later than to', '/v1/stats/service-instances?from=2026-03-10&to=2026-03-01'],
+        ['from later than to on a region', '/v1/regions/640104/summary?from=2026-03-10&to=2026-03-01'],
       ] as const
     ).map(([name, path]) => ({
       name,

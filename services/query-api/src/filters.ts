@@ -56,6 +56,26 @@ export const AnalystFilterQuery = {
   ...ConsistencyQuery,
 };
 
+/**
+ * The query of an analyst route: the filters and the route's own fields, refused when it
+ * names no period (`from` later than `to`) rather than answered with nothing.
+ */
+export function analystQuery<const Extra extends z.ZodRawShape = Record<never, never>>(
+  extra: Extra = {} as Extra,
+) {
+  return z.strictObject({ ...AnalystFilterQuery, ...extra }).superRefine((query, context) => {
+    // Generic over the route's own fields, zod cannot name these two for the compiler.
+    const { from, to } = query as { from?: string | undefined; to?: string | undefined };
+    if (from !== undefined && to !== undefined && from > to) {
+      context.addIssue({
+        code: 'custom',
+        path: ['from'],
+        message: `from ${from} is later than to ${to}: the period holds no day`,
+      });
+    }
+  });
+}
+
 /** The groupings the service-instance query supports. */
 export const GROUP_BY = SERVICE_INSTANCE_GROUPINGS;
 

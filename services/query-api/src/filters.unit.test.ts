@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   AnalystFilterQuery,
   analystFilters,
+  analystQuery,
   PositionSchema,
   RegionPrefixSchema,
   WholeNumberQuery,
@@ -43,6 +44,15 @@ describe('analyst filters', () => {
     expect(schema.safeParse({ regoin: '640104' }).success).toBe(false);
     expect(schema.safeParse({ targetGroup: 'pets' }).success).toBe(false);
     expect(schema.safeParse({ from: '2026-02-30' }).success).toBe(false);
+  });
+
+  it('refuses a period whose from is later than its to, naming both', () => {
+    const result = analystQuery().safeParse({ from: '2026-03-10', to: '2026-03-01' });
+    expect(result.error?.issues.map(({ path, message }) => ({ path, message }))).toEqual([
+      { path: ['from'], message: 'from 2026-03-10 is later than to 2026-03-01: the period holds no day' },
+    ]);
+    expect(analystQuery().safeParse({ from: '2026-03-01', to: '2026-03-01' }).success).toBe(true);
+    expect(analystQuery({ groupBy: z.enum(['region']) }).safeParse({ groupBy: 'region' }).success).toBe(true);
   });
 
   it('hands the read models only the filters given', () => {

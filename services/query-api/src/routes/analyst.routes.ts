@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CSV_CONTENT_TYPE, toCsv } from '../csv';
 import { ensurePosition, type QueryRoutesDeps } from '../deps';
-import { AnalystFilterQuery, analystFilters, GROUP_BY, RegionPrefixSchema } from '../filters';
+import { analystFilters, analystQuery, GROUP_BY, RegionPrefixSchema } from '../filters';
 import {
   ProjectOutcomesResponse,
   RegionSummaryResponse,
@@ -33,7 +33,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         summary: 'Service instances (服务人次), total and grouped',
         description:
           'Counts by the one rule: a visit 1, a group activity its attendees, a resource link 1; voided entries take theirs back.',
-        querystring: z.strictObject({ ...AnalystFilterQuery, groupBy: z.enum(GROUP_BY).optional() }),
+        querystring: analystQuery({ groupBy: z.enum(GROUP_BY).optional() }),
         response: { 200: ServiceInstancesResponse, ...problemResponses(400, 503) },
       },
     },
@@ -61,7 +61,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
       schema: {
         tags: ['analyst'],
         summary: 'Per-project outcomes',
-        querystring: z.strictObject(AnalystFilterQuery),
+        querystring: analystQuery(),
         response: { 200: ProjectOutcomesResponse, ...problemResponses(400, 503) },
       },
     },
@@ -83,7 +83,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         tags: ['analyst'],
         summary: 'Per-worker workloads',
         description: 'Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now.',
-        querystring: z.strictObject(AnalystFilterQuery),
+        querystring: analystQuery(),
         response: { 200: WorkerWorkloadsResponse, ...problemResponses(400, 503) },
       },
     },
@@ -106,7 +106,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         tags: ['analyst'],
         summary: 'Summary of a region at any of the four levels',
         params: z.strictObject({ code: RegionPrefixSchema }),
-        querystring: z.strictObject(AnalystFilterQuery),
+        querystring: analystQuery(),
         response: { 200: RegionSummaryResponse, ...problemResponses(400, 404, 503) },
       },
     },
