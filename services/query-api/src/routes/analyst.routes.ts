@@ -34,7 +34,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         description:
           'Counts by the one rule: a visit 1, a group activity its attendees, a resource link 1; voided entries take theirs back.',
         querystring: analystQuery({ groupBy: z.enum(GROUP_BY).optional() }),
-        response: { 200: ServiceInstancesResponse, ...problemResponses(400, 503) },
+        response: { 200: jsonOrCsv(ServiceInstancesResponse), ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -62,7 +62,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         tags: ['analyst'],
         summary: 'Per-project outcomes',
         querystring: analystQuery(),
-        response: { 200: ProjectOutcomesResponse, ...problemResponses(400, 503) },
+        response: { 200: jsonOrCsv(ProjectOutcomesResponse), ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -84,7 +84,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         summary: 'Per-worker workloads',
         description: 'Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now.',
         querystring: analystQuery(),
-        response: { 200: WorkerWorkloadsResponse, ...problemResponses(400, 503) },
+        response: { 200: jsonOrCsv(WorkerWorkloadsResponse), ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -107,7 +107,7 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
         summary: 'Summary of a region at any of the four levels',
         params: z.strictObject({ code: RegionPrefixSchema }),
         querystring: analystQuery(),
-        response: { 200: RegionSummaryResponse, ...problemResponses(400, 404, 503) },
+        response: { 200: jsonOrCsv(RegionSummaryResponse), ...problemResponses(400, 404, 503) },
       },
     },
     async (request, reply) => {
@@ -123,6 +123,20 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
       return { filters, summary };
     },
   );
+}
+
+const CsvText = z.string().meta({
+  description:
+    'RFC 4180 CSV led by a UTF-8 byte-order mark: a header row, then the rows, nested figures as dotted columns (closedByReason.moved)',
+});
+
+/** The 200 of an analyst route as served: JSON, or CSV when asked for (see `wantsCsv`). */
+function jsonOrCsv<T extends z.ZodType>(json: T) {
+  return {
+    description:
+      'JSON by default; CSV with `format=csv`, or with `Accept: text/csv` when no `format` is given',
+    content: { 'application/json': { schema: json }, 'text/csv': { schema: CsvText } },
+  };
 }
 
 function wantsCsv(request: FastifyRequest, format: 'json' | 'csv' | undefined): boolean {
