@@ -890,6 +890,22 @@ describe('bad input', () => {
       status: 400,
       code: 'VALIDATION_FAILED',
     })),
+    // URLs the router cannot match at all
+    {
+      name: 'a path that is not valid percent-encoding',
+      method: 'GET',
+      path: '/v1/%zz',
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    },
+    {
+      name: 'a path parameter of 150 characters',
+      key: 'admin',
+      method: 'DELETE',
+      path: `/v1/admin/keys/${'k'.repeat(150)}`,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    },
     { name: 'an unknown route', path: '/v1/evnets', body: visit(), status: 404, code: 'NOT_FOUND' },
     {
       name: 'an agency key without organisation',
