@@ -785,6 +785,54 @@ describe('bad input', () => {
     },
     { name: 'an analyst posting', key: 'analyst', body: visit(), status: 403, code: 'FORBIDDEN_ROLE' },
     { name: 'a reviewer posting', key: 'reviewer', body: visit(), status: 403, code: 'FORBIDDEN_ROLE' },
+    // The role is checked before the body or query is: the wrong role learns nothing of the schema.
+    {
+      name: 'an analyst posting an empty body',
+      key: 'analyst',
+      body: {},
+      status: 403,
+      code: 'FORBIDDEN_ROLE',
+    },
+    {
+      name: 'an analyst posting a batch without events',
+      key: 'analyst',
+      path: '/v1/events/batch',
+      body: { x: 1 },
+      status: 403,
+      code: 'FORBIDDEN_ROLE',
+    },
+    {
+      name: 'a reviewer posting an empty body to the admin keys',
+      key: 'reviewer',
+      path: '/v1/admin/keys',
+      body: {},
+      status: 403,
+      code: 'FORBIDDEN_ROLE',
+    },
+    {
+      name: 'a reviewer asking analyst figures with a misspelt filter',
+      key: 'reviewer',
+      method: 'GET',
+      path: '/v1/stats/service-instances?regoin=640104',
+      status: 403,
+      code: 'FORBIDDEN_ROLE',
+    },
+    {
+      name: 'an analyst asking a case state at a version that is not a number',
+      key: 'analyst',
+      method: 'GET',
+      path: `/v1/cases/${caseA}/state?version=abc`,
+      status: 403,
+      code: 'FORBIDDEN_ROLE',
+    },
+    {
+      name: 'no key on an empty body to the admin keys',
+      key: 'none',
+      path: '/v1/admin/keys',
+      body: {},
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    },
     {
       name: 'an agency erasing a client',
       body: envelope('PersonalDataErased', {
@@ -810,6 +858,56 @@ describe('bad input', () => {
       path: `/v1/admin/audit?caseId=${caseA}`,
       status: 403,
       code: 'FORBIDDEN_ROLE',
+    },
+    // Query values: an empty one is refused, never read as 0 or as no filter.
+    ...(
+      [
+        ['an empty version', `/v1/cases/${caseA}/state?purpose=audit&version=`],
+        ['a hexadecimal version', `/v1/cases/${caseA}/state?purpose=audit&version=0x1`],
+        ['a version in exponent form', `/v1/cases/${caseA}/state?purpose=audit&version=1e0`],
+        ['an empty asOf', `/v1/cases/${caseA}/state?purpose=audit&asOf=`],
+        ['an empty minPosition', `/v1/cases/${caseA}/history?purpose=audit&minPosition=`],
+        ['an empty upTo', '/v1/ledger/verify?upTo='],
+      ] as const
+    ).map(([name, path]) => ({
+      name,
+      key: 'reviewer' as const,
+      method: 'GET' as const,
+      path,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    })),
+    ...(
+      [
+        ['an empty from', '/v1/stats/service-instances?from='],
+        ['an empty to', '/v1/projects/outcomes?to='],
+        ['an empty analyst minPosition', '/v1/workers/workloads?minPosition='],
+        ['from later than to', '/v1/stats/service-instances?from=2026-03-10&to=2026-03-01'],
+        ['from later than to on a region', '/v1/regions/640104/summary?from=2026-03-10&to=2026-03-01'],
+      ] as const
+    ).map(([name, path]) => ({
+      name,
+      key: 'analyst' as const,
+      method: 'GET' as const,
+      path,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    })),
+    // URLs the router cannot match at all
+    {
+      name: 'a path that is not valid percent-encoding',
+      method: 'GET',
+      path: '/v1/%zz',
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    },
+    {
+      name: 'a path parameter of 150 characters',
+      key: 'admin',
+      method: 'DELETE',
+      path: `/v1/admin/keys/${'k'.repeat(150)}`,
+      status: 400,
+      code: 'VALIDATION_FAILED',
     },
     { name: 'an unknown route', path: '/v1/evnets', body: visit(), status: 404, code: 'NOT_FOUND' },
     {

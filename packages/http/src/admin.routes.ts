@@ -8,15 +8,27 @@ import { problemResponses } from './problem';
 /** An organisation id, as the domain names them. */
 const OrganisationIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
 
+/** Only an agency key belongs to an organisation, and it must: an analyst's, reviewer's or admin's spans them all. */
 const IssueKeyBody = z
   .strictObject({
     role: z.enum(ROLES),
     organisationId: OrganisationIdSchema.optional(),
     label: z.string().min(1).max(200),
   })
-  .refine((body) => body.role !== 'agency' || body.organisationId !== undefined, {
-    path: ['organisationId'],
-    message: 'an agency key is bound to one organisation',
+  .superRefine((body, context) => {
+    if (body.role === 'agency' && body.organisationId === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['organisationId'],
+        message: 'an agency key is bound to one organisation',
+      });
+    } else if (body.role !== 'agency' && body.organisationId !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['organisationId'],
+        message: `only an agency key is bound to an organisation, not a ${body.role} key`,
+      });
+    }
   });
 
 const IssuedKey = z.object({
@@ -41,12 +53,12 @@ export function registerAdminRoutes(app: HttpApp, deps: AdminRoutesDeps): void {
   app.post(
     '/v1/admin/keys',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         summary: 'Issue an API key',
         tags: ['admin'],
         body: IssueKeyBody,
-        response: { 201: IssuedKey, ...problemResponses(400, 401, 403, 422) },
+        response: { 201: IssuedKey, ...problemResponses(400, 422) },
       },
     },
     async (request, reply) => {
@@ -70,12 +82,12 @@ export function registerAdminRoutes(app: HttpApp, deps: AdminRoutesDeps): void {
   app.delete(
     '/v1/admin/keys/:keyId',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         summary: 'Revoke an API key',
         tags: ['admin'],
         params: z.object({ keyId: z.string().min(1).max(128) }),
-        response: { 204: z.undefined(), ...problemResponses(401, 403, 404) },
+        response: { 204: z.undefined(), ...problemResponses(404) },
       },
     },
     async (request, reply) => {

@@ -193,6 +193,102 @@ describe('http platform', () => {
     expect(adminRoute.statusCode).toBe(403);
   });
 
+  it('checks the role before the body: the wrong role gets 403 whatever it sends, no key still 401', async () => {
+    const { key } = await issue('analyst');
+    const reviewer = await issue('reviewer');
+    const json = { 'content-type': 'application/json' };
+    for (const [headers, url, payload, status, code] of [
+      [{ authorization: `Bearer ${key}` }, '/v1/echo', '{}', 403, 'FORBIDDEN_ROLE'],
+      [{ authorization: `Bearer ${key}` }, '/v1/echo', '{"n":', 403, 'FORBIDDEN_ROLE'],
+      [{ authorization: `Bearer ${reviewer.key}` }, '/v1/admin/keys', '{}', 403, 'FORBIDDEN_ROLE'],
+      [{}, '/v1/admin/keys', '{}', 401, 'UNAUTHENTICATED'],
+    ] as const) {
+      const response = await app.inject({ method: 'POST', url, headers: { ...headers, ...json }, payload });
+      expect([url, payload, response.statusCode, response.json().code]).toEqual([url, payload, status, code]);
+      // Nothing of the schema a caller may not use is spelt out to it.
+      expect(response.json().issues).toBeUndefined();
+    }
+  });
+
+  it('refuses an organisation on a key of any role but agency (400 VALIDATION_FAILED naming the field)', async () => {
+    for (const role of ['analyst', 'reviewer', 'admin']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/keys',
+        headers: admin,
+        payload: { role, organisationId: 'org-1', label: 'x' },
+      });
+      expect([role, response.statusCode, response.json().code]).toEqual([role, 400, 'VALIDATION_FAILED']);
+      expect(response.json().issues).toEqual([
+        {
+          path: 'organisationId',
+          message: `only an agency key is bound to an organisation, not a ${role} key`,
+        },
+      ]);
+    }
+  });
+
+  it('asks for a bearer token on every 401 (WWW-Authenticate, RFC 6750)', async () => {
+    const { keyId, key } = await issue('agency', 'org-6');
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/v1/admin/keys/${keyId}`, headers: admin })).statusCode,
+    ).toBe(204);
+    for (const [authorization, challenge] of [
+      [undefined, 'Bearer'],
+      ['Basic YWdlbmN5OnNlY3JldA==', 'Bearer'],
+      ['Bearer fck_nope', 'Bearer error="invalid_token"'],
+      [`Bearer ${key}`, 'Bearer error="invalid_token"'],
+    ] as const) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/echo',
+        headers: authorization ? { authorization } : {},
+        payload: { n: 1 },
+      });
+      expect([authorization, response.statusCode, response.headers['www-authenticate']]).toEqual([
+        authorization,
+        401,
+        challenge,
+      ]);
+    }
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: admin,
+      payload: { n: 'x' },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it('answers a URL it cannot decode, or a path parameter too long, with a problem and the usual headers', async () => {
+    for (const [url, status, code] of [
+      ['/v1/%zz', 400, 'MALFORMED_REQUEST'],
+      [`/v1/admin/keys/${'k'.repeat(150)}`, 400, 'VALIDATION_FAILED'],
+    ] as const) {
+      const response = await app.inject({
+        method: 'DELETE',
+        url,
+        headers: { ...admin, 'x-request-id': 'bad-url-1' },
+      });
+      expect([url, response.statusCode, response.headers['content-type']]).toEqual([
+        url,
+        status,
+        'application/problem+json; charset=utf-8',
+      ]);
+      expect(response.json()).toMatchObject({
+        type: `urn:fengcheng:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+        status,
+        code,
+        instance: url,
+        requestId: 'bad-url-1',
+      });
+      expect(response.headers['x-request-id']).toBe('bad-url-1');
+      for (const [name, value] of SECURITY_HEADERS)
+        expect([url, name, response.headers[name]]).toEqual([url, name, value]);
+    }
+  });
+
   it('revokes a key at once: the next request is 401 KEY_REVOKED', async () => {
     const { keyId, key } = await issue('agency', 'org-2');
     const headers = { authorization: `Bearer ${key}` };
@@ -275,6 +371,54 @@ describe('http platform', () => {
       expect(limited.headers['content-type']).toBe('application/problem+json; charset=utf-8');
       expect((await get(second.key)).statusCode).toBe(200);
       expect((await limitedApp.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await limitedApp.close();
+    }
+  });
+
+  it('documents problems as application/problem+json, a 401 with its challenge, and 429 on every route the limit applies to', async () => {
+    const limitedApp = await createHttpApp({
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      keys,
+      rateLimit: { max: 3, timeWindowMs: 60_000 },
+    });
+    registerAdminRoutes(limitedApp, { keys });
+    try {
+      const unlimited = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const limited = (await limitedApp.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const issueKey = unlimited.paths['/v1/admin/keys'].post.responses;
+      expect(Object.keys(issueKey['201'].content)).toEqual(['application/json']);
+      for (const status of ['400', '401', '403', '422'])
+        expect([status, Object.keys(issueKey[status].content)]).toEqual([
+          status,
+          ['application/problem+json'],
+        ]);
+      expect(issueKey['401'].headers['WWW-Authenticate']).toMatchObject({ schema: { type: 'string' } });
+      // Without a limit, no route answers 429; with one, every route but the public ones may.
+      expect(issueKey['429']).toBeUndefined();
+      const operations = (document: { paths: Record<string, Record<string, { responses: object }>> }) =>
+        Object.entries(document.paths).flatMap(([path, methods]) =>
+          Object.entries(methods).map(([method, operation]) => ({
+            route: `${method} ${path}`,
+            statuses: Object.keys(operation.responses),
+          })),
+        );
+      const limitedRoutes = operations(limited).map(({ route, statuses }) => [
+        route,
+        statuses.includes('429'),
+      ]);
+      expect(limitedRoutes).toEqual(
+        expect.arrayContaining([
+          ['post /v1/admin/keys', true],
+          ['delete /v1/admin/keys/{keyId}', true],
+          ['get /healthz', false],
+          ['get /readyz', false],
+          ['get /metrics', false],
+        ]),
+      );
+      expect(limited.paths['/v1/admin/keys'].post.responses['429'].content).toHaveProperty(
+        'application/problem+json',
+      );
     } finally {
       await limitedApp.close();
     }

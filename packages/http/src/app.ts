@@ -7,7 +7,10 @@ import { DomainError } from '@fengcheng/domain';
 import { childWithIds, type Logger } from '@fengcheng/platform';
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifySerializerCompiler,
   LogController,
   type RawServerDefault,
@@ -21,7 +24,7 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { safeParse } from 'zod/v4/core';
-import { authenticateHook } from './auth/authenticate';
+import { authenticateHook, checkRolesFirst, isPublicRoute } from './auth/authenticate';
 import type { KeyStore } from './auth/key-store';
 import { httpRequestDuration, metricsRegistry } from './metrics';
 import { answerClientError, problemOf, problemResponses, sendProblem, toProblem } from './problem';
@@ -131,6 +134,46 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['x-xss-protection', '0'],
 ];
 
+/** The headers every answer carries, refusals included: helmet's and the request id. */
+function sendEdgeHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
+  reply.header('x-request-id', request.id);
+}
+
+/** The one error handler: anything thrown becomes a problem, logged by whether it was expected. */
+function answerError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { problem, internal } = toProblem(error, request);
+  if (internal) request.log.error({ err: error, status: problem.status }, 'request failed');
+  else request.log.info({ code: problem.code, status: problem.status }, 'request refused');
+  if (problem.code === 'NOT_READY') reply.header('retry-after', '1');
+  return sendProblem(reply, problem);
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot route (bad percent-encoding, a parameter past
+ * `maxParamLength`) is refused before any hook runs, so the edge headers are sent here.
+ */
+function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  sendEdgeHeaders(request, reply);
+  answerError(error, request, reply);
+}
+
+/**
+ * The OpenAPI transform of the zod type provider, keeping the headers a response documents
+ * (it drops them; problemResponses documents a 401's WWW-Authenticate).
+ */
+const transform: typeof jsonSchemaTransform = (input) => {
+  const output = jsonSchemaTransform(input);
+  const given = input.schema?.response as Record<string, { headers?: unknown }> | undefined;
+  const made = (output.schema as { response?: Record<string, Record<string, unknown>> } | undefined)
+    ?.response;
+  for (const [status, response] of Object.entries(given ?? {})) {
+    const documented = made?.[status];
+    if (response?.headers && documented) documented.headers = response.headers;
+  }
+  return output;
+};
+
 /**
  * Builds the HTTP platform every service shares: validation and serialisation by zod,
  * OpenAPI at `/openapi.json` and `/docs`, the security headers helmet would send (written
@@ -166,6 +209,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     // A connection refused before it made a request (too slow, headers too large, not HTTP)
     // is answered by Node's parser, not by a route: it gets a problem with a code all the same.
     clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -177,13 +221,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
   // Every body this API takes is JSON; anything else is 415, not a string handed to a route.
   app.removeContentTypeParser('text/plain');
 
-  app.setErrorHandler((error, request, reply) => {
-    const { problem, internal } = toProblem(error, request);
-    if (internal) request.log.error({ err: error, status: problem.status }, 'request failed');
-    else request.log.info({ code: problem.code, status: problem.status }, 'request refused');
-    if (problem.code === 'NOT_READY') reply.header('retry-after', '1');
-    return sendProblem(reply, problem);
-  });
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) => {
     return sendProblem(
       reply,
@@ -194,8 +232,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
   const authenticate = authenticateHook(deps.keys);
   app.addHook('onRequest', async (request, reply) => {
     // Before authentication: a refused request (401) carries the security headers too.
-    for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
-    reply.header('x-request-id', request.id);
+    sendEdgeHeaders(request, reply);
     await authenticate(request, reply);
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -226,6 +263,16 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
     });
   }
 
+  // After the rate limit's own onRoute step, so that a role check follows its hook; before
+  // the document is collected, so that it lists what every authenticated route may answer.
+  app.addHook('onRoute', (route) => {
+    if (isPublicRoute(route)) return;
+    const checksRole = checkRolesFirst(route);
+    if (!route.schema || (route.schema as { hide?: boolean }).hide) return;
+    const refusals = problemResponses(401, ...(checksRole ? [403] : []), ...(rateLimit ? [429] : []));
+    route.schema = { ...route.schema, response: { ...(route.schema.response as object), ...refusals } };
+  });
+
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -238,7 +285,7 @@ export async function createHttpApp(deps: HttpAppDeps): Promise<HttpApp> {
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });

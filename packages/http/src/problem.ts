@@ -6,6 +6,7 @@ import { IdempotencyConflictError, WrongExpectedVersionError } from '@fengcheng/
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { bearerChallenge } from './auth/authenticate';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -54,13 +55,20 @@ export function problemOf(
   };
 }
 
-const FASTIFY_CODES: Record<string, ErrorCode> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_JSON',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
-  FST_ERR_NOT_FOUND: 'NOT_FOUND',
+/** Fastify's own refusals, by registry code, with the detail to send when the title is not enough. */
+const FASTIFY_CODES: Record<string, { code: ErrorCode; detail?: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'MALFORMED_JSON' },
+  FST_ERR_NOT_FOUND: { code: 'NOT_FOUND' },
+  // Raised before routing (Fastify's frameworkErrors): the path cannot be matched at all.
+  FST_ERR_BAD_URL: { code: 'MALFORMED_REQUEST', detail: 'the URL path is not valid percent-encoded UTF-8' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: 'VALIDATION_FAILED',
+    detail: 'a path parameter is longer than any this API takes (100 characters)',
+  },
 };
 
 function issuesOf(error: unknown): ValidationIssue[] {
@@ -108,10 +116,10 @@ export function toProblem(error: unknown, request: FastifyRequest): { problem: P
     return { problem: problemOf('VALIDATION_FAILED', request, detail, { issues }), internal: false };
   }
   const mapped = fastifyError?.code ? FASTIFY_CODES[fastifyError.code] : undefined;
-  if (mapped) return { problem: problemOf(mapped, request), internal: false };
+  if (mapped) return { problem: problemOf(mapped.code, request, mapped.detail), internal: false };
   const status = fastifyError?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    // A client error fastify raised on its own (a bad URL, an unparsable header …).
+    // A client error fastify raised on its own (an unparsable header …).
     const code: ErrorCode =
       status === 404 ? 'NOT_FOUND' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'VALIDATION_FAILED';
     return { problem: { ...problemOf(code, request, fastifyError?.message), status }, internal: false };
@@ -146,15 +154,40 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   socket.destroy(error);
 }
 
-/** Sends a problem with its status and media type. */
+/** Sends a problem with its status and media type; a 401 asks for a bearer token (RFC 6750). */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  if (problem.status === 401) reply.header('www-authenticate', bearerChallenge(reply.request));
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
-/** Response schemas for the problems a route may answer, for the OpenAPI document. */
-export function problemResponses<S extends number>(...statuses: S[]): Record<S, typeof ProblemSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, ProblemSchema])) as Record<
+/** The OpenAPI entry of a problem answer: RFC 9457 problem details, as served. */
+function problemResponse(status: number) {
+  return {
+    description: `${STATUS_CODES[status] ?? 'Error'}: RFC 9457 problem details with a stable \`code\``,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+    ...(status === 401
+      ? {
+          headers: {
+            'WWW-Authenticate': {
+              type: 'string',
+              description: 'Bearer (RFC 6750); `Bearer error="invalid_token"` when the key sent was refused',
+            },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Response entries for the problems a route may answer, for the OpenAPI document. Every route
+ * that needs a key gets 401, 403 if it checks a role and 429 under a rate limit from
+ * `createHttpApp`; a route names only the others.
+ */
+export function problemResponses<S extends number>(
+  ...statuses: S[]
+): Record<S, ReturnType<typeof problemResponse>> {
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)])) as Record<
     S,
-    typeof ProblemSchema
+    ReturnType<typeof problemResponse>
   >;
 }

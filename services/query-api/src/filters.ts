@@ -26,6 +26,15 @@ export const PositionSchema = z
   .regex(/^\d{1,19}$/, 'a non-negative integer position')
   .transform((value) => BigInt(value));
 
+/**
+ * A whole number in a query string, as plain decimal digits: `z.coerce.number()` read
+ * `version=` as 0 (and took `0x1` or `1e0`); an empty or odd value is a 400 instead.
+ */
+export const WholeNumberQuery = z
+  .string()
+  .regex(/^\d{1,15}$/, 'a non-negative integer in decimal digits')
+  .transform(Number);
+
 export const FormatSchema = z.enum(['json', 'csv']);
 
 /** Read-your-writes: every query route takes it and waits for the projections to pass it. */
@@ -46,6 +55,26 @@ export const AnalystFilterQuery = {
   ),
   ...ConsistencyQuery,
 };
+
+/**
+ * The query of an analyst route: the filters and the route's own fields, refused when it
+ * names no period (`from` later than `to`) rather than answered with nothing.
+ */
+export function analystQuery<const Extra extends z.ZodRawShape = Record<never, never>>(
+  extra: Extra = {} as Extra,
+) {
+  return z.strictObject({ ...AnalystFilterQuery, ...extra }).superRefine((query, context) => {
+    // Generic over the route's own fields, zod cannot name these two for the compiler.
+    const { from, to } = query as { from?: string | undefined; to?: string | undefined };
+    if (from !== undefined && to !== undefined && from > to) {
+      context.addIssue({
+        code: 'custom',
+        path: ['from'],
+        message: `from ${from} is later than to ${to}: the period holds no day`,
+      });
+    }
+  });
+}
 
 /** The groupings the service-instance query supports. */
 export const GROUP_BY = SERVICE_INSTANCE_GROUPINGS;

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AnalystFilterQuery, analystFilters, PositionSchema, RegionPrefixSchema } from './filters';
+import {
+  AnalystFilterQuery,
+  analystFilters,
+  analystQuery,
+  PositionSchema,
+  RegionPrefixSchema,
+  WholeNumberQuery,
+} from './filters';
 import { toJsonSafe } from './json-safe';
 
 describe('analyst filters', () => {
@@ -25,11 +32,27 @@ describe('analyst filters', () => {
     expect(PositionSchema.safeParse('-1').success).toBe(false);
   });
 
+  it('reads a whole number from its decimal digits only: an empty value is refused, not 0', () => {
+    expect(WholeNumberQuery.parse('0')).toBe(0);
+    expect(WholeNumberQuery.parse('12')).toBe(12);
+    for (const odd of ['', ' ', '-1', '1.5', '0x1', '1e0', ' 1', '1234567890123456'])
+      expect([odd, WholeNumberQuery.safeParse(odd).success]).toEqual([odd, false]);
+  });
+
   it('refuses a misspelt filter instead of silently ignoring it', () => {
     const schema = z.strictObject(AnalystFilterQuery);
     expect(schema.safeParse({ regoin: '640104' }).success).toBe(false);
     expect(schema.safeParse({ targetGroup: 'pets' }).success).toBe(false);
     expect(schema.safeParse({ from: '2026-02-30' }).success).toBe(false);
+  });
+
+  it('refuses a period whose from is later than its to, naming both', () => {
+    const result = analystQuery().safeParse({ from: '2026-03-10', to: '2026-03-01' });
+    expect(result.error?.issues.map(({ path, message }) => ({ path, message }))).toEqual([
+      { path: ['from'], message: 'from 2026-03-10 is later than to 2026-03-01: the period holds no day' },
+    ]);
+    expect(analystQuery().safeParse({ from: '2026-03-01', to: '2026-03-01' }).success).toBe(true);
+    expect(analystQuery({ groupBy: z.enum(['region']) }).safeParse({ groupBy: 'region' }).success).toBe(true);
   });
 
   it('hands the read models only the filters given', () => {

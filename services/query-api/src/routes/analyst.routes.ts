@@ -10,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CSV_CONTENT_TYPE, toCsv } from '../csv';
 import { ensurePosition, type QueryRoutesDeps } from '../deps';
-import { AnalystFilterQuery, analystFilters, GROUP_BY, RegionPrefixSchema } from '../filters';
+import { analystFilters, analystQuery, GROUP_BY, RegionPrefixSchema } from '../filters';
 import {
   ProjectOutcomesResponse,
   RegionSummaryResponse,
@@ -27,14 +27,14 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/stats/service-instances',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Service instances (服务人次), total and grouped',
         description:
           'Counts by the one rule: a visit 1, a group activity its attendees, a resource link 1; voided entries take theirs back.',
-        querystring: z.strictObject({ ...AnalystFilterQuery, groupBy: z.enum(GROUP_BY).optional() }),
-        response: { 200: ServiceInstancesResponse, ...problemResponses(400, 401, 403, 503) },
+        querystring: analystQuery({ groupBy: z.enum(GROUP_BY).optional() }),
+        response: { 200: jsonOrCsv(ServiceInstancesResponse), ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -57,12 +57,12 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/projects/outcomes',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Per-project outcomes',
-        querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: ProjectOutcomesResponse, ...problemResponses(400, 401, 403, 503) },
+        querystring: analystQuery(),
+        response: { 200: jsonOrCsv(ProjectOutcomesResponse), ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -78,13 +78,13 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/workers/workloads',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Per-worker workloads',
         description: 'Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now.',
-        querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: WorkerWorkloadsResponse, ...problemResponses(400, 401, 403, 503) },
+        querystring: analystQuery(),
+        response: { 200: jsonOrCsv(WorkerWorkloadsResponse), ...problemResponses(400, 503) },
       },
     },
     async (request, reply) => {
@@ -101,13 +101,13 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
   r.get(
     '/v1/regions/:code/summary',
     {
-      preHandler: analyst,
+      onRequest: analyst,
       schema: {
         tags: ['analyst'],
         summary: 'Summary of a region at any of the four levels',
         params: z.strictObject({ code: RegionPrefixSchema }),
-        querystring: z.strictObject(AnalystFilterQuery),
-        response: { 200: RegionSummaryResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        querystring: analystQuery(),
+        response: { 200: jsonOrCsv(RegionSummaryResponse), ...problemResponses(400, 404, 503) },
       },
     },
     async (request, reply) => {
@@ -123,6 +123,20 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
       return { filters, summary };
     },
   );
+}
+
+const CsvText = z.string().meta({
+  description:
+    'RFC 4180 CSV led by a UTF-8 byte-order mark: a header row, then the rows, nested figures as dotted columns (closedByReason.moved)',
+});
+
+/** The 200 of an analyst route as served: JSON, or CSV when asked for (see `wantsCsv`). */
+function jsonOrCsv<T extends z.ZodType>(json: T) {
+  return {
+    description:
+      'JSON by default; CSV with `format=csv`, or with `Accept: text/csv` when no `format` is given',
+    content: { 'application/json': { schema: json }, 'text/csv': { schema: CsvText } },
+  };
 }
 
 function wantsCsv(request: FastifyRequest, format: 'json' | 'csv' | undefined): boolean {

@@ -34,14 +34,14 @@ export function registerAuditRoutes(app: HttpApp, deps: QueryRoutesDeps): void {
   app.get(
     '/v1/admin/audit',
     {
-      preHandler: requireRole('admin'),
+      onRequest: requireRole('admin'),
       schema: {
         tags: ['admin'],
         summary: "A case's read trail: every history or state read, who made it and why",
         description:
           'The trail is a hash-chained stream (`audit-<caseId>`) in the event store, appended before each read returned its data; it is never changed.',
         querystring: z.strictObject({ caseId: z.uuid() }),
-        response: { 200: AuditResponse, ...problemResponses(400, 401, 403, 404) },
+        response: { 200: AuditResponse, ...problemResponses(400, 404) },
       },
     },
     async (request) => {

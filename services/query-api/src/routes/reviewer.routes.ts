@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { revealRecorded } from '../case-access';
 import { ensurePosition, type QueryRoutesDeps } from '../deps';
-import { ConsistencyQuery, PositionSchema } from '../filters';
+import { ConsistencyQuery, PositionSchema, WholeNumberQuery } from '../filters';
 import { toJsonSafe } from '../json-safe';
 import { verifyLedger } from '../ledger-verify';
 
@@ -107,7 +107,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
   r.get(
     '/v1/cases/:caseId/history',
     {
-      preHandler: caseReaders,
+      onRequest: caseReaders,
       schema: {
         tags: ['reviewer'],
         summary: "A case's full history with each event's metadata and the chain verification",
@@ -115,7 +115,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
           'Reviewers and admins read any case and must state a `purpose` (400 PURPOSE_REQUIRED); an agency reads only a case its organisation owns now, and needs none. Every read is recorded in the audit trail (`GET /v1/admin/audit`) before the data is returned. Reviewers and the owning agency see personal fields in the clear, admins see them withheld; fields of an erased client read "[erased]".',
         params: CaseParams,
         querystring: z.strictObject({ ...PurposeQuery, ...ConsistencyQuery }),
-        response: { 200: HistoryResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: HistoryResponse, ...problemResponses(400, 403, 404, 503) },
       },
     },
     async (request) => {
@@ -142,7 +142,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
   r.get(
     '/v1/cases/:caseId/state',
     {
-      preHandler: caseReaders,
+      onRequest: caseReaders,
       schema: {
         tags: ['reviewer'],
         summary: 'The state of a case at a past moment or version, replayed from its events',
@@ -152,11 +152,11 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
         querystring: z.strictObject({
           asOf: z.iso.datetime({ offset: true }).optional(),
           knownAt: z.iso.datetime({ offset: true }).optional(),
-          version: z.coerce.number().int().min(0).optional(),
+          version: WholeNumberQuery.optional(),
           ...PurposeQuery,
           ...ConsistencyQuery,
         }),
-        response: { 200: StateResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: StateResponse, ...problemResponses(400, 403, 404, 503) },
       },
     },
     async (request) => {
@@ -208,7 +208,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
   r.get(
     '/v1/ledger/verify',
     {
-      preHandler: requireRole('reviewer', 'admin'),
+      onRequest: requireRole('reviewer', 'admin'),
       schema: {
         tags: ['reviewer'],
         summary: 'Verify every stream’s hash chain and compute the ledger digest',
@@ -223,7 +223,7 @@ export function registerReviewerRoutes(app: HttpApp, deps: QueryRoutesDeps): voi
           ...PurposeQuery,
           ...ConsistencyQuery,
         }),
-        response: { 200: LedgerResponse, ...problemResponses(400, 401, 403, 404, 503) },
+        response: { 200: LedgerResponse, ...problemResponses(400, 404, 503) },
       },
     },
     async (request) => {
