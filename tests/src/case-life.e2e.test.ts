@@ -265,6 +265,10 @@ describe('a case from intake to closure, end to end', () => {
 
   it('lets the owning agency read its case and refuses another agency everywhere', async () => {
     expect((await world.agencyA.get(`/v1/cases/${caseId}/history`)).status).toBe(200);
+    // The same case in upper case: UUIDs name one thing in either case.
+    const shouted = await world.agencyA.get(`/v1/cases/${caseId.toUpperCase()}/history`);
+    expect(shouted.status).toBe(200);
+    expect(shouted.body.caseId).toBe(caseId);
 
     for (const path of [`/v1/cases/${caseId}/history`, `/v1/cases/${caseId}/state`]) {
       const refused = await world.agencyB.get(path);

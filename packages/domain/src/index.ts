@@ -95,6 +95,7 @@ export {
   type Service,
   TARGET_GROUPS,
   type TargetGroup,
+  UuidSchema,
   type WorkerRole,
 } from './shared/primitives';
 export { isValidResidentId, residentIdCheckCharacter } from './shared/resident-id';

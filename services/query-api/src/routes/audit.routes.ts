@@ -1,4 +1,4 @@
-import { DomainError, streamIds } from '@fengcheng/domain';
+import { DomainError, streamIds, UuidSchema } from '@fengcheng/domain';
 import { type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import { auditStreamId, CASE_RECORD_READ } from '@fengcheng/privacy';
 import { z } from 'zod';
@@ -40,7 +40,7 @@ export function registerAuditRoutes(app: HttpApp, deps: QueryRoutesDeps): void {
         summary: "A case's read trail: every history or state read, who made it and why",
         description:
           'The trail is a hash-chained stream (`audit-<caseId>`) in the event store, appended before each read returned its data; it is never changed.',
-        querystring: z.strictObject({ caseId: z.uuid() }),
+        querystring: z.strictObject({ caseId: UuidSchema }),
         response: { 200: AuditResponse, ...problemResponses(400, 404) },
       },
     },

@@ -1,4 +1,4 @@
-import { caseStateOf, DomainError, stateAt, streamIds, toDomainEvent } from '@fengcheng/domain';
+import { caseStateOf, DomainError, stateAt, streamIds, toDomainEvent, UuidSchema } from '@fengcheng/domain';
 import type { RecordedEvent } from '@fengcheng/event-store';
 import { authOf, type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
 import type { FastifyRequest } from 'fastify';
@@ -9,7 +9,8 @@ import { ConsistencyQuery, PositionSchema, WholeNumberQuery } from '../filters';
 import { toJsonSafe } from '../json-safe';
 import { verifyLedger } from '../ledger-verify';
 
-const CaseParams = z.strictObject({ caseId: z.uuid() });
+// In lower case, as the ingest writes it: a caseId sent in upper case names the same case.
+const CaseParams = z.strictObject({ caseId: UuidSchema });
 
 /** Why the read is made: required of reviewers and admins, recorded in the case's audit trail. */
 const PurposeQuery = {
