@@ -219,7 +219,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
   app.post(
     '/v1/events',
     {
-      preHandler: writers,
+      onRequest: writers,
       validatorCompiler: envelopeValidator,
       serializerCompiler: plainJson,
       schema: {
@@ -228,7 +228,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
           'Appends one event to its stream. The same eventId (or sourceSystem/sourceRecordId: each organisation has its own) from the organisation that sent it first answers the first result with `idempotent-replay: true` and appends nothing; with a different body, or from another organisation, 409. A stale expectedVersion is 409.',
         tags: ['events'],
         body: EnvelopeBody,
-        response: { 201: Recorded, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429) },
+        response: { 201: Recorded, ...problemResponses(400, 403, 404, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {
@@ -254,7 +254,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
   app.post(
     '/v1/events/batch',
     {
-      preHandler: writers,
+      onRequest: writers,
       bodyLimit: deps.batchBodyLimit ?? DEFAULT_BATCH_BODY_LIMIT,
       validatorCompiler: batchValidator,
       serializerCompiler: plainJson,
@@ -266,7 +266,7 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
         body: BatchBody,
         response: {
           200: z.object({ results: z.array(BatchResult) }),
-          ...problemResponses(400, 401, 403, 413, 415, 429),
+          ...problemResponses(400, 413, 415),
         },
       },
     },
