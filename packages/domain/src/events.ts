@@ -86,6 +86,23 @@ export type EnvelopeParseResult =
   | { success: true; envelope: Envelope }
   | { success: false; issues: Array<{ path: string; message: string }>; unknownType?: string };
 
+/**
+ * The path of the first string (value or key) in `value` that holds U+0000, if any. Postgres
+ * keeps no NUL in text: such an event went into the log (kept as JSON text, escaped) and then
+ * stopped the projector for good on the first name it copied into a read model.
+ */
+function nulCharacterIn(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = `${path}.${key}`;
+    if (key.includes('\u0000')) return at;
+    const found = nulCharacterIn(inner, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** Validates a posted envelope: its shape, its type and that type's data. */
 export function parseEnvelope(input: unknown): EnvelopeParseResult {
   const type = (input as { type?: unknown } | null)?.type;
@@ -104,6 +121,15 @@ export function parseEnvelope(input: unknown): EnvelopeParseResult {
     };
   }
   const envelope = result.data as Envelope;
+  const nul = nulCharacterIn(envelope.data, 'data');
+  if (nul !== undefined) {
+    return {
+      success: false,
+      issues: [
+        { path: nul, message: 'holds a NUL character (U+0000), which no text in the ledger may hold' },
+      ],
+    };
+  }
   const voidsActivity = envelope.type === 'EntryVoided' && envelope.data.activityId !== undefined;
   if (voidsActivity && envelope.caseId) {
     return {

@@ -154,6 +154,23 @@ describe('parseEnvelope', () => {
     expect(result.envelope.data).toMatchObject({ targetEventId: uuid(7) });
   });
 
+  it('refuses a NUL character anywhere in the data, in a value or a key', () => {
+    const named = parseEnvelope(
+      envelope('OrganisationRegistered', {
+        data: { organisationId: 'org-n', name: 'a\u0000b', kind: 'hub', regionCode: '640104000000' },
+      }),
+    );
+    expect(named.success).toBe(false);
+    if (!named.success) expect(named.issues[0]?.path).toBe('data.name');
+    const scored = parseEnvelope(
+      envelope('AssessmentRecorded', {
+        data: { workerId: 'w-a1', scores: { 'he\u0000alth': 5 }, riskLevel: 'low' },
+      }),
+    );
+    expect(scored.success).toBe(false);
+    if (!scored.success) expect(scored.issues[0]?.path).toBe('data.scores.he\u0000alth');
+  });
+
   it('refuses an occurredAt without an offset', () => {
     const result = parseEnvelope(envelope('VisitRecorded', { occurredAt: '2026-03-01T09:00:00' }));
     expect(result.success).toBe(false);
