@@ -177,8 +177,10 @@ function isInStream(envelope: Envelope, view: StreamView, sender: Sender): boole
  * The first of `eventIds` (events already in the stream) that the sender's organisation did not
  * record, if any: a retry is answered only to whoever sent the event first, or another agency
  * holding a copy of an envelope would learn where it landed and be told it had recorded it.
- * A case the sender owns and that was never transferred holds only the sender's events (the
- * decider lets no one else write to it), so it costs nothing; any other stream is read.
+ * Nothing is read when the answer is known: an admin may read every history, so a retry tells it
+ * nothing new; a case the sender owns and never transferred holds only its events (the decider
+ * lets no one else write there); a registration or activity of the sender's organisation was
+ * recorded by it or by an admin. Any other stream is read.
  */
 async function notSendersEvent(
   store: EventStore,
@@ -188,13 +190,13 @@ async function notSendersEvent(
   sender: Sender,
 ): Promise<string | undefined> {
   const organisationId = sender.actor.organisationId ?? null;
-  const { case: caseState } = state;
-  if (
-    caseState.status !== 'not_opened' &&
-    caseState.organisationId === organisationId &&
-    caseState.counts.transfers === 0
-  )
-    return undefined;
+  if (organisationId === null) return undefined;
+  const { case: caseState, other } = state;
+  const owned =
+    caseState.status === 'not_opened'
+      ? other.organisationId === organisationId
+      : caseState.organisationId === organisationId && caseState.counts.transfers === 0;
+  if (owned) return undefined;
   const recordedBy = new Map<string, unknown>();
   for (const event of await store.readStream(streamId)) {
     recordedBy.set(event.eventId, event.metadata?.organisationId ?? null);
