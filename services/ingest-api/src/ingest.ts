@@ -174,34 +174,34 @@ function isInStream(envelope: Envelope, view: StreamView, sender: Sender): boole
 }
 
 /**
- * The first of `eventIds` (events already in the stream) that the sender's organisation did not
- * record, if any: a retry is answered only to whoever sent the event first, or another agency
- * holding a copy of an envelope would learn where it landed and be told it had recorded it.
- * Nothing is read when the answer is known: an admin may read every history, so a retry tells it
- * nothing new; a case the sender owns and never transferred holds only its events (the decider
- * lets no one else write there); a registration or activity of the sender's organisation was
- * recorded by it or by an admin. Any other stream is read.
+ * Who recorded the events of a stream (eventId → organisation, null for an admin), read for a
+ * retry: a retry is answered only to the organisation that sent the event first, or another
+ * agency holding a copy of an envelope would learn where it landed (or that its client was
+ * erased) and be told it had recorded it. Null when every event is known to be the sender's
+ * to be answered, without a read: an admin may read every history, so a retry tells it nothing
+ * new; a case the sender owns and never transferred holds only its events (the decider lets no
+ * one else write there); a registration or activity of the sender's organisation was recorded
+ * by it or by an admin.
  */
-async function notSendersEvent(
+async function recordersOf(
   store: EventStore,
   streamId: string,
   state: StreamView['state'],
-  eventIds: readonly string[],
   sender: Sender,
-): Promise<string | undefined> {
-  const organisationId = sender.actor.organisationId ?? null;
-  if (organisationId === null) return undefined;
+): Promise<Map<string, unknown> | null> {
+  const organisationId = sender.actor.organisationId;
+  if (organisationId === undefined) return null;
   const { case: caseState, other } = state;
   const owned =
     caseState.status === 'not_opened'
       ? other.organisationId === organisationId
       : caseState.organisationId === organisationId && caseState.counts.transfers === 0;
-  if (owned) return undefined;
+  if (owned) return null;
   const recordedBy = new Map<string, unknown>();
   for (const event of await store.readStream(streamId)) {
     recordedBy.set(event.eventId, event.metadata?.organisationId ?? null);
   }
-  return eventIds.find((eventId) => recordedBy.has(eventId) && recordedBy.get(eventId) !== organisationId);
+  return recordedBy;
 }
 
 async function readView(store: EventStore, streamId: string): Promise<StreamView> {
@@ -352,7 +352,9 @@ async function attempt(
   // answers each its first result: one call for the stream, not one (with its refused insert
   // and its lookup) per item. They append nothing. If the store refuses one (its body changed),
   // they go again one by one, so that the retries before it are answered as they were alone.
-  const replays: Array<{ slot: number; event: DomainEvent; source: NewEvent['source']; known: boolean }> = [];
+  const replays: Array<{ slot: number; event: DomainEvent; source: NewEvent['source'] }> = [];
+  // Who recorded the stream's events, read once, when a retry by eventId first needs it.
+  let recorders: Promise<Map<string, unknown> | null> | undefined;
   const resend = async (group: typeof replays) => {
     const replayed = await deps.store.append(
       streamId,
@@ -377,20 +379,6 @@ async function attempt(
   const sendReplays = async (): Promise<Attempt | null> => {
     const sending = replays.splice(0);
     if (sending.length === 0) return null;
-    const byEventId = sending.filter((replay) => replay.known);
-    if (byEventId.length > 0) {
-      const ids = byEventId.map((replay) => replay.event.eventId);
-      const foreign = await notSendersEvent(deps.store, streamId, view.state, ids, sender);
-      const replay = foreign === undefined ? undefined : byEventId.find((r) => r.event.eventId === foreign);
-      if (replay) {
-        const refusal: Refusal = {
-          code: 'EVENT_ID_CONFLICT',
-          status: ERRORS.EVENT_ID_CONFLICT.status,
-          detail: `eventId ${foreign} was used before for another event`,
-        };
-        return { settled: true, outcomes: failed(items, replay.slot, refusal, outcomes) };
-      }
-    }
     try {
       await resend(sending);
       return null;
@@ -413,13 +401,22 @@ async function attempt(
     const { envelope } = items[slot]!;
     try {
       if (isInStream(envelope, view, sender)) {
+        if (hasEvent(view.state, envelope.eventId)) {
+          recorders ??= recordersOf(deps.store, streamId, view.state, sender);
+          const recordedBy = await recorders;
+          if (recordedBy && recordedBy.get(envelope.eventId) !== (sender.actor.organisationId ?? null)) {
+            throw new DomainError(
+              'EVENT_ID_CONFLICT',
+              `eventId ${envelope.eventId} was used before for another event`,
+            );
+          }
+        }
         // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
         const source = sourceOf(envelope, sender);
         replays.push({
           slot,
           event: await sealed(deps.vault, toDomainEvent(envelope), client, source),
           source,
-          known: hasEvent(view.state, envelope.eventId),
         });
         continue;
       }
