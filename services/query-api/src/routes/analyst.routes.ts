@@ -82,7 +82,8 @@ export function registerAnalystRoutes(app: HttpApp, deps: QueryRoutesDeps): void
       schema: {
         tags: ['analyst'],
         summary: 'Per-worker workloads',
-        description: 'Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now.',
+        description:
+          "Caseload bands, visits in the last 7 and 30 days and overdue cases are as of now. A project, region or target-group filter counts only the cases it keeps, and their visits; an organisation filter lists that organisation's workers.",
         querystring: analystQuery(),
         response: { 200: jsonOrCsv(WorkerWorkloadsResponse), ...problemResponses(400, 503) },
       },
