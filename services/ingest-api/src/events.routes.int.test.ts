@@ -270,6 +270,21 @@ describe('ingest routes', () => {
     expect(noMore.json().code).toBe('PERSONAL_DATA_ERASED');
     expect(await store.headPosition()).toBe(head);
     expect((await expectCreated(agencyA.key, visit(caseId))).version).toBe(2);
+    // An erasure naming no client the ledger holds data of is refused, and nothing is recorded.
+    const before = await settledHead();
+    for (const data of [
+      { organisationId: 'org-a', clientRef: `${clientRef}-typo` },
+      { organisationId: 'org-b', clientRef },
+    ]) {
+      const mistaken = await post(ADMIN_KEY, {
+        ...erasure,
+        eventId: randomUUID(),
+        data: { ...erasure.data, ...data },
+      });
+      expect(mistaken.statusCode).toBe(422);
+      expect(mistaken.json().code).toBe('CLIENT_NOT_FOUND');
+    }
+    expect(await store.headPosition()).toBe(before);
     // A retried erasure answers the first result (and erases again, which changes nothing).
     const retried = await post(ADMIN_KEY, erasure);
     expect(retried.statusCode).toBe(201);

@@ -113,6 +113,19 @@ async function encrypted(
   );
 }
 
+/**
+ * An erasure names a client whose personal data the ledger holds: a key under the organisation
+ * of its intake. One naming a clientRef mistyped, or the organisation a case was transferred to,
+ * was recorded (201) and erased nothing: the data stayed readable while the ledger said erased.
+ */
+async function checkClientKnown(vault: KeyVault, client: ClientId): Promise<void> {
+  if ((await vault.keyForReading(client)) !== null) return;
+  throw new DomainError(
+    'CLIENT_NOT_FOUND',
+    `no personal data of client ${client.clientRef} was recorded under ${client.organisationId}: a client's data is kept under the organisation that recorded its intake`,
+  );
+}
+
 /** After a PersonalDataErased is in the ledger (first time or a retry), the client's key goes. */
 async function shredErased(vault: KeyVault, events: readonly DomainEvent[]): Promise<void> {
   for (const event of events) {
@@ -436,6 +449,8 @@ async function attempt(
         actor: sender.actor,
         ...registrations,
       });
+      // After the decider, so that a role that may not erase is told that first.
+      if (envelope.type === 'PersonalDataErased') await checkClientKnown(deps.vault, envelope.data);
       const source = sourceOf(envelope, sender);
       const sealedEvents: DomainEvent[] = [];
       for (const plain of events) {

@@ -31,6 +31,10 @@ export const ERRORS = {
   PURPOSE_REQUIRED: { status: 400, title: 'A reviewer must state the purpose of the read' },
   RATE_LIMITED: { status: 429, title: 'Too many requests for this key' },
   // Personal data
+  CLIENT_NOT_FOUND: {
+    status: 422,
+    title: 'No personal data of this client was recorded under that organisation',
+  },
   PERSONAL_DATA_ERASED: {
     status: 409,
     title: "This client's personal data was erased; personal fields cannot be recorded for them again",
