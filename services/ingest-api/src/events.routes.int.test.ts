@@ -754,6 +754,18 @@ describe('ingest routes', () => {
       expect(await store.streamVersion(`case-${caseId}`)).toBe(0);
     });
 
+    it('rejects the rest of a case whose invalid item names it in upper case', async () => {
+      const caseId = randomUUID();
+      await expectCreated(agencyA.key, intake(caseId));
+      const events = [visit(caseId), { ...visit(caseId.toUpperCase()), data: { visitId: 'v' } }];
+      const { results } = (await post(agencyA.key, { events }, '/v1/events/batch')).json();
+      expect(results.map((r: Body) => [r.status, r.code])).toEqual([
+        [424, 'BATCH_GROUP_REJECTED'],
+        [400, 'VALIDATION_FAILED'],
+      ]);
+      expect(await store.streamVersion(`case-${caseId}`)).toBe(1);
+    });
+
     it('refuses a batch that repeats an eventId with 400 DUPLICATE_EVENT_IN_BATCH before writing anything', async () => {
       const caseId = randomUUID();
       const first = intake(caseId);

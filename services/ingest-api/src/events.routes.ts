@@ -315,9 +315,10 @@ export function registerIngestRoutes(app: HttpApp, deps: IngestRoutesDeps): void
             detail: parsed.message,
             ...(parsed.extra ? { extra: parsed.extra } : {}),
           });
-          const caseId = (item as { caseId?: unknown } | null)?.caseId;
-          if (typeof caseId === 'string' && !invalidIn.has(`case-${caseId}`))
-            invalidIn.set(`case-${caseId}`, index);
+          const sent = (item as { caseId?: unknown } | null)?.caseId;
+          // Its case's stream as a valid item names it: a caseId is written in lower case.
+          const streamId = typeof sent === 'string' ? `case-${sent.toLowerCase()}` : undefined;
+          if (streamId !== undefined && !invalidIn.has(streamId)) invalidIn.set(streamId, index);
           return;
         }
         const streamId = streamIdFor(parsed);
