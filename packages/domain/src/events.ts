@@ -86,18 +86,34 @@ export type EnvelopeParseResult =
   | { success: true; envelope: Envelope }
   | { success: false; issues: Array<{ path: string; message: string }>; unknownType?: string };
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * The path of the first string (value or key) in `value` that holds U+0000, if any. Postgres
- * keeps no NUL in text: such an event went into the log (kept as JSON text, escaped) and then
- * stopped the projector for good on the first name it copied into a read model.
+ * Characters no text of the ledger may hold, each with why: the stores cannot keep them as sent,
+ * so an event holding one was accepted and then broke something later.
  */
-function nulCharacterIn(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+const UNSTORABLE: ReadonlyArray<readonly [(text: string) => boolean, string]> = [
+  // The event column is json, which keeps an escaped NUL; a read model's text column cannot:
+  // an organisation named 'a\u0000b' would have stopped the projector for good.
+  [(text) => text.includes('\u0000'), 'a NUL character (U+0000)'],
+  // Not text at all: UTF-8 cannot encode it, so the hash refused it (500) or the field's
+  // encryption made it U+FFFD, and another body then passed for a retry of this one.
+  [(text) => LONE_SURROGATE.test(text), 'a lone UTF-16 surrogate'],
+  // PGlite drops a byte-order mark at the start of every text it returns: a source record id
+  // starting with one was never found again, and its re-sent export failed with a 500.
+  [(text) => text.includes('\uFEFF'), 'a byte-order mark (U+FEFF)'],
+];
+
+/** The first string (value or key) in `value` holding a character of UNSTORABLE: its path and which. */
+function unstorableTextIn(value: unknown, path: string): { path: string; message: string } | undefined {
+  if (typeof value === 'string') {
+    const found = UNSTORABLE.find(([holds]) => holds(value));
+    return found && { path, message: `holds ${found[1]}, which no text in the ledger may hold` };
+  }
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, inner] of Object.entries(value)) {
     const at = `${path}.${key}`;
-    if (key.includes('\u0000')) return at;
-    const found = nulCharacterIn(inner, at);
+    const found = unstorableTextIn(key, at) ?? unstorableTextIn(inner, at);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -121,15 +137,9 @@ export function parseEnvelope(input: unknown): EnvelopeParseResult {
     };
   }
   const envelope = result.data as Envelope;
-  const nul = nulCharacterIn(envelope.data, 'data');
-  if (nul !== undefined) {
-    return {
-      success: false,
-      issues: [
-        { path: nul, message: 'holds a NUL character (U+0000), which no text in the ledger may hold' },
-      ],
-    };
-  }
+  const unstorable =
+    unstorableTextIn(envelope.data, 'data') ?? unstorableTextIn(envelope.sourceRecordId, 'sourceRecordId');
+  if (unstorable !== undefined) return { success: false, issues: [unstorable] };
   const voidsActivity = envelope.type === 'EntryVoided' && envelope.data.activityId !== undefined;
   if (voidsActivity && envelope.caseId) {
     return {

@@ -154,6 +154,30 @@ describe('parseEnvelope', () => {
     expect(result.envelope.data).toMatchObject({ targetEventId: uuid(7) });
   });
 
+  it('refuses a lone surrogate or a byte-order mark in the data, and any of the three in sourceRecordId', () => {
+    const visit = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      parseEnvelope(envelope('VisitRecorded', { data: { ...SAMPLES.VisitRecorded, ...data }, ...extra }));
+    const cases: Array<[ReturnType<typeof parseEnvelope>, string, string]> = [
+      [visit({ notes: 'A\ud800B' }), 'data.notes', 'surrogate'],
+      [visit({ notes: '\udfff' }), 'data.notes', 'surrogate'],
+      [visit({ notes: '\ufeffnote' }), 'data.notes', 'byte-order mark'],
+      [
+        visit({}, { sourceSystem: 'casebook', sourceRecordId: '\ufeffrec-1' }),
+        'sourceRecordId',
+        'byte-order mark',
+      ],
+      [visit({}, { sourceSystem: 'casebook', sourceRecordId: 'rec\u0000' }), 'sourceRecordId', 'NUL'],
+    ];
+    for (const [result, path, what] of cases) {
+      expect(result.success).toBe(false);
+      if (result.success) continue;
+      expect(result.issues[0]?.path).toBe(path);
+      expect(result.issues[0]?.message).toContain(what);
+    }
+    // A pair is text: an emoji (two surrogates) passes.
+    expect(visit({ notes: '老人很开心 😀' }).success).toBe(true);
+  });
+
   it('refuses a NUL character anywhere in the data, in a value or a key', () => {
     const named = parseEnvelope(
       envelope('OrganisationRegistered', {
