@@ -1,11 +1,11 @@
 import { type Kysely, sql } from 'kysely';
-import { OUTCOME_COUNTS, OUTCOME_TERMS } from './projections/project-outcome-figures';
+import { countType, OUTCOME_COUNTS, OUTCOME_TERMS } from './projections/project-outcome-figures';
 
 /**
  * Bump when the tables below change. Read models are disposable: a new layout is never
  * migrated in place, it is rebuilt from the event log into a fresh generation.
  */
-export const READ_MODEL_VERSION = 10;
+export const READ_MODEL_VERSION = 11;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -129,7 +129,7 @@ function tables(s: string): string[] {
       service_mask integer not null,
       project_id ${TEXT} not null,
       organisation_id ${TEXT} not null,
-      service_instances integer not null
+      service_instances bigint not null
     )`,
     // The four sums tables are keyed apart from the table, like the ledger: a rebuild writes
     // them whole at its end (424,000 monthly rows for 1 million synthetic events), unkeyed.
@@ -137,7 +137,7 @@ function tables(s: string): string[] {
     `create table ${s}.service_instance_daily (
       organisation_id ${TEXT} not null,
       day date not null,
-      service_instances integer not null
+      service_instances bigint not null
     )`,
     `alter table ${s}.service_instance_daily add primary key (organisation_id, day)`,
     `create index on ${s}.service_instance_monthly (organisation_id)`,
@@ -147,7 +147,7 @@ function tables(s: string): string[] {
       township_code ${TEXT} not null,
       target_mask integer not null,
       service_mask integer not null,
-      service_instances integer not null
+      service_instances bigint not null
     )`,
     `alter table ${s}.service_instance_region_monthly add primary key (month, township_code, target_mask, service_mask)`,
     // The city- and county-level sums (the total, by county, month, group or service): a sixth
@@ -157,7 +157,7 @@ function tables(s: string): string[] {
       county_code ${TEXT} not null,
       target_mask integer not null,
       service_mask integer not null,
-      service_instances integer not null
+      service_instances bigint not null
     )`,
     `alter table ${s}.service_instance_county_monthly add primary key (month, county_code, target_mask, service_mask)`,
     `create table ${s}.case_activity_daily (
@@ -175,7 +175,7 @@ function tables(s: string): string[] {
     )`,
     `create table ${s}.project_outcome (
       project_id ${TEXT} primary key,
-      ${OUTCOME_COUNTS.map((column) => `${column} integer not null`).join(',\n      ')},
+      ${OUTCOME_COUNTS.map((column) => `${column} ${countType(column)} not null`).join(',\n      ')},
       ${OUTCOME_TERMS.map((column) => `${column} numeric not null`).join(',\n      ')},
       median_days double precision
     )`,
@@ -191,7 +191,7 @@ function tables(s: string): string[] {
       level ${TEXT} not null,
       cases_open integer not null,
       cases_closed integer not null,
-      service_instances integer not null,
+      service_instances bigint not null,
       workers integer not null,
       organisations integer not null
     )`,

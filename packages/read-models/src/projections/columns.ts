@@ -1,4 +1,4 @@
-import { OUTCOME_COUNTS, OUTCOME_TERMS } from './project-outcome-figures';
+import { countType, OUTCOME_COUNTS, OUTCOME_TERMS } from './project-outcome-figures';
 
 /**
  * Postgres types of the columns projections write, for `json_to_recordset`: one JSON
@@ -84,26 +84,26 @@ export const COLUMN_TYPES = {
     service_mask: 'integer',
     project_id: 'text',
     organisation_id: 'text',
-    service_instances: 'integer',
+    service_instances: 'bigint',
   },
   service_instance_region_monthly: {
     month: 'date',
     township_code: 'text',
     target_mask: 'integer',
     service_mask: 'integer',
-    service_instances: 'integer',
+    service_instances: 'bigint',
   },
   service_instance_county_monthly: {
     month: 'date',
     county_code: 'text',
     target_mask: 'integer',
     service_mask: 'integer',
-    service_instances: 'integer',
+    service_instances: 'bigint',
   },
   service_instance_daily: {
     organisation_id: 'text',
     day: 'date',
-    service_instances: 'integer',
+    service_instances: 'bigint',
   },
   case_activity_daily: {
     day: 'date',
@@ -119,7 +119,10 @@ export const COLUMN_TYPES = {
   },
   project_outcome: {
     project_id: 'text',
-    ...(Object.fromEntries(OUTCOME_COUNTS.map((column) => [column, 'integer'])) as Record<string, 'integer'>),
+    ...(Object.fromEntries(OUTCOME_COUNTS.map((column) => [column, countType(column)])) as Record<
+      string,
+      'bigint' | 'integer'
+    >),
     ...(Object.fromEntries(OUTCOME_TERMS.map((column) => [column, 'numeric'])) as Record<string, 'numeric'>),
     median_days: 'double precision',
   },
@@ -129,7 +132,7 @@ export const COLUMN_TYPES = {
     level: 'text',
     cases_open: 'integer',
     cases_closed: 'integer',
-    service_instances: 'integer',
+    service_instances: 'bigint',
     workers: 'integer',
     organisations: 'integer',
   },

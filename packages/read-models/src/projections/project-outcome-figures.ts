@@ -86,3 +86,14 @@ export function addCount(delta: OutcomeDelta, column: string, by: number): void 
 export function medianCaseDays(cases: RawBuilder<SqlBool>): RawBuilder<number> {
   return sql<number>`(percentile_cont(0.5) within group (order by extract(epoch from closed_at - opened_at) / 86400) filter (where ${cases}))::float8`;
 }
+
+/**
+ * A column of summed service instances is bigint: one group activity counts up to 100,000, so
+ * 21,475 of them took an integer sum past 2^31, and the projector stopped on the overflow for
+ * good (found by an audit). Counts of events and cases stay integer: one event adds one.
+ */
+export const SUM_TYPE = 'bigint';
+
+export function countType(column: string): 'bigint' | 'integer' {
+  return column === 'service_instances' ? SUM_TYPE : 'integer';
+}
