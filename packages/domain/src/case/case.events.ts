@@ -7,6 +7,7 @@ import {
   ResidentIdSchema,
   RiskLevelSchema,
   ServiceSchema,
+  serviceText,
   TargetGroupSchema,
   UuidSchema,
 } from '../shared/primitives';
@@ -64,7 +65,7 @@ export const CasePlanRecordedSchema = z.strictObject({
       z.strictObject({
         goalId: IdSchema,
         need: z.string().min(1).max(64),
-        description: z.string().min(1).max(1000),
+        description: serviceText(1000),
       }),
     )
     .min(1)
@@ -90,21 +91,21 @@ export const ReferralMadeSchema = z.strictObject({
   /** A registered organisation's id, or the name of an outside one. */
   toOrganisation: z.string().min(1).max(200),
   service: ServiceSchema,
-  reason: z.string().min(1).max(1000),
+  reason: serviceText(1000),
   urgency: z.enum(['routine', 'urgent']),
 });
 export const ReferralAcceptedSchema = z.strictObject({ referralId: IdSchema });
 export const ReferralDeclinedSchema = z.strictObject({
   referralId: IdSchema,
-  reason: z.string().min(1).max(1000).optional(),
+  reason: serviceText(1000).optional(),
 });
 export const ReferralCompletedSchema = z.strictObject({
   referralId: IdSchema,
-  outcome: z.string().min(1).max(1000).optional(),
+  outcome: serviceText(1000).optional(),
 });
 export const ReferralCancelledSchema = z.strictObject({
   referralId: IdSchema,
-  reason: z.string().min(1).max(1000).optional(),
+  reason: serviceText(1000).optional(),
 });
 
 export const ResourceLinkedSchema = z.strictObject({
@@ -138,12 +139,12 @@ export const CaseClosedSchema = z.strictObject({
   summary: NotesSchema.optional(),
 });
 
-export const CaseReopenedSchema = z.strictObject({ reason: z.string().min(1).max(1000) });
+export const CaseReopenedSchema = z.strictObject({ reason: serviceText(1000) });
 
 /** Voids an earlier entry of the same stream (a case's, or a group activity's). */
 export const EntryVoidedSchema = z.strictObject({
   targetEventId: UuidSchema,
-  reason: z.string().min(1).max(1000),
+  reason: serviceText(1000),
   /** Set (and the envelope's caseId left out) to void an entry of a group activity. */
   activityId: IdSchema.optional(),
 });

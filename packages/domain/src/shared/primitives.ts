@@ -61,5 +61,18 @@ export type Certification = z.infer<typeof CertificationSchema>;
 export const WorkerRoleSchema = z.enum(['frontline', 'supervisor']);
 export type WorkerRole = z.infer<typeof WorkerRoleSchema>;
 
+/**
+ * Free text about the service (a referral's reason, a plan goal, why a case was reopened or an
+ * entry voided), kept in the clear: each is required by its event, and after an erasure an event
+ * whose personal field could not be left out could not be recorded at all (ADR 0004). Personal
+ * details go in the notes, which are encrypted.
+ */
+export function serviceText(max: number) {
+  return z.string().min(1).max(max).meta({
+    description:
+      'A service fact, stored in the clear: no names, ID numbers, phones, addresses or other personal details (those go in notes, which are encrypted)',
+  });
+}
+
 /** Free text that may hold personal data (notes). */
 export const NotesSchema = z.string().min(1).max(4000);
