@@ -732,8 +732,16 @@ describe('bad input', () => {
       code: 'EXPECTED_VERSION_MISMATCH',
     },
     {
+      // The rules are decided before the expected version is compared (a stream's version is
+      // told only to someone who may write to it).
       name: 'a second intake for an open case',
       body: { ...envelope('IntakeRecorded', intakeData(), { caseId: caseA }), expectedVersion: 0 },
+      status: 409,
+      code: 'CASE_ALREADY_OPENED',
+    },
+    {
+      name: 'a visit naming a version the case has passed',
+      body: { ...visit(), expectedVersion: 1 },
       status: 409,
       code: 'EXPECTED_VERSION_MISMATCH',
     },

@@ -407,12 +407,16 @@ describe('ingest routes', () => {
     expect(await store.headPosition()).toBe(head);
   });
 
-  it("refuses another agency's case with 403 NOT_YOUR_CASE", async () => {
+  it("refuses another agency's case with 403 NOT_YOUR_CASE, whatever version it names", async () => {
     const caseId = randomUUID();
     await expectCreated(agencyA.key, intake(caseId));
     const response = await post(agencyB.key, visit(caseId, {}, 'w-b1'));
     expect(response.statusCode).toBe(403);
     expect(response.json().code).toBe('NOT_YOUR_CASE');
+    // Not 409 with the case's version: a stream's version is told only to who may write to it.
+    const guessed = await post(agencyB.key, visit(caseId, { expectedVersion: 0 }, 'w-b1'));
+    expect(guessed.statusCode).toBe(403);
+    expect(guessed.json().code).toBe('NOT_YOUR_CASE');
     expect(await store.streamVersion(`case-${caseId}`)).toBe(1);
   });
 

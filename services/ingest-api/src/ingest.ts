@@ -433,14 +433,6 @@ async function attempt(
         });
         continue;
       }
-      const expected = view.version + decided.length;
-      if (envelope.expectedVersion !== undefined && envelope.expectedVersion !== expected) {
-        throw new DomainError(
-          'EXPECTED_VERSION_MISMATCH',
-          `stream ${streamId} is at version ${expected}, expected ${envelope.expectedVersion}`,
-          { streamId, expectedVersion: envelope.expectedVersion, actualVersion: expected },
-        );
-      }
       // Awaited only when something had to be loaded: an await costs a promise and a turn per item.
       const context = deps.registrations.contextFor(referencedIds(envelope, draft.state));
       const registrations = context instanceof Promise ? await context : context;
@@ -449,6 +441,16 @@ async function attempt(
         actor: sender.actor,
         ...registrations,
       });
+      // After the decider, which refuses another organisation's case first: the version of a
+      // stream is told only to someone who may write to it.
+      const expected = view.version + decided.length;
+      if (envelope.expectedVersion !== undefined && envelope.expectedVersion !== expected) {
+        throw new DomainError(
+          'EXPECTED_VERSION_MISMATCH',
+          `stream ${streamId} is at version ${expected}, expected ${envelope.expectedVersion}`,
+          { streamId, expectedVersion: envelope.expectedVersion, actualVersion: expected },
+        );
+      }
       // After the decider, so that a role that may not erase is told that first.
       if (envelope.type === 'PersonalDataErased') await checkClientKnown(deps.vault, envelope.data);
       const source = sourceOf(envelope, sender);
