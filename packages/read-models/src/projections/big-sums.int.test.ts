@@ -12,7 +12,7 @@ const meta = { organisationId: ORG, keyId: 'k1' };
 const COMMUNITY = '640104001001';
 /** Just under 2^31: the next activity's 100,000 attendees took an integer sum past it. */
 const NEAR_LIMIT = 2 ** 31 - 50_000;
-/** The tables that sum service instances over many events (each holds one row here). */
+/** The tables that sum service instances over many events. */
 const SUMMED = [
   'service_instance_monthly',
   'service_instance_daily',
@@ -52,28 +52,7 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
       database = await openTestDatabase({ forceEmbedded: embedded });
       schema = (await ensureReadModels(database)).schema;
       db = await readModelsFor(database);
-      const at = '2026-02-01T09:00:00+08:00';
-      log.add(
-        `organisation-${ORG}`,
-        'OrganisationRegistered',
-        at,
-        { organisationId: ORG, name: 'Big', kind: 'hub', regionCode: '640104000000' },
-        meta,
-      );
-      log.add(
-        'worker-w1',
-        'WorkerRegistered',
-        at,
-        { workerId: 'w1', organisationId: ORG, certification: 'junior', role: 'frontline' },
-        meta,
-      );
-      log.add(
-        'project-p-big',
-        'ProjectRegistered',
-        at,
-        { projectId: 'p-big', organisationId: ORG, name: 'Big', fundingSource: 'other' },
-        meta,
-      );
+      log.register(ORG, { workers: ['w1'], projects: ['p-big'] });
       activity(log, 1);
       await database.db.transaction().execute((trx) => applyEvents(trx, schema, log.events));
     });
@@ -84,14 +63,7 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
 
     it('keeps projecting, and answers the sums exactly, when a sum passes 2^31', async () => {
       // As if 21,474 more such activities had been projected: every summed row near the limit.
-      for (const table of [
-        'service_instance_monthly',
-        'service_instance_daily',
-        'service_instance_region_monthly',
-        'service_instance_county_monthly',
-        'region_summary',
-        'project_outcome',
-      ]) {
+      for (const table of SUMMED) {
         await sql.raw(`update ${schema}.${table} set service_instances = ${NEAR_LIMIT}`).execute(database.db);
       }
       const mark = log.events.length;

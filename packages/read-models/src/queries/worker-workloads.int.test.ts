@@ -13,21 +13,7 @@ const meta = { organisationId: ORG, keyId: 'k1' };
 /** One worker with a case in each of two projects, regions and target groups, each visited. */
 function twoCases(): EventLog {
   const log = new EventLog();
-  const at = '2026-02-01T09:00:00+08:00';
-  log.add(
-    `organisation-${ORG}`,
-    'OrganisationRegistered',
-    at,
-    { organisationId: ORG, name: 'W', kind: 'hub', regionCode: '640104000000' },
-    meta,
-  );
-  log.add(
-    'worker-w1',
-    'WorkerRegistered',
-    at,
-    { workerId: 'w1', organisationId: ORG, certification: 'junior', role: 'frontline' },
-    meta,
-  );
+  log.register(ORG, { workers: ['w1'], projects: ['p-old', 'p-kid'] });
   const cases = [
     {
       caseId: '00000000-0000-4000-8000-00000000000a',
@@ -45,13 +31,6 @@ function twoCases(): EventLog {
     },
   ] as const;
   for (const c of cases) {
-    log.add(
-      `project-${c.projectId}`,
-      'ProjectRegistered',
-      at,
-      { projectId: c.projectId, organisationId: ORG, name: c.projectId, fundingSource: 'other' },
-      meta,
-    );
     log.add(
       `case-${c.caseId}`,
       'IntakeRecorded',

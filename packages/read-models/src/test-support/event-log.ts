@@ -36,6 +36,25 @@ export class EventLog {
     return event;
   }
 
+  /**
+   * Registers an organisation (a hub in 兴庆区), its frontline workers and its projects, as of
+   * 1 February 2026, each recorded by the organisation's key.
+   */
+  register(organisationId: string, with_: { workers?: string[]; projects?: string[] } = {}): void {
+    const at = '2026-02-01T09:00:00+08:00';
+    const meta = { organisationId, keyId: 'k1' };
+    const organisation = { organisationId, name: organisationId, kind: 'hub', regionCode: '640104000000' };
+    this.add(`organisation-${organisationId}`, 'OrganisationRegistered', at, organisation, meta);
+    for (const workerId of with_.workers ?? []) {
+      const worker = { workerId, organisationId, certification: 'junior', role: 'frontline' };
+      this.add(`worker-${workerId}`, 'WorkerRegistered', at, worker, meta);
+    }
+    for (const projectId of with_.projects ?? []) {
+      const project = { projectId, organisationId, name: projectId, fundingSource: 'other' };
+      this.add(`project-${projectId}`, 'ProjectRegistered', at, project, meta);
+    }
+  }
+
   /** Events added since `mark` (a length of `events` taken earlier). */
   since(mark: number): RecordedEvent[] {
     return this.events.slice(mark);
