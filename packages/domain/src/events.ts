@@ -87,34 +87,43 @@ export type EnvelopeParseResult =
   | { success: false; issues: Array<{ path: string; message: string }>; unknownType?: string };
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Any surrogate or byte-order mark: most text has neither, and is passed on this one test. */
+const SUSPECT = /[\uFEFF\uD800-\uDFFF]/;
 
 /**
- * Characters no text of the ledger may hold, each with why: the stores cannot keep them as sent,
- * so an event holding one was accepted and then broke something later.
+ * Which character no text of the ledger may hold `text` holds, if any. The stores cannot keep
+ * these as sent, so an event holding one was accepted and then broke something later:
+ * - NUL: the event column is json, which keeps it escaped; a read model's text column cannot
+ *   (an organisation named 'a\u0000b' would have stopped the projector for good);
+ * - a lone surrogate is not text: UTF-8 cannot encode it, so the hash refused it (a 500) or a
+ *   field's encryption made it U+FFFD, and another body then passed for a retry of this one;
+ * - PGlite drops a byte-order mark at the start of every text it returns: a source record id
+ *   starting with one was never found again, and its re-sent export failed with a 500.
  */
-const UNSTORABLE: ReadonlyArray<readonly [(text: string) => boolean, string]> = [
-  // The event column is json, which keeps an escaped NUL; a read model's text column cannot:
-  // an organisation named 'a\u0000b' would have stopped the projector for good.
-  [(text) => text.includes('\u0000'), 'a NUL character (U+0000)'],
-  // Not text at all: UTF-8 cannot encode it, so the hash refused it (500) or the field's
-  // encryption made it U+FFFD, and another body then passed for a retry of this one.
-  [(text) => LONE_SURROGATE.test(text), 'a lone UTF-16 surrogate'],
-  // PGlite drops a byte-order mark at the start of every text it returns: a source record id
-  // starting with one was never found again, and its re-sent export failed with a 500.
-  [(text) => text.includes('\uFEFF'), 'a byte-order mark (U+FEFF)'],
-];
+function unstorableIn(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'a NUL character (U+0000)';
+  if (!SUSPECT.test(text)) return undefined;
+  if (text.includes('\uFEFF')) return 'a byte-order mark (U+FEFF)';
+  return LONE_SURROGATE.test(text) ? 'a lone UTF-16 surrogate' : undefined;
+}
 
-/** The first string (value or key) in `value` holding a character of UNSTORABLE: its path and which. */
-function unstorableTextIn(value: unknown, path: string): { path: string; message: string } | undefined {
+/** The first string (value or key) in `value` holding such a character: the keys to it and which. */
+function unstorableTextIn(value: unknown): { keys: string[]; what: string } | undefined {
   if (typeof value === 'string') {
-    const found = UNSTORABLE.find(([holds]) => holds(value));
-    return found && { path, message: `holds ${found[1]}, which no text in the ledger may hold` };
+    const what = unstorableIn(value);
+    return what === undefined ? undefined : { keys: [], what };
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const at = `${path}.${key}`;
-    const found = unstorableTextIn(key, at) ?? unstorableTextIn(inner, at);
-    if (found !== undefined) return found;
+  // for…in, not Object.keys: no array a call, on every envelope (parsed JSON has no inherited keys).
+  for (const key in value) {
+    const inKey = unstorableIn(key);
+    const found =
+      inKey !== undefined
+        ? { keys: [], what: inKey }
+        : unstorableTextIn((value as Record<string, unknown>)[key]);
+    if (found === undefined) continue;
+    found.keys.unshift(key);
+    return found;
   }
   return undefined;
 }
@@ -137,9 +146,16 @@ export function parseEnvelope(input: unknown): EnvelopeParseResult {
     };
   }
   const envelope = result.data as Envelope;
-  const unstorable =
-    unstorableTextIn(envelope.data, 'data') ?? unstorableTextIn(envelope.sourceRecordId, 'sourceRecordId');
-  if (unstorable !== undefined) return { success: false, issues: [unstorable] };
+  const inData = unstorableTextIn(envelope.data);
+  const inSource =
+    envelope.sourceRecordId === undefined ? undefined : unstorableTextIn(envelope.sourceRecordId);
+  const unstorable = inData
+    ? { keys: ['data', ...inData.keys], what: inData.what }
+    : inSource && { keys: ['sourceRecordId'], what: inSource.what };
+  if (unstorable !== undefined) {
+    const message = `holds ${unstorable.what}, which no text in the ledger may hold`;
+    return { success: false, issues: [{ path: unstorable.keys.join('.'), message }] };
+  }
   const voidsActivity = envelope.type === 'EntryVoided' && envelope.data.activityId !== undefined;
   if (voidsActivity && envelope.caseId) {
     return {
