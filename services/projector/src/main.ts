@@ -3,6 +3,7 @@ import { openEventStore } from '@fengcheng/event-store';
 import { createLogger, openDatabase } from '@fengcheng/platform';
 import { createProjector, readCheckpoint } from '@fengcheng/read-models';
 import { loadConfig } from './config';
+import { isReady } from './health';
 
 /** The projector on its own: follows the event log into the read models until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -23,23 +24,24 @@ async function main(): Promise<void> {
     'projector started',
   );
 
-  // Liveness and readiness for orchestrators; the projector serves no other HTTP.
-  let ready = true;
+  // Liveness and readiness for orchestrators (see isReady); the projector serves no other HTTP.
+  let stopping = false;
   const health = createServer((request, response) => {
-    const ok = request.url === '/healthz' || (request.url === '/readyz' && ready);
+    const { failing } = projector;
+    const ok = request.url === '/healthz' || (request.url === '/readyz' && isReady(failing, stopping));
     response.writeHead(ok ? 200 : request.url === '/readyz' ? 503 : 404, {
       'content-type': 'application/json',
     });
-    response.end(JSON.stringify({ ok, position: projector.position.toString() }));
+    response.end(
+      JSON.stringify({ ok, position: projector.position.toString(), ...(failing ? { failing } : {}) }),
+    );
   });
   await new Promise<void>((resolve) => health.listen(config.PORT, config.HOST, resolve));
 
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'projector stopping');
-    ready = false;
     try {
       await new Promise<void>((resolve) => health.close(() => resolve()));
       await projector.stop();

@@ -313,3 +313,40 @@ describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: f
     });
   },
 );
+
+describe('a projector that cannot project an event', () => {
+  it('says since when, where and why it is failing, the same since while it retries there', async () => {
+    const database = await openTestDatabase({ forceEmbedded: true });
+    const store = await createPostgresEventStore(database);
+    const logger = createLogger({ name: 'projector-test', level: 'silent' });
+    // Past the ingest's checks, straight into the store: no read model can hold a NUL.
+    await store.append('organisation-org-nul', [
+      {
+        eventId: randomUUID(),
+        type: 'OrganisationRegistered',
+        occurredAt: '2026-02-01T09:00:00+08:00',
+        data: { organisationId: 'org-nul', name: 'a\u0000b', kind: 'hub', regionCode: '640104000000' },
+      },
+    ]);
+    const projector = createProjector({ store, database, logger });
+    try {
+      expect(projector.failing).toBeNull();
+      await projector.start();
+      const started = Date.now();
+      while (projector.failing === null && Date.now() - started < 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const first = projector.failing;
+      expect(first).toMatchObject({ position: '0' });
+      expect(first?.error).toBeTruthy();
+      // Retried a second later at the same position: still failing since the first time.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(projector.failing?.since).toBe(first?.since);
+    } finally {
+      await projector.stop();
+      await store.close();
+      await dropAllReadModels(database);
+      await database.drop();
+    }
+  });
+});

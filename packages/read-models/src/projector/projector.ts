@@ -44,6 +44,12 @@ export interface Projector {
   waitFor(position: bigint, timeoutMs: number): Promise<boolean>;
   /** The current generation's read models (follows a rebuild's swap). */
   readModels(): Kysely<any>;
+  /**
+   * Since when (ms, `Date.now()`) the projector has been failing and retrying at the same
+   * position, and why; null while it is following. The only sign, besides the log, that the
+   * read models have stopped moving: a batch that cannot be projected is retried for ever.
+   */
+  readonly failing: { since: number; position: string; error: string } | null;
 }
 
 class GenerationChanged extends Error {
@@ -82,6 +88,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
   let tendTimer: NodeJS.Timeout | null = null;
   let tending: Promise<void> | null = null;
   let lastProjectedAt = 0;
+  let failing: Projector['failing'] = null;
   let lastTendedAt = performance.now();
   let lastSettledAt = Number.NEGATIVE_INFINITY;
   let switching = false;
@@ -155,6 +162,7 @@ export function createProjector(deps: ProjectorDeps): Projector {
     if (checkpoint.pending && passed === checkpoint.pending) passed = null;
     reach(checkpoint.reached);
     lastProjectedAt = performance.now();
+    failing = null;
     logger.debug({ events: events.length, position: checkpoint.reached.toString() }, 'batch projected');
   };
 
@@ -175,7 +183,16 @@ export function createProjector(deps: ProjectorDeps): Projector {
         if (stopped || subscription !== current) return;
         const swapped = error instanceof GenerationChanged;
         if (swapped) logger.info({ schema: error.message }, 'read-model generation swapped; resuming there');
-        else logger.error({ err: error, position: position.toString() }, 'projection failed; retrying');
+        else {
+          logger.error({ err: error, position: position.toString() }, 'projection failed; retrying');
+          const at = position.toString();
+          const message = error instanceof Error ? error.message : String(error);
+          failing = {
+            since: failing?.position === at ? failing.since : Date.now(),
+            position: at,
+            error: message,
+          };
+        }
         void resume(swapped ? 0 : RETRY_MS);
       },
     );
@@ -283,6 +300,9 @@ export function createProjector(deps: ProjectorDeps): Projector {
     },
     get position() {
       return position;
+    },
+    get failing() {
+      return failing;
     },
     waitFor(target, timeoutMs) {
       if (position >= target && servesQueries()) return Promise.resolve(true);
