@@ -176,7 +176,7 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
  * Whether a share_with_other_organisations consent was in force at `at`: given at or before it
  * and not withdrawn by then (the consents dated up to `at`, in time order), its last day (CST)
  * that day or later. A referral dated before the consent was given is not covered by it, nor
- * one dated while an expired consent still read as active.
+ * one dated after its last day; one dated within it is, however late it is recorded.
  */
 export function hasConsentToShare(state: CaseState, at: string): boolean {
   const when = Date.parse(at);
