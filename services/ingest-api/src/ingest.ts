@@ -180,12 +180,6 @@ function sourceOf(envelope: Envelope, sender: Sender): { system: string; recordI
   return { system, recordId: envelope.sourceRecordId };
 }
 
-function isInStream(envelope: Envelope, view: StreamView, sender: Sender): boolean {
-  if (hasEvent(view.state, envelope.eventId)) return true;
-  const source = sourceOf(envelope, sender);
-  return source !== undefined && view.sources.has(sourceKey(source));
-}
-
 /**
  * Who recorded the events of a stream (eventId → organisation, null for an admin), read for a
  * retry: a retry is answered only to the organisation that sent the event first, or another
@@ -413,8 +407,11 @@ async function attempt(
   for (let slot = 0; slot < items.length; slot++) {
     const { envelope } = items[slot]!;
     try {
-      if (isInStream(envelope, view, sender)) {
-        if (hasEvent(view.state, envelope.eventId)) {
+      const source = sourceOf(envelope, sender);
+      // Already in the stream, by eventId or by source record: a retry.
+      const known = hasEvent(view.state, envelope.eventId);
+      if (known || (source !== undefined && view.sources.has(sourceKey(source)))) {
+        if (known) {
           recorders ??= recordersOf(deps.store, streamId, view.state, sender);
           const recordedBy = await recorders;
           if (recordedBy && recordedBy.get(envelope.eventId) !== (sender.actor.organisationId ?? null)) {
@@ -425,7 +422,6 @@ async function attempt(
           }
         }
         // Encrypted exactly as the first time (synthetic IVs), so the store sees the same bytes.
-        const source = sourceOf(envelope, sender);
         replays.push({
           slot,
           event: await sealed(deps.vault, toDomainEvent(envelope), client, source),
@@ -453,7 +449,6 @@ async function attempt(
       }
       // After the decider, so that a role that may not erase is told that first.
       if (envelope.type === 'PersonalDataErased') await checkClientKnown(deps.vault, envelope.data);
-      const source = sourceOf(envelope, sender);
       const sealedEvents: DomainEvent[] = [];
       for (const plain of events) {
         const own = plain.eventId === envelope.eventId ? source : undefined;

@@ -52,7 +52,7 @@ const NOT_VOIDABLE: Partial<Record<CaseEventType, string>> = {
  */
 export function decide(command: CaseCommand, state: CaseState, ctx: DecideContext): CaseEvent[] {
   const actorOrganisation = agencyOrganisation(ctx.actor);
-  checkOccurredAt(command.occurredAt, ctx.now);
+  const occurredAt = checkOccurredAt(command.occurredAt, ctx.now);
 
   if (command.type === 'IntakeRecorded') {
     const d = command.data;
@@ -83,7 +83,7 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
   }
   // Nothing before intake, in time as in the stream: a fact dated before the case opened
   // would be counted on days the case did not exist.
-  if (state.openedAt !== null && Date.parse(command.occurredAt) < Date.parse(state.openedAt)) {
+  if (state.openedAt !== null && occurredAt < Date.parse(state.openedAt)) {
     throw new DomainError(
       'OCCURRED_BEFORE_INTAKE',
       `occurredAt ${command.occurredAt} is before the intake at ${state.openedAt}`,

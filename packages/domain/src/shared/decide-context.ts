@@ -40,8 +40,8 @@ export const FUTURE_TOLERANCE_MS = 5 * 60 * 1000;
 export const EARLIEST_OCCURRED_AT = '2000-01-01T00:00:00+08:00';
 const EARLIEST_MS = Date.parse(EARLIEST_OCCURRED_AT);
 
-/** occurredAt is neither before EARLIEST_OCCURRED_AT nor more than 5 minutes ahead of `now`. */
-export function checkOccurredAt(occurredAt: string, now: Date): void {
+/** occurredAt is neither before EARLIEST_OCCURRED_AT nor more than 5 minutes ahead of `now`; its instant (ms). */
+export function checkOccurredAt(occurredAt: string, now: Date): number {
   const at = Date.parse(occurredAt);
   if (at - now.getTime() > FUTURE_TOLERANCE_MS) {
     throw new DomainError(
@@ -52,6 +52,7 @@ export function checkOccurredAt(occurredAt: string, now: Date): void {
   if (!(at >= EARLIEST_MS)) {
     throw new DomainError('OCCURRED_TOO_EARLY', `occurredAt ${occurredAt} is before ${EARLIEST_OCCURRED_AT}`);
   }
+  return at;
 }
 
 /** The registered worker, or WORKER_NOT_REGISTERED. */
