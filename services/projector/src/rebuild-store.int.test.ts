@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createPostgresEventStore } from '@fengcheng/event-store';
+import { readableUpTo } from '@fengcheng/event-store/contract';
 import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRebuildStore } from './rebuild-store';
@@ -22,7 +23,7 @@ describe('the event store a rebuild reads', () => {
     const writer = await createPostgresEventStore(database);
     const streamId = `case-${randomUUID()}`;
     const eventId = randomUUID();
-    await writer.append(streamId, [
+    const appended = await writer.append(streamId, [
       {
         eventId,
         type: 'VisitRecorded',
@@ -33,6 +34,8 @@ describe('the event store a rebuild reads', () => {
     const { store, kind } = await openRebuildStore({ database, logger, env: {} });
     try {
       expect(kind).toBe('postgres');
+      // Another test's open transaction on a shared server may hold the newest appends back from readers.
+      await readableUpTo(store, appended.events[0]!.position);
       const events = await store.readAll({ after: 0n, limit: 100 });
       expect(events.map((event) => event.eventId)).toContain(eventId);
     } finally {
