@@ -61,6 +61,16 @@ describe('the demo', () => {
     expect(ledger.body.events).toBe(expected);
   });
 
+  it('shows on /metrics, without a key, how far the read models reach and that the projector is not failing', async () => {
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const gauge = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
+    expect(gauge('fengcheng_projector_position')).toBeGreaterThanOrEqual(Number(minPosition));
+    expect(gauge('fengcheng_event_log_head_position')).toBeGreaterThanOrEqual(Number(minPosition));
+    expect(gauge('fengcheng_projector_failing_seconds')).toBe(0);
+  });
+
   it('is not loaded again when the process restarts on the same data', async () => {
     const events = server.running.demo!.events;
     await server.restart({ demo: true });

@@ -4,7 +4,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { DomainError } from '@fengcheng/domain';
-import { childWithIds, type Logger } from '@fengcheng/platform';
+import { childWithIds, type Logger, metricHistogram, metricsRegistry } from '@fengcheng/platform';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -26,7 +26,6 @@ import { z } from 'zod';
 import { safeParse } from 'zod/v4/core';
 import { authenticateHook, checkRolesFirst, isPublicRoute } from './auth/authenticate';
 import type { KeyStore } from './auth/key-store';
-import { httpRequestDuration, metricsRegistry } from './metrics';
 import { answerClientError, problemOf, problemResponses, sendProblem, toProblem } from './problem';
 
 /** The Fastify instance every service registers its routes on. */
@@ -81,6 +80,13 @@ export function parseRateLimit(value: string | undefined): RateLimit | false {
 }
 
 // A caller's request id is kept only if it is short and plain: it lands in every log line.
+const httpRequestDuration = metricHistogram(
+  'http_request_duration_seconds',
+  'HTTP request duration by method, route and status',
+  ['method', 'route', 'status'],
+  [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+);
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const PUBLIC = { public: true, rateLimit: false } as const;

@@ -17,7 +17,6 @@ export {
   ROLES,
   type Role,
 } from './auth/key-store';
-export { httpRequestDuration, metricCounter, metricHistogram, metricsRegistry } from './metrics';
 export {
   PROBLEM_CONTENT_TYPE,
   type Problem,

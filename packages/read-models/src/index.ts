@@ -22,6 +22,7 @@ export {
   readModelsFor,
   readPointer,
 } from './projector/generation';
+export { registerProjectorMetrics } from './projector/metrics';
 export { createProjector, type Projector, type ProjectorDeps } from './projector/projector';
 export { type RebuildDeps, rebuildReadModels } from './projector/rebuild';
 export { type CaseSummary, getCaseSummary } from './queries/case-summary.query';

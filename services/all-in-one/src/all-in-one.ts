@@ -6,7 +6,12 @@ import { organisationRegisteredIn, registerIngestRoutes } from '@fengcheng/inges
 import { createLogger, type Database, type Logger, openDatabase } from '@fengcheng/platform';
 import { KeyVault, loadOrCreateMasterKeyFile, MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { registerQueryRoutes } from '@fengcheng/query-api';
-import { createProjector, READ_MODEL_DATABASE_SETTINGS, readCheckpoint } from '@fengcheng/read-models';
+import {
+  createProjector,
+  READ_MODEL_DATABASE_SETTINGS,
+  readCheckpoint,
+  registerProjectorMetrics,
+} from '@fengcheng/read-models';
 import type { FastifyInstance } from 'fastify';
 import { type DemoSummary, loadDemo } from './demo';
 
@@ -136,6 +141,8 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     });
     await projector.start();
     cleanups.push(() => projector.stop());
+    // Ingest and queries keep answering while the read models are stuck: /metrics says so.
+    registerProjectorMetrics(projector, store);
 
     const app = await createHttpApp({
       logger,

@@ -9,8 +9,8 @@ import {
   streamIdFor,
 } from '@fengcheng/domain';
 import type { EventStore } from '@fengcheng/event-store';
-import { authOf, type HttpApp, metricCounter, problemResponses, requireRole } from '@fengcheng/http';
-import type { Logger } from '@fengcheng/platform';
+import { authOf, type HttpApp, problemResponses, requireRole } from '@fengcheng/http';
+import { type Logger, metricCounter } from '@fengcheng/platform';
 import type { KeyVault } from '@fengcheng/privacy';
 import type { FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
 import { z } from 'zod';

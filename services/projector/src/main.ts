@@ -1,9 +1,8 @@
-import { createServer } from 'node:http';
 import { openEventStore } from '@fengcheng/event-store';
 import { createLogger, openDatabase } from '@fengcheng/platform';
-import { createProjector, readCheckpoint } from '@fengcheng/read-models';
+import { createProjector, readCheckpoint, registerProjectorMetrics } from '@fengcheng/read-models';
 import { loadConfig } from './config';
-import { isReady } from './health';
+import { createHealthServer } from './health';
 
 /** The projector on its own: follows the event log into the read models until SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -24,18 +23,11 @@ async function main(): Promise<void> {
     'projector started',
   );
 
-  // Liveness and readiness for orchestrators (see isReady); the projector serves no other HTTP.
+  registerProjectorMetrics(projector, store);
+
+  // Liveness, readiness and metrics for orchestrators; the projector serves no other HTTP.
   let stopping = false;
-  const health = createServer((request, response) => {
-    const { failing } = projector;
-    const ok = request.url === '/healthz' || (request.url === '/readyz' && isReady(failing, stopping));
-    response.writeHead(ok ? 200 : request.url === '/readyz' ? 503 : 404, {
-      'content-type': 'application/json',
-    });
-    response.end(
-      JSON.stringify({ ok, position: projector.position.toString(), ...(failing ? { failing } : {}) }),
-    );
-  });
+  const health = createHealthServer(projector, () => stopping);
   await new Promise<void>((resolve) => health.listen(config.PORT, config.HOST, resolve));
 
   const stop = async (signal: string) => {

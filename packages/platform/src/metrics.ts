@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The one Prometheus registry of the process. Services that run together (all-in-one)
@@ -36,9 +36,19 @@ export function metricHistogram<L extends string>(
   });
 }
 
-export const httpRequestDuration = metricHistogram(
-  'http_request_duration_seconds',
-  'HTTP request duration by method, route and status',
-  ['method', 'route', 'status'],
-  [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-);
+/**
+ * A gauge on the shared registry whose value is read when `/metrics` is scraped. Asking again
+ * for the same name points it at the new `read` (the last service started in the process wins:
+ * tests start several in one process; a deployment runs one).
+ */
+export function metricGauge(name: string, help: string, read: () => number | Promise<number>): void {
+  metricsRegistry.removeSingleMetric(name);
+  new Gauge({
+    name,
+    help,
+    registers: [metricsRegistry],
+    async collect() {
+      this.set(await read());
+    },
+  });
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createPostgresEventStore } from '@fengcheng/event-store';
+import { createLogger, openTestDatabase } from '@fengcheng/platform';
+import { createProjector, dropAllReadModels, registerProjectorMetrics } from '@fengcheng/read-models';
+import { describe, expect, it } from 'vitest';
+import { createHealthServer } from './health';
+
+const logger = createLogger({ name: 'projector-health-test', level: 'silent' });
+
+/** The value of an unlabelled gauge in a Prometheus text exposition. */
+function gauge(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`${name} not in /metrics`);
+  return Number(line.slice(name.length + 1));
+}
+
+async function withProjectorServer(
+  firstEvent: { type: string; data: Record<string, unknown> },
+  body: (get: (path: string) => Promise<{ status: number; text: string }>, position: bigint) => Promise<void>,
+): Promise<void> {
+  // Embedded: the head and the position are then this test's alone.
+  const database = await openTestDatabase({ forceEmbedded: true });
+  const store = await createPostgresEventStore(database);
+  const appended = await store.append(`organisation-${randomUUID()}`, [
+    { eventId: randomUUID(), occurredAt: '2026-02-01T09:00:00+08:00', ...firstEvent },
+  ]);
+  const projector = createProjector({ store, database, logger });
+  await projector.start();
+  registerProjectorMetrics(projector, store);
+  const server = createHealthServer(projector, () => false);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    await body(async (path) => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: response.status, text: await response.text() };
+    }, appended.events[0]!.position);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+    await projector.stop();
+    await store.close();
+    await dropAllReadModels(database);
+    await database.drop();
+  }
+}
+
+describe("the projector service's health and metrics", () => {
+  it('shows on /metrics the position the read models reach, the head of the log, and no failing', async () => {
+    const event = {
+      type: 'OrganisationRegistered',
+      data: { organisationId: 'org-metrics', name: 'Metrics', kind: 'hub', regionCode: '640104000000' },
+    };
+    await withProjectorServer(event, async (get, position) => {
+      const started = Date.now();
+      while (Date.now() - started < 20_000) {
+        const metrics = await get('/metrics');
+        if (gauge(metrics.text, 'fengcheng_projector_position') === Number(position)) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const metrics = await get('/metrics');
+      expect(metrics.status).toBe(200);
+      expect(gauge(metrics.text, 'fengcheng_projector_position')).toBe(Number(position));
+      expect(gauge(metrics.text, 'fengcheng_event_log_head_position')).toBe(Number(position));
+      expect(gauge(metrics.text, 'fengcheng_projector_failing_seconds')).toBe(0);
+      expect(metrics.text).toContain('process_resident_memory_bytes');
+      expect((await get('/healthz')).status).toBe(200);
+      expect((await get('/readyz')).status).toBe(200);
+      expect((await get('/nothing-here')).status).toBe(404);
+    });
+  });
+
+  it('shows on /metrics for how long the projector has failed, with the head past its position', async () => {
+    // Past the ingest's checks, straight into the store: no read model can hold a NUL.
+    const poison = {
+      type: 'OrganisationRegistered',
+      data: { organisationId: 'org-nul', name: 'a\u0000b', kind: 'hub', regionCode: '640104000000' },
+    };
+    await withProjectorServer(poison, async (get, position) => {
+      const started = Date.now();
+      let failingSeconds = 0;
+      while (failingSeconds < 1 && Date.now() - started < 20_000) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        failingSeconds = gauge((await get('/metrics')).text, 'fengcheng_projector_failing_seconds');
+      }
+      expect(failingSeconds).toBeGreaterThanOrEqual(1);
+      const metrics = (await get('/metrics')).text;
+      expect(gauge(metrics, 'fengcheng_projector_position')).toBe(0);
+      expect(gauge(metrics, 'fengcheng_event_log_head_position')).toBe(Number(position));
+      const ready = await get('/readyz');
+      expect(ready.status).toBe(200); // not yet FAILING_MS
+      expect(JSON.parse(ready.text)).toMatchObject({ failing: { position: '0' } });
+    });
+  });
+});
