@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { embeddedYinchuanLoad } from './embedded.bench';
 import { runEventStoreBench } from './event-store.bench';
+import { singlePosts } from './ingest.bench';
 import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
 import { ledgerShapeNote, markdownTable, README_END, README_START, withBenchSection } from './report';
 import { cpuMs, REPO_ROOT } from './services';
@@ -85,6 +88,31 @@ describe('bench smoke', () => {
       `# Fengcheng\n\nintro\n\n## Benchmarks\n\n${README_START}\ntable one\n${README_END}\n`,
     );
     expect(withBenchSection(first, 'table two')).toBe(first.replace('table one', 'table two'));
+  });
+
+  it('keeps HTTP latencies in fractions of a millisecond (autocannon keeps whole ones)', async () => {
+    // Answers each POST after about 2 ms, as an ingest API would with 201.
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () =>
+        setTimeout(() => {
+          response.writeHead(201, { 'content-type': 'application/json' });
+          response.end('{}');
+        }, 2),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { appended, p50, p99 } = await singlePosts(`http://127.0.0.1:${port}`, 'none', 1);
+      expect(appended).toBeGreaterThan(0);
+      expect(p50).toBeGreaterThanOrEqual(2);
+      expect(p99).toBeGreaterThanOrEqual(p50);
+      // Whole milliseconds only by a fluke of one sample: measured latencies are not whole.
+      expect(Number.isInteger(p50) && Number.isInteger(p99)).toBe(false);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("starts each rebuild run with the node flags of the projector's rebuild script", () => {
