@@ -132,7 +132,6 @@ async function oneScale(options: {
       : undefined;
     let barStarted = false;
     let lastSaid = 0;
-    const started = performance.now();
     const load = await loadYinchuan({
       post: httpPost(ingest.url),
       adminKey,
@@ -141,7 +140,7 @@ async function oneScale(options: {
       batchSize: 500,
       concurrency: 4,
       onProgress: (p) => {
-        const rate = Math.round(p.events / ((performance.now() - started) / 1000 || 1));
+        const rate = Math.round(p.events / (p.seconds || 1));
         if (bar) {
           if (!barStarted) bar.start(p.totalEvents, 0, { rate });
           barStarted = true;
@@ -156,7 +155,7 @@ async function oneScale(options: {
     peak('ingestPeakRssMb', ingest);
     if (load.rejected > 0) throw new Error(`the loader had ${load.rejected} events rejected`);
     const total = await waitForProjection(query, adminKey, load.lastPosition, 1_800_000);
-    const loadedAndProjected = (performance.now() - started) / 1000;
+    const loadedAndProjected = (performance.now() - load.firstPostAt) / 1000;
     peak('projectorPeakRssMb', projector);
     const expected = SERVICE_INSTANCES_PER_SCALE * scale;
     say(

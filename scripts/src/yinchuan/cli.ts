@@ -69,7 +69,7 @@ program
         format:
           'loading |{bar}| {percentage}% {value}/{total} events | {rate} ev/s | {rejected} rejected | eta {eta}s',
       });
-      let started = 0;
+      let started = false;
       const result = await loadYinchuan({
         post: httpPost(options.url),
         adminKey: options.adminKey,
@@ -79,10 +79,10 @@ program
         concurrency: options.concurrency,
         onProgress: (p) => {
           if (!started) {
-            started = performance.now();
+            started = true;
             bar.start(p.totalEvents, 0, { rate: 0, rejected: 0 });
           }
-          const rate = Math.round(p.events / ((performance.now() - started) / 1000 || 1));
+          const rate = Math.round(p.events / (p.seconds || 1));
           bar.update(p.events, { rate, rejected: p.rejected });
         },
         onRejected: (envelope, code, detail) => {

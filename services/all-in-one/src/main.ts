@@ -114,17 +114,17 @@ async function main() {
     const bar = new SingleBar({
       format: '  yinchuan |{bar}| {percentage}% {value}/{total} events | {rate} ev/s | {rejected} rejected',
     });
-    let started = 0;
+    let started = false;
     const summary = await loadYinchuanInto(running, {
       scale: options.scale,
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.organisations ? { organisations: options.organisations } : {}),
       onProgress: (p) => {
         if (!started) {
-          started = performance.now();
+          started = true;
           bar.start(p.totalEvents, 0, { rate: 0, rejected: 0 });
         }
-        const rate = Math.round(p.events / ((performance.now() - started) / 1000 || 1));
+        const rate = Math.round(p.events / (p.seconds || 1));
         bar.update(p.events, { rate, rejected: p.rejected });
       },
     });
