@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { generateYinchuan, SERVICE_INSTANCES_PER_SCALE } from '../yinchuan/generate';
-import { httpPost, loadYinchuan } from '../yinchuan/load';
+import { analystTotalAt, httpPost, loadYinchuan } from '../yinchuan/load';
 import { benchEnvironment, createScratchDatabase, type RunningService, startService } from './services';
 import { median, percentile } from './stats';
 
@@ -59,19 +59,6 @@ async function timedGet(url: string, key: string): Promise<number> {
   if (response.status !== 200)
     throw new Error(`GET ${url} answered ${response.status}: ${body.slice(0, 300)}`);
   return ms;
-}
-
-async function waitForProjection(query: RunningService, key: string, position: bigint, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${query.url}/v1/stats/service-instances?minPosition=${position}`, {
-      headers: { authorization: `Bearer ${key}` },
-    });
-    const body = (await response.json().catch(() => ({}))) as { total?: number };
-    if (response.ok) return body.total ?? Number.NaN;
-    if (response.status !== 503) throw new Error(`the query API answered ${response.status}`);
-  }
-  throw new Error(`the projector did not reach position ${position} within ${timeoutMs / 1000} s`);
 }
 
 /** Case ids spread over the first organisations' streams: the histories a reviewer reads. */
@@ -154,7 +141,7 @@ async function oneScale(options: {
     bar?.stop();
     peak('ingestPeakRssMb', ingest);
     if (load.rejected > 0) throw new Error(`the loader had ${load.rejected} events rejected`);
-    const total = await waitForProjection(query, adminKey, load.lastPosition, 1_800_000);
+    const total = await analystTotalAt(query.url, adminKey, load.lastPosition, 1_800_000);
     const loadedAndProjected = (performance.now() - load.firstPostAt) / 1000;
     peak('projectorPeakRssMb', projector);
     const expected = SERVICE_INSTANCES_PER_SCALE * scale;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createPostgresEventStore } from '@fengcheng/event-store';
 import { openDatabase } from '@fengcheng/platform';
 import autocannon from 'autocannon';
+import { analystTotalAt } from '../yinchuan/load';
 import { benchEnvironment, createScratchDatabase, type RunningService, startService } from './services';
 import { median, percentile } from './stats';
 
@@ -199,20 +200,6 @@ export async function batchPosts(url: string, key: string, seconds: number) {
   };
 }
 
-/** Asks the query API for the head position until the projector has reached it (each ask waits ≤ 5 s). */
-async function waitForProjector(query: RunningService, adminKey: string, head: bigint, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${query.url}/v1/stats/service-instances?minPosition=${head}`, {
-      headers: { authorization: `Bearer ${adminKey}` },
-    });
-    await response.body?.cancel();
-    if (response.ok) return;
-    if (response.status !== 503) throw new Error(`the query API answered ${response.status}`);
-  }
-  throw new Error(`the projector did not reach position ${head} in ${timeoutMs / 1000} s`);
-}
-
 export async function runIngestBench(options: {
   url: string;
   quick?: boolean;
@@ -265,7 +252,7 @@ export async function runIngestBench(options: {
     services.push(projector);
     const query = await startService('query-api', env);
     services.push(query);
-    await waitForProjector(query, adminKey, await headPosition(database.url), 600_000);
+    await analystTotalAt(query.url, adminKey, await headPosition(database.url), 600_000);
     const projectorSeconds = (performance.now() - startedAt) / 1000;
 
     return {

@@ -5,6 +5,7 @@ export {
   type YinchuanDataset,
 } from './generate';
 export {
+  analystTotalAt,
   httpPost,
   type LoadProgress,
   type LoadResult,

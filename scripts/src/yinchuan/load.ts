@@ -15,6 +15,34 @@ export function httpPost(baseUrl: string): Post {
   };
 }
 
+/**
+ * The analyst total once the read models include `minPosition` (0: as they are). Each ask
+ * waits up to 5 s on the server and answers 503 PROJECTION_LAGGING after; it asks again until
+ * `timeoutMs` has passed.
+ */
+export async function analystTotalAt(
+  queryUrl: string,
+  key: string,
+  minPosition: bigint,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  do {
+    const response = await fetch(
+      new URL(`/v1/stats/service-instances?minPosition=${minPosition}`, queryUrl),
+      {
+        headers: { authorization: `Bearer ${key}` },
+      },
+    );
+    const body = (await response.json().catch(() => ({}))) as { total?: unknown; code?: string };
+    if (response.ok && typeof body.total === 'number') return body.total;
+    if (response.status !== 503) {
+      throw new Error(`the query API answered ${response.status} ${body.code ?? ''}`.trim());
+    }
+  } while (Date.now() < deadline);
+  throw new Error(`the read models did not reach position ${minPosition} within ${timeoutMs / 1000} s`);
+}
+
 export interface LoadProgress {
   events: number;
   totalEvents: number;

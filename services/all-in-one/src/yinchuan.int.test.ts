@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createLogger } from '@fengcheng/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAllInOne } from './all-in-one';
@@ -41,6 +44,47 @@ describe('npm start -- --yinchuan on a data folder that already holds events', (
       expect(second.serviceInstances).toBe(first.serviceInstances);
       // Every event was answered as a replay: the ledger did not grow.
       expect(await running.store.headPosition()).toBe(head);
+    } finally {
+      await running.stop();
+    }
+  }, 120_000);
+
+  it('`yinchuan load` against a running ledger that holds the demo checks the slice it loaded, not the whole total', async () => {
+    const adminKey = 'yinchuan-cli-test-admin-key-0123456789';
+    const running = await startAllInOne({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir: 'memory://',
+      demo: true,
+      adminKey,
+      masterKey: randomBytes(32).toString('base64'),
+      logger: createLogger({ name: 'yinchuan-cli-test', level: 'silent' }),
+    });
+    try {
+      const cli = join(dirname(fileURLToPath(import.meta.url)), '../../../scripts/src/yinchuan/cli.ts');
+      const run = spawn(
+        process.execPath,
+        ['--import', 'tsx', cli, 'load', '--url', running.url, '--organisations', 'station-640105003'],
+        { env: { ...process.env, FENGCHENG_ADMIN_KEY: adminKey }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      run.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      run.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const status = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+      expect(status, `${stdout}\n${stderr}`).toBe(0);
+      const said = stdout.match(
+        /analyst total: (\d+) service instances, (\d+) of them this load's \(expected (\d+); (\d+) were there before\)/,
+      );
+      expect(said, stdout).not.toBeNull();
+      const [total, added, expected, before] = said!.slice(1).map(Number) as [number, number, number, number];
+      expect(before).toBe(100); // the demo's
+      expect(added).toBe(expected);
+      expect(total).toBe(before + expected);
     } finally {
       await running.stop();
     }
