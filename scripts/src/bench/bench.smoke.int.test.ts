@@ -1,18 +1,17 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { embeddedYinchuanLoad } from './embedded.bench';
-import { runEventStoreBench } from './event-store.bench';
 import { singlePosts } from './ingest.bench';
 import { rebuildCommandFlags, runRebuildBench } from './rebuild.bench';
 import { ledgerShapeNote, markdownTable, README_END, README_START, withBenchSection } from './report';
 import { cpuMs, REPO_ROOT } from './services';
 import { median, payloadOfSize, percentile } from './stats';
-import { streamReadLatency } from './stream-read';
 
 function cpuSince(start: NodeJS.CpuUsage): number {
   const { user, system } = process.cpuUsage(start);
@@ -121,74 +120,106 @@ describe('bench smoke', () => {
     expect(flags).toContain('--max-semi-space-size=64');
   });
 
-  it('the rebuild section produces finite, positive figures in quick mode', async () => {
-    const figures = await runRebuildBench({ url: process.env.DATABASE_URL, runs: 1, events: 2_000 });
-    expect(figures.rebuildEvents).toBeGreaterThanOrEqual(2_000);
-    for (const value of Object.values(figures)) {
-      expect(Number.isFinite(value)).toBe(true);
-      expect(value).toBeGreaterThan(0);
-    }
-  }, 60_000);
-
-  it.skipIf(!process.env.DATABASE_URL)(
-    'the store section produces finite, positive figures in quick mode, the ledger-shaped plain inserts among them',
+  // With a server, the quick run below covers this section and the embedded one.
+  it.skipIf(process.env.DATABASE_URL)(
+    'the rebuild section produces finite, positive figures on the embedded database',
     async () => {
-      const { ours, peer } = await runEventStoreBench({
-        url: process.env.DATABASE_URL as string,
-        quick: true,
-        runs: 1,
-      });
-      expect(peer).toBeUndefined();
-      for (const key of [
-        'appendSingleEventsPerSec1Conn',
-        'appendBatch100EventsPerSec',
-        'limitInsertsPerSec100Rows',
-        'ledgerShapeInsertsPerSec1Conn',
-        'ledgerShapeInsertsPerSec8Conn',
-        'ledgerShapeInsertsPerSec100Rows',
-        'readAllEventsPerSec',
-      ])
-        expect(ours[key], key).toBeDefined();
-      for (const [key, value] of Object.entries(ours)) {
-        expect(Number.isFinite(value), key).toBe(true);
-        expect(value, key).toBeGreaterThan(0);
+      const figures = await runRebuildBench({ url: undefined, runs: 1, events: 2_000 });
+      expect(figures.rebuildEvents).toBeGreaterThanOrEqual(2_000);
+      for (const value of Object.values(figures)) {
+        expect(Number.isFinite(value)).toBe(true);
+        expect(value).toBeGreaterThan(0);
       }
-      expect(ledgerShapeNote(ours)).toContain('100-row inserts');
+    },
+    60_000,
+  );
+
+  it.skipIf(process.env.DATABASE_URL)(
+    'the embedded section runs npm start -- --yinchuan on a fresh PGlite folder and reads its summary (one station here)',
+    async () => {
+      const load = await embeddedYinchuanLoad({ organisations: ['station-640105003'], timeoutMs: 150_000 });
+      expect(load.rejected).toBe(0);
+      expect(load.events).toBeGreaterThan(8_000);
+      expect(load.serviceInstances).toBe(load.expectedServiceInstances);
+      expect(load.serviceInstances).toBeGreaterThan(0);
+      for (const value of [load.loadSeconds, load.totalSeconds, load.startSeconds, load.peakRssMb]) {
+        expect(Number.isFinite(value) && value > 0).toBe(true);
+      }
     },
     180_000,
   );
 
-  it('the embedded section runs npm start -- --yinchuan on a fresh PGlite folder and reads its summary (one station here)', async () => {
-    const load = await embeddedYinchuanLoad({ organisations: ['station-640105003'], timeoutMs: 150_000 });
-    expect(load.rejected).toBe(0);
-    expect(load.events).toBeGreaterThan(8_000);
-    expect(load.serviceInstances).toBe(load.expectedServiceInstances);
-    expect(load.serviceInstances).toBeGreaterThan(0);
-    for (const value of [load.loadSeconds, load.totalSeconds, load.startSeconds, load.peakRssMb]) {
-      expect(Number.isFinite(value) && value > 0).toBe(true);
-    }
-  }, 180_000);
-
-  // The store section needs a server: a child process cannot reach the embedded database.
+  // `npm run bench -- --quick` end to end, every section (the peer's too), into a file of its own.
   it.skipIf(!process.env.DATABASE_URL)(
-    'times a 200-event stream read of our store, and of its plain-SQL limit, in a process of its own',
+    'npm run bench -- --quick produces a finite figure for every section, ours and the peer’s, and leaves the README alone',
     async () => {
-      const url = process.env.DATABASE_URL as string;
-      const schema = `bench_read_${randomBytes(4).toString('hex')}`;
+      const dir = mkdtempSync(join(tmpdir(), 'fengcheng-bench-quick-'));
+      const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
       try {
-        for (const store of ['ours', 'plain'] as const) {
-          const { p50, p99 } = streamReadLatency(store, url, schema, 20);
-          expect(Number.isFinite(p50) && p50 > 0).toBe(true);
-          expect(p99).toBeGreaterThanOrEqual(p50);
+        const out = join(dir, 'results.json');
+        const run = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(REPO_ROOT, 'scripts/src/bench/run.ts'), '--quick', '--results', out],
+          { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let output = '';
+        for (const stream of [run.stdout, run.stderr]) {
+          stream.on('data', (chunk: Buffer) => {
+            output = `${output}${chunk.toString()}`.slice(-20_000);
+          });
         }
+        const status = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+        expect(status, output).toBe(0);
+        const { figures, peer, mode } = JSON.parse(readFileSync(out, 'utf8')) as {
+          figures: Record<string, number>;
+          peer: { figures: Record<string, number> };
+          mode: string;
+        };
+        expect(mode).toBe('quick');
+        const sections = {
+          store: [
+            'appendSingleEventsPerSec1Conn',
+            'appendSingleEventsPerSec8Conn',
+            'appendBatch100EventsPerSec',
+            'readStream200P50Ms',
+            'readStream200P99Ms',
+            'readAllEventsPerSec',
+            'limitInsertsPerSec1Conn',
+            'ledgerShapeInsertsPerSec1Conn',
+          ],
+          ingest: [
+            'httpSinglePostsPerSec',
+            'httpSinglePostP99Ms',
+            'httpBatchEventsPerSec',
+            'limitHttpSinglePostsPerSec',
+            'projectorCatchUpEventsPerSec',
+            'ingestPeakRssMb',
+            'projectorPeakRssMb',
+          ],
+          rebuild: ['rebuildEventsPerSec', 'limitRebuildCounterEventsPerSec'],
+          analyst: [
+            'yinchuanLoadSeconds',
+            'analystP50Ms',
+            'analystP99Ms',
+            'caseHistoryP50Ms',
+            'caseHistoryP99Ms',
+            'queryPeakRssMb',
+          ],
+          embedded: ['embeddedLoadSeconds', 'embeddedPeakRssMb'],
+        };
+        for (const key of Object.values(sections).flat()) {
+          expect(Number.isFinite(figures[key]) && figures[key]! > 0, key).toBe(true);
+        }
+        for (const key of sections.store.slice(0, 6)) {
+          expect(Number.isFinite(peer.figures[key]) && peer.figures[key]! > 0, `peer ${key}`).toBe(true);
+        }
+        expect(figures.rebuildSameRows).toBe(1);
+        expect(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')).toBe(readme);
       } finally {
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
+        rmSync(dir, { recursive: true, force: true });
       }
     },
-    60_000,
+    600_000,
   );
 
   it.skipIf(!process.env.DATABASE_URL)(

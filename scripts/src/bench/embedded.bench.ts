@@ -133,11 +133,15 @@ function parseLogLine(line: string): { msg?: string } | undefined {
 /** `runs` embedded loads of Yinchuan ×1, one after the other; each figure is their median. */
 export async function runEmbeddedBench(options: {
   runs: number;
+  /** Load only these organisations' events (quick mode's slice). */
+  organisations?: string[];
   onProgress?: (line: string) => void;
 }): Promise<{ figures: Record<string, number>; note: string }> {
   const loads: EmbeddedLoad[] = [];
   for (let run = 0; run < options.runs; run++) {
-    const load = await embeddedYinchuanLoad();
+    const load = await embeddedYinchuanLoad(
+      options.organisations ? { organisations: options.organisations } : {},
+    );
     if (
       load.rejected > 0 ||
       load.serviceInstancesBefore !== 0 ||
@@ -160,6 +164,7 @@ export async function runEmbeddedBench(options: {
     embeddedPeakRssMb: Math.round(of((l) => l.peakRssMb)),
     embeddedEndRssMb: Math.round(of((l) => l.rssAtEndMb)),
   };
-  const note = `Embedded: \`npm start -- --yinchuan\` as a user runs it (the all-in-one process on PGlite, a fresh data folder each run, no server), ${loads[0]!.events.toLocaleString('en-US')} events through the HTTP batch route in-process; loaded and projected in ${seconds.join(', ')} s (runs), the analyst total ${loads[0]!.serviceInstances.toLocaleString('en-US')} each time; the process listened ${of((l) => l.startSeconds).toFixed(1)} s after it was spawned (not counted). Its RSS is that of all three services and the database in one process: ${figures.embeddedEndRssMb} MB once the load was projected, ${figures.embeddedPeakRssMb} MB at the peak, of which ${Math.round(of((l) => l.startPeakRssMb))} MB were reached by the time it listened (PGlite's initdb on the fresh folder).`;
+  const slice = options.organisations ? ` --organisations ${options.organisations.join(',')}` : '';
+  const note = `Embedded: \`npm start -- --yinchuan${slice}\` as a user runs it (the all-in-one process on PGlite, a fresh data folder each run, no server), ${loads[0]!.events.toLocaleString('en-US')} events through the HTTP batch route in-process; loaded and projected in ${seconds.join(', ')} s (runs), the analyst total ${loads[0]!.serviceInstances.toLocaleString('en-US')} each time; the process listened ${of((l) => l.startSeconds).toFixed(1)} s after it was spawned (not counted). Its RSS is that of all three services and the database in one process: ${figures.embeddedEndRssMb} MB once the load was projected, ${figures.embeddedPeakRssMb} MB at the peak, of which ${Math.round(of((l) => l.startPeakRssMb))} MB were reached by the time it listened (PGlite's initdb on the fresh folder).`;
   return { figures, note };
 }

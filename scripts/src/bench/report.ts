@@ -39,7 +39,7 @@ export const FIGURES: FigureSpec[] = [
   },
   {
     key: 'appendSingleEventsPerSec8Conn',
-    label: 'single appends, 8 connections',
+    label: 'single appends, 8 connections (grouped, the default)',
     unit: 'ev/s',
     better: 'higher',
     target: 12_000,

@@ -30,6 +30,8 @@ import { REPO_ROOT, releaseEverything } from './services';
 const SECTIONS = ['store', 'ingest', 'rebuild', 'analyst', 'embedded'] as const;
 type Section = (typeof SECTIONS)[number];
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/** Quick mode loads one township station's slice of Yinchuan (every registration, then its cases). */
+const QUICK_SLICE = ['station-640105003'];
 
 const positiveInt = integerArgument(1);
 const sectionList = (value: string): Section[] => {
@@ -47,6 +49,7 @@ interface Options {
   scale: number;
   runs?: number;
   write?: boolean;
+  results?: string;
 }
 
 const program = new Command('bench')
@@ -60,7 +63,11 @@ const program = new Command('bench')
       'Peak RSS of each service is read from /proc during ingest and analyst. ' +
       "Each section works in a scratch database of its own (the embedded one in a scratch folder), dropped at its end (Message DB's own database stays, reinstalled on each run); Ctrl-C (or SIGTERM) stops the run and its services and drops those scratch databases and folders.",
   )
-  .option('--quick', 'one run of each, small sizes (seconds, not minutes); Yinchuan ×1 only', false)
+  .option(
+    '--quick',
+    `one run of each at small sizes, the Yinchuan sections on one station's slice (${QUICK_SLICE.join(', ')}): a couple of minutes, a smoke test`,
+    false,
+  )
   .addOption(
     new Option('--only <sections>', `comma-separated subset of ${SECTIONS.join(',')}`).argParser(sectionList),
   )
@@ -69,6 +76,10 @@ const program = new Command('bench')
   .option(
     '--write',
     'write bench/results and the README even for a quick or partial run (a full run always does)',
+  )
+  .option(
+    '--results <file>',
+    'write the results JSON to this file instead, and leave bench/results and the README alone',
   )
   .showHelpAfterError();
 
@@ -141,6 +152,7 @@ async function main() {
     notes.push(
       "Store: each figure of ours is measured right after its plain-SQL limit (and, for the appends, the same plain SQL into the ledger's table shape) and right before the peer's same figure, in every run, so that a ratio compares loads of the same minute. The 200-event stream read (ours, its plain-SQL limit and the peer) is timed in a node process of its own (scripts/src/bench/stream-read.ts), so that garbage from the section's other phases does not land in its young collections.",
       ...(shapeNote ? [shapeNote] : []),
+      `Store, 8 connections: ours is the store as it runs by default, sending appends to different streams that wait at the same moment together (at most 2 statements in flight); Message DB runs 8 independent transactions. With 8 statements in flight and no grouping, ours made ${Math.round(figures.appendSingleEventsPerSec8ConnUngrouped ?? Number.NaN).toLocaleString('en-US')} ev/s in the same runs.`,
     );
   }
   if (sections.includes('ingest')) {
@@ -173,7 +185,14 @@ async function main() {
   if (sections.includes('analyst')) {
     const scales = quick || options.scale === 1 ? [1] : [1, options.scale];
     const analyst = await timed(`analyst: Yinchuan ×${scales.join(' and ×')} over HTTP`, () =>
-      runAnalystBench({ url, quick, runs, scales, onProgress: say }),
+      runAnalystBench({
+        url,
+        quick,
+        runs,
+        scales,
+        ...(quick ? { organisations: QUICK_SLICE } : {}),
+        onProgress: say,
+      }),
     );
     Object.assign(figures, analyst.figures);
     notes.push(...analyst.notes);
@@ -183,7 +202,7 @@ async function main() {
   }
   if (sections.includes('embedded')) {
     const embedded = await timed('embedded: npm start -- --yinchuan on PGlite', () =>
-      runEmbeddedBench({ runs, onProgress: say }),
+      runEmbeddedBench({ runs, ...(quick ? { organisations: QUICK_SLICE } : {}), onProgress: say }),
     );
     Object.assign(figures, embedded.figures);
     notes.push(embedded.note);
@@ -201,11 +220,11 @@ async function main() {
   process.stdout.write(`bench took ${seconds} s\n`);
 
   const complete = !quick && options.only === undefined;
-  if (complete || options.write) {
+  if (complete || options.write || options.results) {
     const date = new Date().toISOString().slice(0, 10);
     const commit = gitCommit();
-    const shared =
-      'The machine is shared: 2 cores, Postgres on the same box, other builds and tests running during the bench. Ratios measured in one run count for more than absolute figures.';
+    const where = sameMachine(url) ? 'Postgres on the same box' : 'Postgres on another host';
+    const shared = `The machine is shared: ${machine.cores} cores, ${where}, other builds and tests running during the bench. Ratios measured in one run count for more than absolute figures.`;
     const results = {
       date: new Date().toISOString(),
       commit,
@@ -220,13 +239,18 @@ async function main() {
       peer: { name: 'Message DB (@eventide/message-db), same server, own database', figures: peer },
       targets: targets(),
     };
+    if (options.results) {
+      writeFileSync(options.results, `${JSON.stringify(results, null, 2)}\n`);
+      process.stderr.write(`wrote ${options.results}\n`);
+      return;
+    }
     const dir = join(REPO_ROOT, 'bench/results');
     mkdirSync(dir, { recursive: true });
     // A second run on the same day (often another machine) is kept beside the first, not over it.
     let file = `${date}.json`;
     for (let n = 2; existsSync(join(dir, file)); n++) file = `${date}-${n}.json`;
     writeFileSync(join(dir, file), `${JSON.stringify(results, null, 2)}\n`);
-    const header = `Measured ${date} at commit ${commit} on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB RAM, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} on the same machine (${quick ? 'quick mode' : `each figure the median of ${runs} runs`}; ${sections.join(', ')}). ${shared}`;
+    const header = `Measured ${date} at commit ${commit} on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB RAM, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} ${sameMachine(url) ? 'on the same machine' : 'on another host'} (${quick ? 'quick mode' : `each figure the median of ${runs} runs, but for the Yinchuan loads and the projector's catch-up, one each`}; ${sections.join(', ')}). ${shared}`;
     const columns =
       '"limit here" is the same load with plain SQL and no ledger logic (single-row and 100-row inserts of 400-byte rows, the same 200 events read back from a table keyed by stream and version, a keyset read of the same log, a bare HTTP server doing one plain insert per POST or per batch and, per case history, a plain read of the case\'s rows and one durable insert where we record the read, one trivial counter projected over the rebuild\'s log), measured in this run; "ours/limit here" is the share of it we reach (for a latency, the multiple of it we take), next to the share the target asks of the reference machine\'s limit ("target/limit"). "ours/peer" is read the same way against the issue\'s target over the best peer it names ("target/best peer"). ✓/✗ after ours: the absolute target; after a share or a ratio: the one asked.';
     const body = `${header}\n\n${columns}\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
@@ -241,6 +265,12 @@ async function main() {
     );
     process.stderr.write(`wrote bench/results/${file}, bench/results/latest.md and the README table\n`);
   }
+}
+
+/** Whether DATABASE_URL names this machine (a local socket, localhost or a loopback address). */
+function sameMachine(url: string): boolean {
+  const { hostname } = new URL(url);
+  return hostname === '' || hostname === 'localhost' || hostname.startsWith('127.') || hostname === '[::1]';
 }
 
 function labelFor(key: string, scale: number): string {

@@ -135,6 +135,8 @@ export async function startService(
     timeoutMs?: number;
     /** Another entry point (from the repository root) run with this service's node flags. */
     script?: string;
+    /** Called right before the process is spawned, once its bundle is built. */
+    onSpawn?: () => void;
   } = {},
 ): Promise<RunningService> {
   const port = name === 'projector' ? 0 : await freePort();
@@ -149,6 +151,7 @@ export async function startService(
   }
   const logFile = join(tmpdir(), `fengcheng-bench-${name}-${randomBytes(3).toString('hex')}.log`);
   const log = createWriteStream(logFile);
+  options.onSpawn?.();
   const child = spawn(process.execPath, [...flags, join(REPO_ROOT, bundle)], {
     cwd: REPO_ROOT,
     env: {
