@@ -555,7 +555,13 @@ function caseEvents(
     });
   }
   if (transferAt !== undefined) {
-    const to = r.pick(frontline);
+    // Another worker than the one who has the case (the decider refuses a transfer to them),
+    // chosen without a further draw so that the rest of the dataset stays as it was.
+    const drawn = r.pick(frontline);
+    const to =
+      drawn.workerId === worker.workerId
+        ? (frontline[(frontline.indexOf(drawn) + 1) % frontline.length] as Worker)
+        : drawn;
     add(transferAt, { type: 'CaseTransferred', data: { toWorkerId: to.workerId } });
     for (const e of events) {
       const data = e.envelope.data as { workerId?: string };

@@ -60,6 +60,24 @@ describe('the Yinchuan generator', () => {
     expect(dataset.organisations.every((o) => o.communities.every(isValidCommunityCode))).toBe(true);
   });
 
+  it('transfers a case only to another worker than the one who has it (the decider refuses the same one)', () => {
+    // The default seed's dataset, the one `npm start -- --yinchuan` loads, drew two such transfers once.
+    const loaded = generateYinchuan({});
+    let transfers = 0;
+    for (const org of loaded.organisations) {
+      const workerOf = new Map<string, string>();
+      for (const envelope of loaded.eventsFor(org.organisationId)) {
+        if (envelope.type === 'IntakeRecorded') workerOf.set(envelope.caseId!, envelope.data.workerId);
+        if (envelope.type === 'CaseTransferred') {
+          transfers++;
+          expect(envelope.data.toWorkerId).not.toBe(workerOf.get(envelope.caseId!));
+          workerOf.set(envelope.caseId!, envelope.data.toWorkerId);
+        }
+      }
+    }
+    expect(transfers).toBeGreaterThan(100);
+  });
+
   it('splits a total into parts that add up exactly', () => {
     const parts = splitExactly(100, [
       ['a', 1],

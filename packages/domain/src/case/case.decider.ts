@@ -147,6 +147,13 @@ export function decide(command: CaseCommand, state: CaseState, ctx: DecideContex
       const to = command.data.toOrganisationId ?? owner;
       if (command.data.toOrganisationId !== undefined) checkOrganisationRegistered(ctx, to);
       checkWorkerOf(ctx, command.data.toWorkerId, to);
+      // A transfer that hands the case to no one new would only muddle the case's history.
+      if (command.data.toWorkerId === state.workerId) {
+        throw new DomainError(
+          'CASE_ALREADY_WITH_WORKER',
+          `the case is already with worker ${state.workerId}`,
+        );
+      }
       break;
     }
     case 'CaseClosed':

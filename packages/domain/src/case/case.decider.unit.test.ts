@@ -445,6 +445,20 @@ describe('case decider: transfers', () => {
       .thenThrows('WORKER_OF_OTHER_ORGANISATION');
   });
 
+  it('refuses a transfer to the worker who has the case already (CASE_ALREADY_WITH_WORKER)', () => {
+    given(openedCase())
+      .when(cmd('CaseTransferred', { toWorkerId: 'w-a1' }), AGENCY_A)
+      .thenThrows('CASE_ALREADY_WITH_WORKER');
+    const past = [...openedCase(), ev(cmd('CaseTransferred', { toWorkerId: 'w-a2' }))];
+    given(past)
+      .when(cmd('CaseTransferred', { toWorkerId: 'w-a2' }), AGENCY_A)
+      .thenThrows('CASE_ALREADY_WITH_WORKER');
+    const back = cmd('CaseTransferred', { toWorkerId: 'w-a1' });
+    given(past)
+      .when(back, AGENCY_A)
+      .then([ev(back)]);
+  });
+
   it('refuses a transfer to an unregistered organisation (ORGANISATION_NOT_REGISTERED)', () => {
     given(openedCase())
       .when(cmd('CaseTransferred', { toWorkerId: 'w-b1', toOrganisationId: 'org-z' }), AGENCY_A)

@@ -53,6 +53,7 @@ export const ERRORS = {
   CASE_ALREADY_OPENED: { status: 409, title: 'The case already has an intake' },
   CASE_CLOSED: { status: 409, title: 'Only CaseReopened or EntryVoided may follow closure' },
   CASE_NOT_CLOSED: { status: 409, title: 'Only a closed case can be reopened' },
+  CASE_ALREADY_WITH_WORKER: { status: 409, title: 'A transfer must hand the case to another worker' },
   REFERRAL_NOT_FOUND: { status: 409, title: 'No such referral in this case' },
   REFERRAL_ALREADY_EXISTS: { status: 409, title: 'A referral with this id was already made' },
   REFERRAL_TRANSITION_INVALID: {
