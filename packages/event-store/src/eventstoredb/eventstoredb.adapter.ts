@@ -13,6 +13,7 @@ import {
   streamNameFilter,
 } from '@eventstore/db-client';
 import type { Logger } from '@fengcheng/platform';
+import { checkEventId } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import { computeEventHash, fingerprintOf, GENESIS_HASH, LedgerDigester, verifyChain } from '../hash-chain';
 import type {
@@ -45,7 +46,7 @@ import {
   parseClaim,
   sourceIndexStream,
 } from './idempotency';
-import { type DecodedEvent, decodeRecord, encodeMetadata, type RawRecord, recordIdOf } from './metadata';
+import { type DecodedEvent, decodeRecord, encodeMetadata, type RawRecord } from './metadata';
 import {
   decodePosition,
   encodePosition,
@@ -268,7 +269,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
       const hash = computeEventHash(hashed);
       prevHash = hash;
       return jsonEvent({
-        id: recordIdOf(event.eventId),
+        id: event.eventId.toLowerCase(),
         type: event.type,
         data: event.data,
         metadata: encodeMetadata({
@@ -372,6 +373,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
       throw new RangeError(`stream ${streamId} is reserved`);
     }
     if (events.length === 0) throw new RangeError('an append needs at least one event');
+    for (const event of events) checkEventId(event.eventId);
     const ids = new Set(events.map((event) => event.eventId));
     if (ids.size !== events.length) throw new RangeError('the same eventId appears twice in one append');
     const appendId = randomUUID();

@@ -1,6 +1,7 @@
 import type { Database, Logger } from '@fengcheng/platform';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
+import { checkEventId } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import {
   chainEvent,
@@ -91,7 +92,6 @@ interface Head {
 const EXPECTED_CODE = { any: -1, stream_exists: -2, no_stream: 0 } as const;
 
 const noop = () => undefined;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number | string);
@@ -334,9 +334,7 @@ class PostgresEventStore implements EventStore {
     const sources = new Set<string>();
     let previous: PreparedEvent | undefined;
     return events.map((event) => {
-      if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
-        throw new TypeError(`eventId must be a UUID: ${String(event.eventId)}`);
-      }
+      checkEventId(event.eventId);
       if (ids.has(event.eventId))
         throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
       ids.add(event.eventId);
