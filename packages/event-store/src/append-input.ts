@@ -1,16 +1,45 @@
+import type { NewEvent } from './port';
+
 /**
- * What every adapter refuses in an append before it reads or writes anything. The rules live
- * here once, so that PostgreSQL and EventStoreDB cannot drift apart on what they accept.
+ * What every adapter refuses in an append before it reads or writes anything, and the event
+ * ids as they are stored. The rules live here once, so that PostgreSQL and EventStoreDB cannot
+ * drift apart on what they accept.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * Refuses an eventId that is not a UUID. PostgreSQL keeps event ids in a uuid column;
- * EventStoreDB takes them as record ids, which must be UUIDs too.
+ * An eventId as the stores keep it: a UUID, in lower case. A UUID names the same thing in
+ * either case (RFC 9562), and PostgreSQL's uuid column compares it so; EventStoreDB's index
+ * streams are named after the id as given and would take the upper-case one for a new event.
+ * Any other id is refused: PostgreSQL keeps ids in a uuid column and EventStoreDB as record ids.
  */
-export function checkEventId(eventId: unknown): void {
+export function eventIdOf(eventId: unknown): string {
   if (typeof eventId !== 'string' || !UUID.test(eventId)) {
     throw new TypeError(`eventId must be a UUID: ${String(eventId)}`);
   }
+  return eventId.toLowerCase();
+}
+
+/**
+ * The events of one append as an adapter stores them: each eventId a UUID in lower case, and
+ * none twice (in any case). The events come back unchanged, and the same array, when every id
+ * is already in lower case, as the ingest sends them.
+ */
+export function checkedEvents(events: NewEvent[]): NewEvent[] {
+  let checked: NewEvent[] | undefined;
+  const ids = new Set<string>();
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as NewEvent;
+    const lower = typeof event.eventId === 'string' && LOWER_UUID.test(event.eventId);
+    const eventId = lower ? event.eventId : eventIdOf(event.eventId);
+    if (ids.has(eventId)) throw new RangeError(`eventId ${eventId} appears twice in one append`);
+    ids.add(eventId);
+    if (!lower) {
+      checked ??= events.slice();
+      checked[i] = { ...event, eventId };
+    }
+  }
+  return checked ?? events;
 }

@@ -1,15 +1,47 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkEventId } from './append-input';
+import { checkedEvents, eventIdOf } from './append-input';
+import type { NewEvent } from './port';
+
+const event = (eventId: string): NewEvent => ({
+  eventId,
+  type: 'VisitRecorded',
+  occurredAt: '2026-11-20T09:30:00+08:00',
+  data: {},
+});
 
 describe('append input', () => {
-  it('takes a UUID as an eventId, in either case', () => {
-    expect(() => checkEventId('5f0c2b1e-8a44-4c1e-9a57-0d9c1b2a3e4f')).not.toThrow();
-    expect(() => checkEventId('5F0C2B1E-8A44-4C1E-9A57-0D9C1B2A3E4F')).not.toThrow();
+  it('keeps an eventId in lower case, whatever case it came in', () => {
+    expect(eventIdOf('5f0c2b1e-8a44-4c1e-9a57-0d9c1b2a3e4f')).toBe('5f0c2b1e-8a44-4c1e-9a57-0d9c1b2a3e4f');
+    expect(eventIdOf('5F0C2B1E-8A44-4C1E-9A57-0D9C1B2A3E4F')).toBe('5f0c2b1e-8a44-4c1e-9a57-0d9c1b2a3e4f');
   });
 
   it('refuses an eventId that is not a UUID, naming it', () => {
-    expect(() => checkEventId('visit-1')).toThrow(new TypeError('eventId must be a UUID: visit-1'));
-    expect(() => checkEventId('5f0c2b1e8a444c1e9a570d9c1b2a3e4f')).toThrow(TypeError);
-    expect(() => checkEventId(42)).toThrow(/UUID: 42/);
+    expect(() => eventIdOf('visit-1')).toThrow(new TypeError('eventId must be a UUID: visit-1'));
+    expect(() => eventIdOf('5f0c2b1e8a444c1e9a570d9c1b2a3e4f')).toThrow(TypeError);
+    expect(() => eventIdOf(42)).toThrow(/UUID: 42/);
+    expect(() => checkedEvents([event(randomUUID()), event('visit-1')])).toThrow(/UUID: visit-1/);
+  });
+
+  it('answers the same array when every eventId is in lower case already', () => {
+    const events = [event(randomUUID()), event(randomUUID())];
+    expect(checkedEvents(events)).toBe(events);
+  });
+
+  it('lower-cases an upper-case eventId in a copy, leaving the caller its own events', () => {
+    const upper = randomUUID().toUpperCase();
+    const events = [event(randomUUID()), event(upper)];
+    const checked = checkedEvents(events);
+    expect(checked[1]).toEqual({ ...events[1], eventId: upper.toLowerCase() });
+    expect(checked[0]).toBe(events[0]);
+    expect(events[1]?.eventId).toBe(upper);
+  });
+
+  it('refuses one eventId twice, in either case', () => {
+    const id = randomUUID();
+    expect(() => checkedEvents([event(id), event(id)])).toThrow(/appears twice/);
+    expect(() => checkedEvents([event(id), event(id.toUpperCase())])).toThrow(
+      new RangeError(`eventId ${id} appears twice in one append`),
+    );
   });
 });

@@ -169,6 +169,16 @@ export function describeEventStoreContract(
         await expect(store.append(id, [newEvent({ eventId: 'visit-1' })])).rejects.toThrow(/UUID/);
         expect(await store.streamVersion(id)).toBe(0);
       });
+
+      it('keeps an eventId sent in upper case in lower case', async () => {
+        const id = stream('case');
+        const eventId = randomUUID();
+        const result = await store.append(id, [newEvent({ eventId: eventId.toUpperCase() })]);
+        expect(result.events[0]?.eventId).toBe(eventId);
+        const [recorded] = await store.readStream(id);
+        expect(recorded?.eventId).toBe(eventId);
+        expect(recorded?.hash).toBe(computeEventHash(recorded as RecordedEvent));
+      });
     });
 
     describe('expected version', () => {
@@ -254,6 +264,15 @@ export function describeEventStoreContract(
         expect(part.version).toBe(3);
         expect(part.events).toEqual([first.events[0]]);
         expect(await store.streamVersion(id)).toBe(4);
+      });
+
+      it('answers an event re-sent with its eventId in upper case as a duplicate', async () => {
+        const id = stream('case');
+        const event = newEvent();
+        const first = await store.append(id, [event]);
+        const again = await store.append(id, [{ ...event, eventId: event.eventId.toUpperCase() }]);
+        expect(again).toEqual({ ...first, duplicate: true });
+        expect(await store.streamVersion(id)).toBe(1);
       });
 
       it('rejects the same eventId with a different body as EVENT_ID_CONFLICT', async () => {
@@ -396,6 +415,15 @@ export function describeEventStoreContract(
         const id = stream('case');
         const event = newEvent();
         await expect(store.append(id, [event, event])).rejects.toThrow(/twice/);
+        expect(await store.streamVersion(id)).toBe(0);
+      });
+
+      it('refuses a batch naming one eventId twice in two letter cases', async () => {
+        const id = stream('case');
+        const event = newEvent();
+        await expect(
+          store.append(id, [event, { ...newEvent(), eventId: event.eventId.toUpperCase() }]),
+        ).rejects.toThrow(/twice/);
         expect(await store.streamVersion(id)).toBe(0);
       });
     });

@@ -13,7 +13,7 @@ import {
   streamNameFilter,
 } from '@eventstore/db-client';
 import type { Logger } from '@fengcheng/platform';
-import { checkEventId } from '../append-input';
+import { checkedEvents } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import { computeEventHash, fingerprintOf, GENESIS_HASH, LedgerDigester, verifyChain } from '../hash-chain';
 import type {
@@ -269,7 +269,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
       const hash = computeEventHash(hashed);
       prevHash = hash;
       return jsonEvent({
-        id: event.eventId.toLowerCase(),
+        id: event.eventId,
         type: event.type,
         data: event.data,
         metadata: encodeMetadata({
@@ -365,17 +365,16 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
 
   async function append(
     streamId: string,
-    events: NewEvent[],
+    input: NewEvent[],
     appendOptions: { expectedVersion?: ExpectedVersion } = {},
   ): Promise<AppendResult> {
     const expectedVersion = appendOptions.expectedVersion ?? 'any';
     if (streamId.startsWith('$') || isIndexStream(streamId)) {
       throw new RangeError(`stream ${streamId} is reserved`);
     }
-    if (events.length === 0) throw new RangeError('an append needs at least one event');
-    for (const event of events) checkEventId(event.eventId);
-    const ids = new Set(events.map((event) => event.eventId));
-    if (ids.size !== events.length) throw new RangeError('the same eventId appears twice in one append');
+    if (input.length === 0) throw new RangeError('an append needs at least one event');
+    // Ids in lower case from here on: the index streams are named after them.
+    const events = checkedEvents(input);
     const appendId = randomUUID();
     const deadline = Date.now() + RETRY_FOR_MS;
     for (let attempt = 1; ; attempt++) {

@@ -1,7 +1,7 @@
 import type { Database, Logger } from '@fengcheng/platform';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
-import { checkEventId } from '../append-input';
+import { checkedEvents } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import {
   chainEvent,
@@ -164,9 +164,10 @@ class PostgresEventStore implements EventStore {
 
   private async appendNow(
     streamId: string,
-    events: NewEvent[],
+    input: NewEvent[],
     options: { expectedVersion?: ExpectedVersion },
   ): Promise<AppendResult> {
+    const events = checkedEvents(input);
     const expectedVersion = options.expectedVersion ?? 'any';
     const expected = typeof expectedVersion === 'number' ? expectedVersion : EXPECTED_CODE[expectedVersion];
     if (!Number.isInteger(expected) || expected < -2) {
@@ -330,14 +331,9 @@ class PostgresEventStore implements EventStore {
       throw new TypeError('streamId must be a non-empty string');
     if (events.length === 0) throw new RangeError('an append needs at least one event');
     if (events.length > MAX_BATCH) throw new RangeError(`an append holds at most ${MAX_BATCH} events`);
-    const ids = new Set<string>();
     const sources = new Set<string>();
     let previous: PreparedEvent | undefined;
     return events.map((event) => {
-      checkEventId(event.eventId);
-      if (ids.has(event.eventId))
-        throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
-      ids.add(event.eventId);
       const prepared = prepareEvent(streamId, event, previous);
       previous = prepared;
       if (prepared.source) {
