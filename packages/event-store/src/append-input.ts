@@ -24,18 +24,33 @@ export function eventIdOf(eventId: unknown): string {
 
 /**
  * The events of one append as an adapter stores them: each eventId a UUID in lower case, and
- * none twice (in any case). The events come back unchanged, and the same array, when every id
+ * no eventId (in any case) and no source record twice. One source record twice can only be a
+ * mistake, and EventStoreDB's appender would race its own two claims on the record's index
+ * stream until it gave up. The events come back unchanged, and the same array, when every id
  * is already in lower case, as the ingest sends them.
  */
 export function checkedEvents(events: NewEvent[]): NewEvent[] {
   let checked: NewEvent[] | undefined;
   const ids = new Set<string>();
+  let sources: Set<string> | undefined;
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as NewEvent;
     const lower = typeof event.eventId === 'string' && LOWER_UUID.test(event.eventId);
     const eventId = lower ? event.eventId : eventIdOf(event.eventId);
     if (ids.has(eventId)) throw new RangeError(`eventId ${eventId} appears twice in one append`);
     ids.add(eventId);
+    if (event.source) {
+      const { system, recordId } = event.source;
+      if (typeof system !== 'string' || typeof recordId !== 'string') {
+        throw new TypeError('event source must have a string system and recordId');
+      }
+      const key = `${system}\u0000${recordId}`;
+      sources ??= new Set();
+      if (sources.has(key)) {
+        throw new RangeError(`source record ${system}/${recordId} appears twice in one append`);
+      }
+      sources.add(key);
+    }
     if (!lower) {
       checked ??= events.slice();
       checked[i] = { ...event, eventId };

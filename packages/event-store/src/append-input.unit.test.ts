@@ -44,4 +44,18 @@ describe('append input', () => {
       new RangeError(`eventId ${id} appears twice in one append`),
     );
   });
+
+  it('refuses one source record twice, naming it', () => {
+    const source = { system: 'cms', recordId: 'r-1' };
+    expect(() =>
+      checkedEvents([{ ...event(randomUUID()), source }, { ...event(randomUUID()), source: { ...source } }]),
+    ).toThrow(new RangeError('source record cms/r-1 appears twice in one append'));
+    expect(
+      checkedEvents([
+        { ...event(randomUUID()), source },
+        { ...event(randomUUID()), source: { system: 'cms', recordId: 'r-2' } },
+        { ...event(randomUUID()), source: { system: 'cms-r', recordId: '1' } },
+      ]),
+    ).toHaveLength(3);
+  });
 });

@@ -418,6 +418,17 @@ export function describeEventStoreContract(
         expect(await store.streamVersion(id)).toBe(0);
       });
 
+      it('refuses a batch naming one source record twice at once, leaving the record free', async () => {
+        const id = stream('case');
+        const source = { system: 'cms', recordId: randomUUID() };
+        const started = Date.now();
+        await expect(store.append(id, [newEvent({ source }), newEvent({ source })])).rejects.toThrow(/twice/);
+        // Refused before anything is written, not after the appender has raced itself.
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(await store.streamVersion(id)).toBe(0);
+        expect((await store.append(id, [newEvent({ source })])).version).toBe(1);
+      });
+
       it('refuses a batch naming one eventId twice in two letter cases', async () => {
         const id = stream('case');
         const event = newEvent();

@@ -331,16 +331,10 @@ class PostgresEventStore implements EventStore {
       throw new TypeError('streamId must be a non-empty string');
     if (events.length === 0) throw new RangeError('an append needs at least one event');
     if (events.length > MAX_BATCH) throw new RangeError(`an append holds at most ${MAX_BATCH} events`);
-    const sources = new Set<string>();
     let previous: PreparedEvent | undefined;
     return events.map((event) => {
       const prepared = prepareEvent(streamId, event, previous);
       previous = prepared;
-      if (prepared.source) {
-        const key = prepared.parts.source;
-        if (sources.has(key)) throw new RangeError(`source record ${key} appears twice in one append`);
-        sources.add(key);
-      }
       return prepared;
     });
   }
