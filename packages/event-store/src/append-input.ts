@@ -1,4 +1,4 @@
-import type { NewEvent } from './port';
+import type { ExpectedVersion, NewEvent } from './port';
 
 /**
  * What every adapter refuses in an append before it reads or writes anything, and the event
@@ -6,6 +6,7 @@ import type { NewEvent } from './port';
  * drift apart on what they accept.
  */
 
+const EXPECTED_WORDS: ReadonlySet<unknown> = new Set(['any', 'no_stream', 'stream_exists']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -57,4 +58,23 @@ export function checkedEvents(events: NewEvent[]): NewEvent[] {
     }
   }
   return checked ?? events;
+}
+
+/**
+ * The expected version of an append, 'any' when none is given. Anything but a non-negative
+ * integer or one of the three words is refused: -1 or -2 is a caller's arithmetic gone wrong,
+ * not 'any' or 'stream_exists' in disguise, and an unknown word must not pass for a mismatch.
+ */
+export function checkedExpectedVersion(expected: ExpectedVersion | undefined): ExpectedVersion {
+  if (expected === undefined) return 'any';
+  const valid =
+    typeof expected === 'number'
+      ? Number.isSafeInteger(expected) && expected >= 0
+      : EXPECTED_WORDS.has(expected);
+  if (!valid) {
+    throw new RangeError(
+      `expectedVersion must be a whole number from 0, 'any', 'no_stream' or 'stream_exists', not ${String(expected)}`,
+    );
+  }
+  return expected;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkedEvents, eventIdOf } from './append-input';
-import type { NewEvent } from './port';
+import { checkedEvents, checkedExpectedVersion, eventIdOf } from './append-input';
+import type { ExpectedVersion, NewEvent } from './port';
 
 const event = (eventId: string): NewEvent => ({
   eventId,
@@ -48,7 +48,10 @@ describe('append input', () => {
   it('refuses one source record twice, naming it', () => {
     const source = { system: 'cms', recordId: 'r-1' };
     expect(() =>
-      checkedEvents([{ ...event(randomUUID()), source }, { ...event(randomUUID()), source: { ...source } }]),
+      checkedEvents([
+        { ...event(randomUUID()), source },
+        { ...event(randomUUID()), source: { ...source } },
+      ]),
     ).toThrow(new RangeError('source record cms/r-1 appears twice in one append'));
     expect(
       checkedEvents([
@@ -57,5 +60,29 @@ describe('append input', () => {
         { ...event(randomUUID()), source: { system: 'cms-r', recordId: '1' } },
       ]),
     ).toHaveLength(3);
+  });
+
+  it("takes a whole number from 0 or one of the three words as an expected version, 'any' by default", () => {
+    for (const expected of [0, 1, 250, 'any', 'no_stream', 'stream_exists'] as const) {
+      expect(checkedExpectedVersion(expected)).toBe(expected);
+    }
+    expect(checkedExpectedVersion(undefined)).toBe('any');
+  });
+
+  it('refuses any other expected version with a RangeError naming it', () => {
+    for (const expected of [
+      -1,
+      -2,
+      1.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      2 ** 53,
+      'bogus',
+      'ANY',
+      '1',
+    ]) {
+      expect(() => checkedExpectedVersion(expected as ExpectedVersion)).toThrow(RangeError);
+    }
+    expect(() => checkedExpectedVersion(-1)).toThrow(/expectedVersion .* not -1$/);
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import { computeEventHash, GENESIS_HASH } from '../hash-chain';
-import type { EventStore, NewEvent, RecordedEvent } from '../port';
+import type { EventStore, ExpectedVersion, NewEvent, RecordedEvent } from '../port';
 
 export interface ContractBackend {
   store: EventStore;
@@ -221,6 +221,20 @@ export function describeEventStoreContract(
         expect(again).toBeInstanceOf(WrongExpectedVersionError);
         await store.append(id, [newEvent()]);
         expect((await store.append(id, [newEvent()], { expectedVersion: 'stream_exists' })).version).toBe(2);
+      });
+
+      it('refuses with a RangeError an expected version that is no version and no known word', async () => {
+        const id = stream('case');
+        await store.append(id, [newEvent()]);
+        // -1 and -2 are not 'any' and 'stream_exists' in disguise: a caller's arithmetic gone wrong.
+        for (const expectedVersion of [-1, -2, 1.5, Number.NaN, 'bogus']) {
+          const error = await rejection(
+            store.append(id, [newEvent()], { expectedVersion: expectedVersion as ExpectedVersion }),
+          );
+          expect(error).toBeInstanceOf(RangeError);
+          expect((error as Error).message).toMatch(/expectedVersion/);
+        }
+        expect(await store.streamVersion(id)).toBe(1);
       });
 
       it("'any' appends whatever the version", async () => {

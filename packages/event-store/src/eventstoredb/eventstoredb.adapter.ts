@@ -13,7 +13,7 @@ import {
   streamNameFilter,
 } from '@eventstore/db-client';
 import type { Logger } from '@fengcheng/platform';
-import { checkedEvents } from '../append-input';
+import { checkedEvents, checkedExpectedVersion } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import { computeEventHash, fingerprintOf, GENESIS_HASH, LedgerDigester, verifyChain } from '../hash-chain';
 import type {
@@ -368,7 +368,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     input: NewEvent[],
     appendOptions: { expectedVersion?: ExpectedVersion } = {},
   ): Promise<AppendResult> {
-    const expectedVersion = appendOptions.expectedVersion ?? 'any';
+    const expectedVersion = checkedExpectedVersion(appendOptions.expectedVersion);
     if (streamId.startsWith('$') || isIndexStream(streamId)) {
       throw new RangeError(`stream ${streamId} is reserved`);
     }

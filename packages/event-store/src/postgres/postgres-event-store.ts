@@ -1,7 +1,7 @@
 import type { Database, Logger } from '@fengcheng/platform';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
-import { checkedEvents } from '../append-input';
+import { checkedEvents, checkedExpectedVersion } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import {
   chainEvent,
@@ -168,11 +168,9 @@ class PostgresEventStore implements EventStore {
     options: { expectedVersion?: ExpectedVersion },
   ): Promise<AppendResult> {
     const events = checkedEvents(input);
-    const expectedVersion = options.expectedVersion ?? 'any';
+    const expectedVersion = checkedExpectedVersion(options.expectedVersion);
+    // The SQL's codes: a version from 0, or -1 for 'any' and -2 for 'stream_exists'.
     const expected = typeof expectedVersion === 'number' ? expectedVersion : EXPECTED_CODE[expectedVersion];
-    if (!Number.isInteger(expected) || expected < -2) {
-      throw new RangeError(`invalid expectedVersion: ${String(expectedVersion)}`);
-    }
     let prepared: PreparedEvent[] | undefined = this.prepare(streamId, events);
     const recordedAt = this.clock().toISOString();
     const ids = prepared.map((p) => p.event.eventId);
