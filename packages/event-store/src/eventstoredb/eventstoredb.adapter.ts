@@ -31,7 +31,8 @@ import type {
   VerifiedStream,
   VerifyResult,
 } from '../port';
-import { isStreamNotFound, translateAppendError } from './errors';
+import { appendSize, DEFAULT_MAX_APPEND_SIZE } from './append-size';
+import { AppendTooLargeError, isStreamNotFound, translateAppendError } from './errors';
 import {
   CLAIM_TYPE,
   type Claim,
@@ -75,6 +76,11 @@ export interface EventStoreDbOptions {
   namespace?: string;
   /** Injected for tests; the store's notion of "now" (recordedAt, in-flight claims). */
   clock?: () => Date;
+  /**
+   * The server's MaxAppendSize, in bytes: a larger append is refused with AppendTooLargeError
+   * before anything is written. Default 1 MiB, the server's default; set it with the server's.
+   */
+  maxAppendSize?: number;
 }
 
 /**
@@ -85,7 +91,7 @@ export interface EventStoreDbOptions {
 const LEDGER_FILTER_REGEX = `^(?!\\$|${INDEX_STREAM_PREFIX})`;
 /** How long an append keeps retrying lost races (and waits for an identical append in flight). */
 const RETRY_FOR_MS = IN_FLIGHT_MS + 5_000;
-/** Bytes EventStoreDB adds around each event in the log, generously; bounds the prepare offset. */
+/** Bytes EventStoreDB adds around each event in the log beyond what `appendSize` counts, generously; bounds the prepare offset. */
 const RECORD_OVERHEAD = 512;
 const PAGE = 512;
 
@@ -106,6 +112,10 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
   const log = options.logger.child({ component: 'eventstoredb' });
   const now = options.clock ?? (() => new Date());
   const prefix = options.namespace ? `${options.namespace}.` : '';
+  const maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
+  if (!Number.isSafeInteger(maxAppendSize) || maxAppendSize <= 0) {
+    throw new RangeError(`maxAppendSize must be a positive whole number of bytes, not ${maxAppendSize}`);
+  }
   const physical = (streamId: string) => prefix + streamId;
   /** The port's stream id of a ledger record in `$all`; null for system, index and foreign streams. */
   function ledgerStreamOf(name: string): string | null {
@@ -285,14 +295,13 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         }),
       });
     });
-    const bytes = records.reduce(
-      (sum, record) =>
-        sum + JSON.stringify(record.data).length + JSON.stringify(record.metadata).length + RECORD_OVERHEAD,
-      0,
-    );
-    if (BigInt(bytes) > MAX_PREPARE_OFFSET) {
+    // Before any claim: a refusal by the server after the claims would leave them behind.
+    const bytes = appendSize(records);
+    if (bytes > maxAppendSize) throw new AppendTooLargeError(streamId, bytes, maxAppendSize);
+    const logBytes = bytes + RECORD_OVERHEAD * records.length;
+    if (BigInt(logBytes) > MAX_PREPARE_OFFSET) {
       throw new RangeError(
-        `an append of ${bytes} bytes is larger than one position can order; split the batch`,
+        `an append of about ${logBytes} bytes in the log is larger than one position can order; split the batch`,
       );
     }
 
@@ -333,7 +342,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         expectedRevision: currentVersion === 0 ? NO_STREAM : firstRevision - 1n,
       });
     } catch (error) {
-      const translated = translateAppendError(error, streamId, expectedVersion);
+      const translated = translateAppendError(error, streamId, expectedVersion, bytes);
       if (translated instanceof WrongExpectedVersionError) throw new AppendRace(translated.message);
       throw translated;
     }
