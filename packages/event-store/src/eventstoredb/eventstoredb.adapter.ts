@@ -57,6 +57,7 @@ import {
   versionOfRevision,
 } from './positions';
 import { type Backoff, ResubscribingSubscription, type SubscriptionSource } from './resubscriber';
+import { brokenRead } from './stream-read';
 
 export interface EventStoreDbOptions {
   /** `esdb://host:2113?tls=false`, or `esdb+discover://…` for a cluster. */
@@ -415,21 +416,18 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
       maxCount: count,
       direction: FORWARDS,
     });
-    const events: RecordedEvent[] = [];
-    for (const record of records) {
+    const events = records.map((record) => {
       const decoded = decode(record, streamId);
       if (!decoded) throw new Error(`stream ${streamId} holds a record this ledger did not write`);
-      const event = toRecorded(decoded);
-      const previous = events.at(-1);
-      // Verified on read: a reader never receives an event whose own hash or link is false.
-      const linkOk = previous
-        ? event.prevHash === previous.hash
-        : event.version !== 1 || event.prevHash === GENESIS_HASH;
-      if (!linkOk || computeEventHash(event) !== event.hash) {
-        log.error({ streamId, version: event.version }, 'hash chain broken');
-        throw new Error(`the hash chain of ${streamId} is broken at version ${event.version}`);
-      }
-      events.push(event);
+      return toRecorded(decoded);
+    });
+    // Verified on read: a reader never receives a false event, a false link or a cut-off start.
+    const broken = brokenRead(events, fromVersion);
+    if (broken) {
+      log.error({ streamId, version: broken.version, reason: broken.reason }, 'hash chain broken');
+      throw new Error(
+        `the hash chain of ${streamId} is broken at version ${broken.version}: ${broken.reason}`,
+      );
     }
     return events;
   }
