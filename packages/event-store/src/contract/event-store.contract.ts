@@ -12,6 +12,8 @@ export interface ContractBackend {
    * store itself refuses to). When given, the suite checks that verification names it.
    */
   tamper?(streamId: string, version: number): Promise<void>;
+  /** Opens another store on the same events (same database, or same server and namespace); the test closes it. */
+  reopen(): Promise<EventStore>;
 }
 
 let sequence = 0;
@@ -48,6 +50,8 @@ export async function readableUpTo(store: EventStore, position: bigint, timeoutM
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -516,6 +520,40 @@ export function describeEventStoreContract(
         const head = await store.headPosition();
         expect(await subscription.waitFor(head + 1_000_000_000n, 50)).toBe(false);
         await subscription.stop();
+      });
+
+      it('stops its subscriptions when closed, and refuses new ones', async () => {
+        const other = await backend.reopen();
+        try {
+          const before = await mark();
+          const id = stream('case');
+          const received: RecordedEvent[] = [];
+          const subscription = other.subscribe({
+            after: before,
+            handle: async (events) => {
+              received.push(...events.filter((event) => event.streamId === id));
+            },
+          });
+          const first = await store.append(id, [newEvent()]);
+          expect(await subscription.waitFor(first.events[0]?.position as bigint, 15_000)).toBe(true);
+          await other.close();
+          const settled = await Promise.race([
+            subscription.done.then(
+              () => 'resolved',
+              () => 'rejected',
+            ),
+            pause(5_000).then(() => 'still running'),
+          ]);
+          expect(settled).toBe('resolved');
+          expect(() => other.subscribe({ handle: async () => {} })).toThrow(/closed/);
+          // Appended through another store: nothing of the closed one may still be listening.
+          const late = await store.append(id, [newEvent()]);
+          await readableUpTo(store, late.events[0]?.position as bigint);
+          await pause(500);
+          expect(received.map((event) => event.version)).toEqual([1]);
+        } finally {
+          await other.close();
+        }
       });
 
       it('stops and rejects done when the handler throws', async () => {

@@ -527,9 +527,13 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     },
   });
 
+  const subscriptions = new Set<ResubscribingSubscription>();
+  let closed = false;
+
   function subscribe(subscribeOptions: SubscribeOptions): Subscription {
+    if (closed) throw new Error('the event store is closed');
     const checkpointStore = options.checkpointStore;
-    return new ResubscribingSubscription({
+    const subscription = new ResubscribingSubscription({
       source,
       handle: subscribeOptions.handle,
       after: subscribeOptions.after ?? 0n,
@@ -542,6 +546,21 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
           'subscription to $all dropped; resubscribing from checkpoint',
         ),
     });
+    subscriptions.add(subscription);
+    const forget = () => subscriptions.delete(subscription);
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  /**
+   * Stops the subscriptions first: the client's dispose() only cancels the calls in flight,
+   * which a subscription takes for a dropped connection and answers by subscribing again.
+   */
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+    await client.dispose();
   }
 
   /** A record this ledger did not write breaks the chain where it stands; the events before it are returned. */
@@ -600,6 +619,6 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         intact: computeEventHash(event) === event.hash,
       })),
     ledgerDigest,
-    close: () => client.dispose(),
+    close,
   };
 }
