@@ -13,7 +13,12 @@ export {
   prepareEvent,
   verifyChain,
 } from './hash-chain';
-export { type EventStoreKind, isEventStoreDbUrl, openEventStore } from './open-event-store';
+export {
+  EVENTSTORE_URL_FORMAT,
+  type EventStoreKind,
+  isEventStoreDbUrl,
+  openEventStore,
+} from './open-event-store';
 export type {
   AppendedEvent,
   AppendResult,

@@ -37,7 +37,16 @@ export async function openEventStore(options: {
   return { store, kind: 'postgres' };
 }
 
-/** Validates an EVENTSTORE_URL at boot: an esdb:// or esdb+discover:// connection string. */
+/** What `isEventStoreDbUrl` accepts, for the messages that refuse a value. */
+export const EVENTSTORE_URL_FORMAT = 'an esdb:// or esdb+discover:// connection string';
+
+/**
+ * Whether an EVENTSTORE_URL is one the EventStoreDB client can open: `esdb://` or
+ * `esdb+discover://`, the only schemes its parser knows, which it reads after trimming
+ * whitespace and trailing slashes. (`kurrentdb://` comes with `@kurrent/kurrentdb-client`; see
+ * ADR 0003.) Every config that takes the variable checks it with this, so that a URL accepted
+ * at boot does not fail later, when the store is opened.
+ */
 export function isEventStoreDbUrl(value: string): boolean {
-  return /^esdb(\+discover)?:\/\/[^\s]+$/.test(value);
+  return /^esdb(\+discover)?:\/\/\S+$/.test(value.trim().replace(/\/+$/, ''));
 }

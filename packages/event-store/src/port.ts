@@ -19,6 +19,7 @@ export type ExpectedVersion =
 
 /** An event as an appender hands it over. */
 export interface NewEvent {
+  /** A UUID, in either case: stores keep it, and answer it, in lower case. */
   eventId: string;
   type: string;
   /** ISO-8601 with offset, when the fact happened in the world. */

@@ -1,3 +1,4 @@
+import { EVENTSTORE_URL_FORMAT, isEventStoreDbUrl } from '@fengcheng/event-store';
 import { MIN_ENV_KEY_LENGTH, parseRateLimit, type RateLimit } from '@fengcheng/http';
 import { MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { z } from 'zod';
@@ -12,10 +13,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string')
     .meta({ description: 'The event store and the API keys live here' }),
-  EVENTSTORE_URL: z
-    .string()
-    .regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\//, 'an esdb:// connection string')
-    .optional(),
+  EVENTSTORE_URL: z.string().refine(isEventStoreDbUrl, EVENTSTORE_URL_FORMAT).optional(),
   FENGCHENG_ADMIN_KEY: z.string().min(MIN_ENV_KEY_LENGTH).optional(),
   FENGCHENG_MASTER_KEY: z
     .string()

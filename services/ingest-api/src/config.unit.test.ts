@@ -54,6 +54,17 @@ describe('ingest-api config', () => {
     );
   });
 
+  it('refuses an EVENTSTORE_URL the EventStoreDB client cannot parse, kurrentdb:// among them, naming it', () => {
+    for (const url of ['kurrentdb://127.0.0.1:2113', 'kurrentdb+discover://a:2113', 'http://x']) {
+      expect(() => loadConfig({ ...BASE, EVENTSTORE_URL: url })).toThrow(
+        /EVENTSTORE_URL: an esdb:\/\/ or esdb\+discover:\/\/ connection string/,
+      );
+    }
+    expect(loadConfig({ ...BASE, EVENTSTORE_URL: 'esdb+discover://a:2113,b:2113' }).eventStoreUrl).toBe(
+      'esdb+discover://a:2113,b:2113',
+    );
+  });
+
   it('reads the rate limit, the event store URL and the log level', () => {
     const config = loadConfig({
       ...BASE,

@@ -1,3 +1,4 @@
+import { EVENTSTORE_URL_FORMAT, isEventStoreDbUrl } from '@fengcheng/event-store';
 import { z } from 'zod';
 
 /** The variables the standalone projector cannot start without. */
@@ -16,7 +17,7 @@ const ConfigSchema = z.object({
   /** EventStoreDB holds the events when set; the read models and the checkpoint stay in DATABASE_URL. */
   EVENTSTORE_URL: z
     .string()
-    .regex(/^esdb(\+discover)?:\/\//, 'EVENTSTORE_URL must be an esdb:// connection string')
+    .refine(isEventStoreDbUrl, `EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`)
     .optional(),
   /** Health endpoint for orchestrators: GET /healthz, /readyz. 0 picks a free port. */
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),

@@ -59,13 +59,13 @@ describe('the event store a rebuild reads', () => {
   it('takes --eventstore-url over EVENTSTORE_URL', async () => {
     await expect(
       openRebuildStore({ database, logger, eventstoreUrl: 'http://x', env: { EVENTSTORE_URL: ESDB_URL } }),
-    ).rejects.toThrow(/^--eventstore-url must be an esdb:\/\/ connection string/);
+    ).rejects.toThrow(/^--eventstore-url must be an esdb:\/\/ or esdb\+discover:\/\/ connection string/);
   });
 
   it('refuses an EVENTSTORE_URL that is not an esdb:// connection string, naming it', async () => {
     await expect(
       openRebuildStore({ database, logger, env: { EVENTSTORE_URL: 'postgres://x' } }),
-    ).rejects.toThrow(/^EVENTSTORE_URL must be an esdb:\/\/ connection string/);
+    ).rejects.toThrow(/^EVENTSTORE_URL must be an esdb:\/\/ or esdb\+discover:\/\/ connection string/);
   });
 
   it('treats a blank EVENTSTORE_URL as unset', async () => {

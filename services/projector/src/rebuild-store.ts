@@ -1,4 +1,5 @@
 import {
+  EVENTSTORE_URL_FORMAT,
   type EventStore,
   type EventStoreKind,
   isEventStoreDbUrl,
@@ -24,7 +25,7 @@ export async function openRebuildStore(options: {
   const eventstoreUrl = given ?? fromEnv;
   if (eventstoreUrl !== undefined && !isEventStoreDbUrl(eventstoreUrl)) {
     const name = given === undefined ? 'EVENTSTORE_URL' : '--eventstore-url';
-    throw new Error(`${name} must be an esdb:// connection string, not ${JSON.stringify(eventstoreUrl)}`);
+    throw new Error(`${name} must be ${EVENTSTORE_URL_FORMAT}, not ${JSON.stringify(eventstoreUrl)}`);
   }
   return openEventStore({ eventstoreUrl, database: options.database, logger: options.logger });
 }

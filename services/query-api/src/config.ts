@@ -1,3 +1,4 @@
+import { EVENTSTORE_URL_FORMAT, isEventStoreDbUrl } from '@fengcheng/event-store';
 import { MASTER_KEY_ENV, parseMasterKey } from '@fengcheng/privacy';
 import { z } from 'zod';
 
@@ -17,7 +18,7 @@ const ConfigSchema = z.object({
   /** EventStoreDB holds the events when set (histories are read from it); read models stay in DATABASE_URL. */
   EVENTSTORE_URL: z
     .string()
-    .regex(/^esdb(\+discover)?:\/\//, 'EVENTSTORE_URL must be an esdb:// connection string')
+    .refine(isEventStoreDbUrl, `EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`)
     .optional(),
   FENGCHENG_ADMIN_KEY: z.string().min(20).optional(),
   FENGCHENG_MASTER_KEY: z

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import { computeEventHash, GENESIS_HASH } from '../hash-chain';
-import type { EventStore, NewEvent, RecordedEvent } from '../port';
+import type { EventStore, ExpectedVersion, NewEvent, RecordedEvent } from '../port';
 
 export interface ContractBackend {
   store: EventStore;
@@ -12,6 +12,8 @@ export interface ContractBackend {
    * store itself refuses to). When given, the suite checks that verification names it.
    */
   tamper?(streamId: string, version: number): Promise<void>;
+  /** Opens another store on the same events (same database, or same server and namespace); the test closes it. */
+  reopen(): Promise<EventStore>;
 }
 
 let sequence = 0;
@@ -48,6 +50,8 @@ export async function readableUpTo(store: EventStore, position: bigint, timeoutM
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -169,6 +173,16 @@ export function describeEventStoreContract(
         await expect(store.append(id, [newEvent({ eventId: 'visit-1' })])).rejects.toThrow(/UUID/);
         expect(await store.streamVersion(id)).toBe(0);
       });
+
+      it('keeps an eventId sent in upper case in lower case', async () => {
+        const id = stream('case');
+        const eventId = randomUUID();
+        const result = await store.append(id, [newEvent({ eventId: eventId.toUpperCase() })]);
+        expect(result.events[0]?.eventId).toBe(eventId);
+        const [recorded] = await store.readStream(id);
+        expect(recorded?.eventId).toBe(eventId);
+        expect(recorded?.hash).toBe(computeEventHash(recorded as RecordedEvent));
+      });
     });
 
     describe('expected version', () => {
@@ -213,6 +227,20 @@ export function describeEventStoreContract(
         expect((await store.append(id, [newEvent()], { expectedVersion: 'stream_exists' })).version).toBe(2);
       });
 
+      it('refuses with a RangeError an expected version that is no version and no known word', async () => {
+        const id = stream('case');
+        await store.append(id, [newEvent()]);
+        // -1 and -2 are not 'any' and 'stream_exists' in disguise: a caller's arithmetic gone wrong.
+        for (const expectedVersion of [-1, -2, 1.5, Number.NaN, 'bogus']) {
+          const error = await rejection(
+            store.append(id, [newEvent()], { expectedVersion: expectedVersion as ExpectedVersion }),
+          );
+          expect(error).toBeInstanceOf(RangeError);
+          expect((error as Error).message).toMatch(/expectedVersion/);
+        }
+        expect(await store.streamVersion(id)).toBe(1);
+      });
+
       it("'any' appends whatever the version", async () => {
         const id = stream('case');
         expect((await store.append(id, [newEvent()], { expectedVersion: 'any' })).version).toBe(1);
@@ -254,6 +282,15 @@ export function describeEventStoreContract(
         expect(part.version).toBe(3);
         expect(part.events).toEqual([first.events[0]]);
         expect(await store.streamVersion(id)).toBe(4);
+      });
+
+      it('answers an event re-sent with its eventId in upper case as a duplicate', async () => {
+        const id = stream('case');
+        const event = newEvent();
+        const first = await store.append(id, [event]);
+        const again = await store.append(id, [{ ...event, eventId: event.eventId.toUpperCase() }]);
+        expect(again).toEqual({ ...first, duplicate: true });
+        expect(await store.streamVersion(id)).toBe(1);
       });
 
       it('rejects the same eventId with a different body as EVENT_ID_CONFLICT', async () => {
@@ -398,6 +435,26 @@ export function describeEventStoreContract(
         await expect(store.append(id, [event, event])).rejects.toThrow(/twice/);
         expect(await store.streamVersion(id)).toBe(0);
       });
+
+      it('refuses a batch naming one source record twice at once, leaving the record free', async () => {
+        const id = stream('case');
+        const source = { system: 'cms', recordId: randomUUID() };
+        const started = Date.now();
+        await expect(store.append(id, [newEvent({ source }), newEvent({ source })])).rejects.toThrow(/twice/);
+        // Refused before anything is written, not after the appender has raced itself.
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(await store.streamVersion(id)).toBe(0);
+        expect((await store.append(id, [newEvent({ source })])).version).toBe(1);
+      });
+
+      it('refuses a batch naming one eventId twice in two letter cases', async () => {
+        const id = stream('case');
+        const event = newEvent();
+        await expect(
+          store.append(id, [event, { ...newEvent(), eventId: event.eventId.toUpperCase() }]),
+        ).rejects.toThrow(/twice/);
+        expect(await store.streamVersion(id)).toBe(0);
+      });
     });
 
     describe('global log', () => {
@@ -463,6 +520,40 @@ export function describeEventStoreContract(
         const head = await store.headPosition();
         expect(await subscription.waitFor(head + 1_000_000_000n, 50)).toBe(false);
         await subscription.stop();
+      });
+
+      it('stops its subscriptions when closed, and refuses new ones', async () => {
+        const other = await backend.reopen();
+        try {
+          const before = await mark();
+          const id = stream('case');
+          const received: RecordedEvent[] = [];
+          const subscription = other.subscribe({
+            after: before,
+            handle: async (events) => {
+              received.push(...events.filter((event) => event.streamId === id));
+            },
+          });
+          const first = await store.append(id, [newEvent()]);
+          expect(await subscription.waitFor(first.events[0]?.position as bigint, 15_000)).toBe(true);
+          await other.close();
+          const settled = await Promise.race([
+            subscription.done.then(
+              () => 'resolved',
+              () => 'rejected',
+            ),
+            pause(5_000).then(() => 'still running'),
+          ]);
+          expect(settled).toBe('resolved');
+          expect(() => other.subscribe({ handle: async () => {} })).toThrow(/closed/);
+          // Appended through another store: nothing of the closed one may still be listening.
+          const late = await store.append(id, [newEvent()]);
+          await readableUpTo(store, late.events[0]?.position as bigint);
+          await pause(500);
+          expect(received.map((event) => event.version)).toEqual([1]);
+        } finally {
+          await other.close();
+        }
       });
 
       it('stops and rejects done when the handler throws', async () => {

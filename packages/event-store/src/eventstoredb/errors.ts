@@ -1,6 +1,7 @@
 import {
   ErrorType,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
+  MaxAppendSizeExceededError,
   StreamDeletedError,
   StreamNotFoundError,
 } from '@eventstore/db-client';
@@ -16,6 +17,25 @@ const TRANSIENT: ReadonlySet<string> = new Set([
   ErrorType.NOT_LEADER,
   ErrorType.CANCELLED,
 ]);
+
+/**
+ * An append larger than EventStoreDB takes in one go (its MaxAppendSize). PostgreSQL has no
+ * such limit, so the same batch may pass there: split it.
+ */
+export class AppendTooLargeError extends RangeError {
+  override readonly name = 'AppendTooLargeError';
+  constructor(
+    readonly streamId: string,
+    /** The append's size as the server counts it (`appendSize`). */
+    readonly bytes: number,
+    /** The largest append the server takes. */
+    readonly limit: number,
+  ) {
+    super(
+      `an append of ${bytes} bytes to ${streamId} is larger than EventStoreDB's maximum append size of ${limit} bytes; split the batch`,
+    );
+  }
+}
 
 function typeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
@@ -34,10 +54,24 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
- * The port's error for an EventStoreDB error on an append to `streamId`. Unknown errors
- * pass through unchanged: hiding a transport failure behind a domain error would mislead.
+ * The port's error for an EventStoreDB error on an append to `streamId` of `bytes` (as
+ * `appendSize` counts them). Unknown errors pass through unchanged: hiding a transport failure
+ * behind a domain error would mislead.
  */
-export function translateAppendError(error: unknown, streamId: string, expected: ExpectedVersion): unknown {
+export function translateAppendError(
+  error: unknown,
+  streamId: string,
+  expected: ExpectedVersion,
+  bytes = 0,
+): unknown {
+  if (
+    error instanceof MaxAppendSizeExceededError ||
+    typeOf(error) === ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED
+  ) {
+    // The server's limit is below the adapter's maxAppendSize option: the same refusal, later.
+    const limit = (error as MaxAppendSizeExceededError).maxAppendSize;
+    return new AppendTooLargeError(streamId, bytes, Number.isSafeInteger(limit) ? limit : 0);
+  }
   if (error instanceof EsdbWrongExpectedVersionError || typeOf(error) === ErrorType.WRONG_EXPECTED_VERSION) {
     const actual = (error as EsdbWrongExpectedVersionError).actualVersion;
     return new WrongExpectedVersionError(streamId, expected, versionOfCurrentRevision(actual));

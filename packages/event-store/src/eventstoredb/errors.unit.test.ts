@@ -1,6 +1,7 @@
 import {
   ErrorType,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   StreamDeletedError,
   StreamNotFoundError,
@@ -8,7 +9,7 @@ import {
 } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
 import { WrongExpectedVersionError } from '../errors';
-import { isStreamNotFound, isTransient, translateAppendError } from './errors';
+import { AppendTooLargeError, isStreamNotFound, isTransient, translateAppendError } from './errors';
 
 describe('error translation', () => {
   it("turns EventStoreDB's wrong expected version into the port's, in versions", () => {
@@ -41,6 +42,21 @@ describe('error translation', () => {
     expect(translated).not.toBeInstanceOf(WrongExpectedVersionError);
     expect((translated as Error).message).toBe(
       'stream case-3 was deleted in EventStoreDB; the ledger refuses to write to it',
+    );
+  });
+
+  it("turns the server's refusal of a large append into AppendTooLargeError, naming size and limit", () => {
+    const translated = translateAppendError(
+      new MaxAppendSizeExceededError(undefined, 524_288),
+      'case-6',
+      'any',
+      600_000,
+    );
+    expect(translated).toBeInstanceOf(AppendTooLargeError);
+    expect(translated).toBeInstanceOf(RangeError);
+    expect(translated).toMatchObject({ streamId: 'case-6', bytes: 600_000, limit: 524_288 });
+    expect((translated as Error).message).toBe(
+      "an append of 600000 bytes to case-6 is larger than EventStoreDB's maximum append size of 524288 bytes; split the batch",
     );
   });
 

@@ -13,6 +13,7 @@ import {
   streamNameFilter,
 } from '@eventstore/db-client';
 import type { Logger } from '@fengcheng/platform';
+import { checkedEvents, checkedExpectedVersion } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import { computeEventHash, fingerprintOf, GENESIS_HASH, LedgerDigester, verifyChain } from '../hash-chain';
 import type {
@@ -30,7 +31,8 @@ import type {
   VerifiedStream,
   VerifyResult,
 } from '../port';
-import { isStreamNotFound, translateAppendError } from './errors';
+import { appendSize, DEFAULT_MAX_APPEND_SIZE } from './append-size';
+import { AppendTooLargeError, isStreamNotFound, translateAppendError } from './errors';
 import {
   CLAIM_TYPE,
   type Claim,
@@ -45,7 +47,7 @@ import {
   parseClaim,
   sourceIndexStream,
 } from './idempotency';
-import { type DecodedEvent, decodeRecord, encodeMetadata, type RawRecord, recordIdOf } from './metadata';
+import { type DecodedEvent, decodeRecord, encodeMetadata, type RawRecord } from './metadata';
 import {
   decodePosition,
   encodePosition,
@@ -55,6 +57,7 @@ import {
   versionOfRevision,
 } from './positions';
 import { type Backoff, ResubscribingSubscription, type SubscriptionSource } from './resubscriber';
+import { brokenRead } from './stream-read';
 
 export interface EventStoreDbOptions {
   /** `esdb://host:2113?tls=false`, or `esdb+discover://…` for a cluster. */
@@ -74,6 +77,11 @@ export interface EventStoreDbOptions {
   namespace?: string;
   /** Injected for tests; the store's notion of "now" (recordedAt, in-flight claims). */
   clock?: () => Date;
+  /**
+   * The server's MaxAppendSize, in bytes: a larger append is refused with AppendTooLargeError
+   * before anything is written. Default 1 MiB, the server's default; set it with the server's.
+   */
+  maxAppendSize?: number;
 }
 
 /**
@@ -84,7 +92,7 @@ export interface EventStoreDbOptions {
 const LEDGER_FILTER_REGEX = `^(?!\\$|${INDEX_STREAM_PREFIX})`;
 /** How long an append keeps retrying lost races (and waits for an identical append in flight). */
 const RETRY_FOR_MS = IN_FLIGHT_MS + 5_000;
-/** Bytes EventStoreDB adds around each event in the log, generously; bounds the prepare offset. */
+/** Bytes EventStoreDB adds around each event in the log beyond what `appendSize` counts, generously; bounds the prepare offset. */
 const RECORD_OVERHEAD = 512;
 const PAGE = 512;
 
@@ -105,6 +113,10 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
   const log = options.logger.child({ component: 'eventstoredb' });
   const now = options.clock ?? (() => new Date());
   const prefix = options.namespace ? `${options.namespace}.` : '';
+  const maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
+  if (!Number.isSafeInteger(maxAppendSize) || maxAppendSize <= 0) {
+    throw new RangeError(`maxAppendSize must be a positive whole number of bytes, not ${maxAppendSize}`);
+  }
   const physical = (streamId: string) => prefix + streamId;
   /** The port's stream id of a ledger record in `$all`; null for system, index and foreign streams. */
   function ledgerStreamOf(name: string): string | null {
@@ -268,7 +280,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
       const hash = computeEventHash(hashed);
       prevHash = hash;
       return jsonEvent({
-        id: recordIdOf(event.eventId),
+        id: event.eventId,
         type: event.type,
         data: event.data,
         metadata: encodeMetadata({
@@ -284,14 +296,13 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         }),
       });
     });
-    const bytes = records.reduce(
-      (sum, record) =>
-        sum + JSON.stringify(record.data).length + JSON.stringify(record.metadata).length + RECORD_OVERHEAD,
-      0,
-    );
-    if (BigInt(bytes) > MAX_PREPARE_OFFSET) {
+    // Before any claim: a refusal by the server after the claims would leave them behind.
+    const bytes = appendSize(records);
+    if (bytes > maxAppendSize) throw new AppendTooLargeError(streamId, bytes, maxAppendSize);
+    const logBytes = bytes + RECORD_OVERHEAD * records.length;
+    if (BigInt(logBytes) > MAX_PREPARE_OFFSET) {
       throw new RangeError(
-        `an append of ${bytes} bytes is larger than one position can order; split the batch`,
+        `an append of about ${logBytes} bytes in the log is larger than one position can order; split the batch`,
       );
     }
 
@@ -332,7 +343,7 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         expectedRevision: currentVersion === 0 ? NO_STREAM : firstRevision - 1n,
       });
     } catch (error) {
-      const translated = translateAppendError(error, streamId, expectedVersion);
+      const translated = translateAppendError(error, streamId, expectedVersion, bytes);
       if (translated instanceof WrongExpectedVersionError) throw new AppendRace(translated.message);
       throw translated;
     }
@@ -364,16 +375,16 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
 
   async function append(
     streamId: string,
-    events: NewEvent[],
+    input: NewEvent[],
     appendOptions: { expectedVersion?: ExpectedVersion } = {},
   ): Promise<AppendResult> {
-    const expectedVersion = appendOptions.expectedVersion ?? 'any';
+    const expectedVersion = checkedExpectedVersion(appendOptions.expectedVersion);
     if (streamId.startsWith('$') || isIndexStream(streamId)) {
       throw new RangeError(`stream ${streamId} is reserved`);
     }
-    if (events.length === 0) throw new RangeError('an append needs at least one event');
-    const ids = new Set(events.map((event) => event.eventId));
-    if (ids.size !== events.length) throw new RangeError('the same eventId appears twice in one append');
+    if (input.length === 0) throw new RangeError('an append needs at least one event');
+    // Ids in lower case from here on: the index streams are named after them.
+    const events = checkedEvents(input);
     const appendId = randomUUID();
     const deadline = Date.now() + RETRY_FOR_MS;
     for (let attempt = 1; ; attempt++) {
@@ -405,21 +416,18 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
       maxCount: count,
       direction: FORWARDS,
     });
-    const events: RecordedEvent[] = [];
-    for (const record of records) {
+    const events = records.map((record) => {
       const decoded = decode(record, streamId);
       if (!decoded) throw new Error(`stream ${streamId} holds a record this ledger did not write`);
-      const event = toRecorded(decoded);
-      const previous = events.at(-1);
-      // Verified on read: a reader never receives an event whose own hash or link is false.
-      const linkOk = previous
-        ? event.prevHash === previous.hash
-        : event.version !== 1 || event.prevHash === GENESIS_HASH;
-      if (!linkOk || computeEventHash(event) !== event.hash) {
-        log.error({ streamId, version: event.version }, 'hash chain broken');
-        throw new Error(`the hash chain of ${streamId} is broken at version ${event.version}`);
-      }
-      events.push(event);
+      return toRecorded(decoded);
+    });
+    // Verified on read: a reader never receives a false event, a false link or a cut-off start.
+    const broken = brokenRead(events, fromVersion);
+    if (broken) {
+      log.error({ streamId, version: broken.version, reason: broken.reason }, 'hash chain broken');
+      throw new Error(
+        `the hash chain of ${streamId} is broken at version ${broken.version}: ${broken.reason}`,
+      );
     }
     return events;
   }
@@ -519,9 +527,13 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
     },
   });
 
+  const subscriptions = new Set<ResubscribingSubscription>();
+  let closed = false;
+
   function subscribe(subscribeOptions: SubscribeOptions): Subscription {
+    if (closed) throw new Error('the event store is closed');
     const checkpointStore = options.checkpointStore;
-    return new ResubscribingSubscription({
+    const subscription = new ResubscribingSubscription({
       source,
       handle: subscribeOptions.handle,
       after: subscribeOptions.after ?? 0n,
@@ -534,6 +546,21 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
           'subscription to $all dropped; resubscribing from checkpoint',
         ),
     });
+    subscriptions.add(subscription);
+    const forget = () => subscriptions.delete(subscription);
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  /**
+   * Stops the subscriptions first: the client's dispose() only cancels the calls in flight,
+   * which a subscription takes for a dropped connection and answers by subscribing again.
+   */
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+    await client.dispose();
   }
 
   /** A record this ledger did not write breaks the chain where it stands; the events before it are returned. */
@@ -592,6 +619,6 @@ export function createEventStoreDbEventStore(options: EventStoreDbOptions): Even
         intact: computeEventHash(event) === event.hash,
       })),
     ledgerDigest,
-    close: () => client.dispose(),
+    close,
   };
 }

@@ -62,18 +62,22 @@ if (!server) {
     'eventstoredb',
     async () => {
       // A namespace per suite run: a shared server's `$all` holds other runs' events.
-      const store = createEventStoreDbEventStore({
-        connectionString: server.url,
-        logger,
-        namespace: `t${randomUUID().replaceAll('-', '')}`,
-        backoff: { initialMs: 50, maxMs: 1_000 },
-      });
+      const namespace = `t${randomUUID().replaceAll('-', '')}`;
+      const open = () =>
+        createEventStoreDbEventStore({
+          connectionString: server.url,
+          logger,
+          namespace,
+          backoff: { initialMs: 50, maxMs: 1_000 },
+        });
+      const store = open();
       return {
         store,
         cleanup: async () => {
           await store.close();
           await server.stop();
         },
+        reopen: async () => open(),
       };
     },
     { concurrentWriters: true },

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../port';
 
 /**
@@ -9,7 +8,7 @@ import type { RecordedEvent } from '../port';
 export interface StoredMetadata {
   /** Marks records written by this adapter; anything else in `$all` is not ours. */
   fc: 1;
-  /** The port's event id, which need not be a UUID (the record id is derived from it). */
+  /** The port's event id, a UUID: the record's own id is the same UUID. */
   eventId: string;
   occurredAt: string;
   recordedAt: string;
@@ -32,20 +31,6 @@ export interface RawRecord {
   type: string;
   data: unknown;
   metadata: unknown;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * The record id for an event id. EventStoreDB requires UUIDs; a non-UUID id maps to a
- * stable name-based UUID so that the server's own de-duplication still sees one id.
- */
-export function recordIdOf(eventId: string): string {
-  if (UUID.test(eventId)) return eventId.toLowerCase();
-  const hex = createHash('sha256').update(`fengcheng-event-id:${eventId}`).digest('hex');
-  // Version 8 (custom) and the RFC 4122 variant bits.
-  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 export function encodeMetadata(input: Omit<StoredMetadata, 'fc'>): StoredMetadata {

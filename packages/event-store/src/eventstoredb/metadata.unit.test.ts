@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeEventHash, GENESIS_HASH } from '../hash-chain';
-import { decodeMetadata, decodeRecord, encodeMetadata, recordIdOf } from './metadata';
+import { decodeMetadata, decodeRecord, encodeMetadata } from './metadata';
 
 const hashed = {
   eventId: '5f0c2b1e-8a44-4c1e-9a57-0d9c1b2a3e4f',
@@ -73,18 +73,5 @@ describe('record metadata', () => {
     expect(
       decodeRecord({ streamId: 's', revision: 0n, type: 't', data: new Uint8Array(2), metadata }, 1n),
     ).toBeNull();
-  });
-});
-
-describe('record ids', () => {
-  it('keeps a UUID event id as the record id, lower-cased', () => {
-    expect(recordIdOf('5F0C2B1E-8A44-4C1E-9A57-0D9C1B2A3E4F')).toBe('5f0c2b1e-8a44-4c1e-9a57-0d9c1b2a3e4f');
-  });
-
-  it('derives a stable, valid UUID for any other event id', () => {
-    const id = recordIdOf('evt-1');
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(recordIdOf('evt-1')).toBe(id);
-    expect(recordIdOf('evt-2')).not.toBe(id);
   });
 });

@@ -1,6 +1,7 @@
 import type { Database, Logger } from '@fengcheng/platform';
 import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
+import { checkedEvents, checkedExpectedVersion } from '../append-input';
 import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import {
   chainEvent,
@@ -91,7 +92,6 @@ interface Head {
 const EXPECTED_CODE = { any: -1, stream_exists: -2, no_stream: 0 } as const;
 
 const noop = () => undefined;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toBigInt(value: unknown): bigint {
   return typeof value === 'bigint' ? value : BigInt(value as number | string);
@@ -164,14 +164,13 @@ class PostgresEventStore implements EventStore {
 
   private async appendNow(
     streamId: string,
-    events: NewEvent[],
+    input: NewEvent[],
     options: { expectedVersion?: ExpectedVersion },
   ): Promise<AppendResult> {
-    const expectedVersion = options.expectedVersion ?? 'any';
+    const events = checkedEvents(input);
+    const expectedVersion = checkedExpectedVersion(options.expectedVersion);
+    // The SQL's codes: a version from 0, or -1 for 'any' and -2 for 'stream_exists'.
     const expected = typeof expectedVersion === 'number' ? expectedVersion : EXPECTED_CODE[expectedVersion];
-    if (!Number.isInteger(expected) || expected < -2) {
-      throw new RangeError(`invalid expectedVersion: ${String(expectedVersion)}`);
-    }
     let prepared: PreparedEvent[] | undefined = this.prepare(streamId, events);
     const recordedAt = this.clock().toISOString();
     const ids = prepared.map((p) => p.event.eventId);
@@ -330,23 +329,10 @@ class PostgresEventStore implements EventStore {
       throw new TypeError('streamId must be a non-empty string');
     if (events.length === 0) throw new RangeError('an append needs at least one event');
     if (events.length > MAX_BATCH) throw new RangeError(`an append holds at most ${MAX_BATCH} events`);
-    const ids = new Set<string>();
-    const sources = new Set<string>();
     let previous: PreparedEvent | undefined;
     return events.map((event) => {
-      if (typeof event.eventId !== 'string' || !UUID.test(event.eventId)) {
-        throw new TypeError(`eventId must be a UUID: ${String(event.eventId)}`);
-      }
-      if (ids.has(event.eventId))
-        throw new RangeError(`eventId ${event.eventId} appears twice in one append`);
-      ids.add(event.eventId);
       const prepared = prepareEvent(streamId, event, previous);
       previous = prepared;
-      if (prepared.source) {
-        const key = prepared.parts.source;
-        if (sources.has(key)) throw new RangeError(`source record ${key} appears twice in one append`);
-        sources.add(key);
-      }
       return prepared;
     });
   }

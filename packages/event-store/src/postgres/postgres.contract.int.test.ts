@@ -23,6 +23,7 @@ for (const backend of reachableBackends()) {
           await store.close();
           await database.drop();
         },
+        reopen: () => createPostgresEventStore(database, { pollIntervalMs: 50 }),
         // The owner may switch its own trigger off; the point is that verification notices.
         tamper: async (streamId, version) => {
           await sql`alter table es_events disable trigger es_events_no_update_delete`.execute(database.db);

@@ -1,0 +1,34 @@
+import { EventStoreDBClient } from '@eventstore/db-client';
+import { describe, expect, it } from 'vitest';
+import { isEventStoreDbUrl } from './open-event-store';
+
+/** Whether the EventStoreDB client parses a connection string (it connects only when first used). */
+function clientParses(url: string): boolean {
+  try {
+    EventStoreDBClient.connectionString(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('EVENTSTORE_URL', () => {
+  it('is accepted exactly when the EventStoreDB client can parse it', () => {
+    const urls = [
+      'esdb://127.0.0.1:2113?tls=false',
+      'esdb://admin:changeit@es1:2113',
+      'esdb+discover://es1:2113,es2:2113,es3:2113?tls=true&nodePreference=leader',
+      ' esdb://es1:2113/ ',
+      'kurrentdb://127.0.0.1:2113',
+      'kurrentdb+discover://es1:2113',
+      'ESDB://127.0.0.1:2113',
+      'esdb://',
+      'esdb:///',
+      'http://127.0.0.1:2113',
+      'postgres://postgres@127.0.0.1:5432/test',
+    ];
+    for (const url of urls) expect([url, isEventStoreDbUrl(url)]).toEqual([url, clientParses(url)]);
+    expect(isEventStoreDbUrl('esdb://127.0.0.1:2113?tls=false')).toBe(true);
+    expect(isEventStoreDbUrl('kurrentdb://127.0.0.1:2113')).toBe(false);
+  });
+});
