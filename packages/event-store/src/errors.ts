@@ -25,3 +25,24 @@ export class IdempotencyConflictError extends Error {
     this.code = 'eventId' in key ? 'EVENT_ID_CONFLICT' : 'SOURCE_RECORD_CONFLICT';
   }
 }
+
+/**
+ * An append larger than EventStoreDB takes in one go (its MaxAppendSize). PostgreSQL has no
+ * such limit, so the same batch may pass there: split it.
+ */
+export class AppendTooLargeError extends RangeError {
+  override readonly name = 'AppendTooLargeError';
+  /** The stable error code (packages/domain/src/shared/errors.ts) the HTTP layer answers with. */
+  readonly code = 'APPEND_TOO_LARGE';
+  constructor(
+    readonly streamId: string,
+    /** The append's size as the server counts it (`appendSize`). */
+    readonly bytes: number,
+    /** The largest append the server takes. */
+    readonly limit: number,
+  ) {
+    super(
+      `an append of ${bytes} bytes to ${streamId} is larger than EventStoreDB's maximum append size of ${limit} bytes; split the batch`,
+    );
+  }
+}

@@ -1,4 +1,4 @@
-export { IdempotencyConflictError, WrongExpectedVersionError } from './errors';
+export { AppendTooLargeError, IdempotencyConflictError, WrongExpectedVersionError } from './errors';
 export type { EventStoreDbOptions } from './eventstoredb/eventstoredb.adapter';
 export {
   canonicalJson,

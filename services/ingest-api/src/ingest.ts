@@ -16,6 +16,7 @@ import {
 } from '@fengcheng/domain';
 import {
   type AppendResult,
+  AppendTooLargeError,
   type EventStore,
   IdempotencyConflictError,
   type NewEvent,
@@ -156,6 +157,14 @@ export function refusalOf(error: unknown): Refusal | null {
   if (error instanceof IdempotencyConflictError) {
     const code: ErrorCode = 'eventId' in error.key ? 'EVENT_ID_CONFLICT' : 'SOURCE_RECORD_CONFLICT';
     return { code, status: ERRORS[code].status, detail: error.detail };
+  }
+  if (error instanceof AppendTooLargeError) {
+    return {
+      code: error.code,
+      status: ERRORS[error.code].status,
+      detail: error.message,
+      extra: { streamId: error.streamId, bytes: error.bytes, limit: error.limit },
+    };
   }
   return null;
 }

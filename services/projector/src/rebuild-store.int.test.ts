@@ -62,10 +62,12 @@ describe('the event store a rebuild reads', () => {
     ).rejects.toThrow(/^--eventstore-url must be an esdb:\/\/ or esdb\+discover:\/\/ connection string/);
   });
 
-  it('refuses an EVENTSTORE_URL that is not an esdb:// connection string, naming it', async () => {
-    await expect(
-      openRebuildStore({ database, logger, env: { EVENTSTORE_URL: 'postgres://x' } }),
-    ).rejects.toThrow(/^EVENTSTORE_URL must be an esdb:\/\/ or esdb\+discover:\/\/ connection string/);
+  it('refuses an EVENTSTORE_URL that is not an esdb:// connection string, naming the variable and not its value', async () => {
+    const refused = openRebuildStore({ database, logger, env: { EVENTSTORE_URL: 'postgres://u:secret@x' } });
+    await expect(refused).rejects.toThrow(
+      /^EVENTSTORE_URL must be an esdb:\/\/ or esdb\+discover:\/\/ connection string/,
+    );
+    await expect(refused).rejects.not.toThrow(/secret/);
   });
 
   it('treats a blank EVENTSTORE_URL as unset', async () => {

@@ -25,7 +25,8 @@ export async function openRebuildStore(options: {
   const eventstoreUrl = given ?? fromEnv;
   if (eventstoreUrl !== undefined && !isEventStoreDbUrl(eventstoreUrl)) {
     const name = given === undefined ? 'EVENTSTORE_URL' : '--eventstore-url';
-    throw new Error(`${name} must be ${EVENTSTORE_URL_FORMAT}, not ${JSON.stringify(eventstoreUrl)}`);
+    // Not echoed: a connection string may carry a password.
+    throw new Error(`${name} must be ${EVENTSTORE_URL_FORMAT}`);
   }
   return openEventStore({ eventstoreUrl, database: options.database, logger: options.logger });
 }

@@ -10,6 +10,10 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The body must be application/json' },
   BODY_TOO_LARGE: { status: 413, title: 'The body is larger than allowed' },
   BATCH_TOO_LARGE: { status: 413, title: 'The batch has more events than allowed' },
+  APPEND_TOO_LARGE: {
+    status: 413,
+    title: "One case's events in this request are larger than the event store takes in one append",
+  },
   DUPLICATE_EVENT_IN_BATCH: { status: 400, title: 'The same eventId appears twice in one batch' },
   BATCH_GROUP_REJECTED: {
     status: 424,

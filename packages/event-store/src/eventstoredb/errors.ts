@@ -5,7 +5,7 @@ import {
   StreamDeletedError,
   StreamNotFoundError,
 } from '@eventstore/db-client';
-import { WrongExpectedVersionError } from '../errors';
+import { AppendTooLargeError, WrongExpectedVersionError } from '../errors';
 import type { ExpectedVersion } from '../port';
 import { versionOfCurrentRevision } from './positions';
 
@@ -17,25 +17,6 @@ const TRANSIENT: ReadonlySet<string> = new Set([
   ErrorType.NOT_LEADER,
   ErrorType.CANCELLED,
 ]);
-
-/**
- * An append larger than EventStoreDB takes in one go (its MaxAppendSize). PostgreSQL has no
- * such limit, so the same batch may pass there: split it.
- */
-export class AppendTooLargeError extends RangeError {
-  override readonly name = 'AppendTooLargeError';
-  constructor(
-    readonly streamId: string,
-    /** The append's size as the server counts it (`appendSize`). */
-    readonly bytes: number,
-    /** The largest append the server takes. */
-    readonly limit: number,
-  ) {
-    super(
-      `an append of ${bytes} bytes to ${streamId} is larger than EventStoreDB's maximum append size of ${limit} bytes; split the batch`,
-    );
-  }
-}
 
 function typeOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;

@@ -8,8 +8,8 @@ import {
   UnavailableError,
 } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
-import { WrongExpectedVersionError } from '../errors';
-import { AppendTooLargeError, isStreamNotFound, isTransient, translateAppendError } from './errors';
+import { AppendTooLargeError, WrongExpectedVersionError } from '../errors';
+import { isStreamNotFound, isTransient, translateAppendError } from './errors';
 
 describe('error translation', () => {
   it("turns EventStoreDB's wrong expected version into the port's, in versions", () => {

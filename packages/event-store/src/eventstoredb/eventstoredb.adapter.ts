@@ -14,7 +14,7 @@ import {
 } from '@eventstore/db-client';
 import type { Logger } from '@fengcheng/platform';
 import { checkedEvents, checkedExpectedVersion } from '../append-input';
-import { IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
+import { AppendTooLargeError, IdempotencyConflictError, WrongExpectedVersionError } from '../errors';
 import { computeEventHash, fingerprintOf, GENESIS_HASH, LedgerDigester, verifyChain } from '../hash-chain';
 import type {
   AppendedEvent,
@@ -32,7 +32,7 @@ import type {
   VerifyResult,
 } from '../port';
 import { appendSize, DEFAULT_MAX_APPEND_SIZE } from './append-size';
-import { AppendTooLargeError, isStreamNotFound, translateAppendError } from './errors';
+import { isStreamNotFound, translateAppendError } from './errors';
 import {
   CLAIM_TYPE,
   type Claim,
