@@ -7,41 +7,18 @@ import {
   chainEvent,
   computeEventHash,
   fingerprintOf,
-  GENESIS_HASH,
   LedgerDigester,
   prepareEvent,
   storedEventHash,
   verifyChain,
 } from './hash-chain';
 import type { RecordedEvent } from './port';
+import { chainOf } from './testing/chain';
 
 /** The reference implementation `canonicalJson` is held to. */
 const referenceCanonicalJson = (value: unknown): string | undefined => canonicalize(value);
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-
-function chainOf(count: number): RecordedEvent[] {
-  const events: RecordedEvent[] = [];
-  let prevHash = GENESIS_HASH;
-  for (let version = 1; version <= count; version++) {
-    const body = {
-      eventId: `00000000-0000-4000-8000-00000000000${version}`,
-      streamId: 'case-1',
-      version,
-      type: 'VisitRecorded',
-      occurredAt: '2026-11-20T09:30:00+08:00',
-      recordedAt: '2026-11-20T01:30:00.000Z',
-      data: { n: version },
-      metadata: {},
-      source: null,
-      prevHash,
-    };
-    const hash = computeEventHash(body);
-    events.push({ ...body, position: BigInt(version), hash });
-    prevHash = hash;
-  }
-  return events;
-}
 
 describe('canonical JSON', () => {
   it('matches the canonicalize package on any JSON value', () => {
