@@ -17,11 +17,17 @@ export async function openEventStore(options: {
   /** The projector's checkpoint, read again on every resubscription (EventStoreDB only). */
   checkpointStore?: { load(): Promise<bigint | null> };
 }): Promise<{ store: EventStore; kind: EventStoreKind }> {
-  if (options.eventstoreUrl) {
+  // Blank is unset; anything else must be a URL the client parses, refused here for every caller
+  // (the all-in-one has no config of its own to check it) and without echoing it: it may hold a password.
+  const eventstoreUrl = options.eventstoreUrl?.trim() || undefined;
+  if (eventstoreUrl !== undefined && !isEventStoreDbUrl(eventstoreUrl)) {
+    throw new Error(`EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`);
+  }
+  if (eventstoreUrl) {
     // Loaded only when asked for: the gRPC client costs memory and start-up time in every process.
     const { createEventStoreDbEventStore } = await import('./eventstoredb/eventstoredb.adapter');
     const store = createEventStoreDbEventStore({
-      connectionString: options.eventstoreUrl,
+      connectionString: eventstoreUrl,
       logger: options.logger,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.checkpointStore ? { checkpointStore: options.checkpointStore } : {}),

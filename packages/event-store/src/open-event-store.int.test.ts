@@ -1,6 +1,7 @@
 import { EventStoreDBClient } from '@eventstore/db-client';
+import { createLogger, openTestDatabase } from '@fengcheng/platform';
 import { describe, expect, it } from 'vitest';
-import { isEventStoreDbUrl } from './open-event-store';
+import { isEventStoreDbUrl, openEventStore } from './open-event-store';
 
 /** Whether the EventStoreDB client parses a connection string (it connects only when first used). */
 function clientParses(url: string): boolean {
@@ -30,5 +31,21 @@ describe('EVENTSTORE_URL', () => {
     for (const url of urls) expect([url, isEventStoreDbUrl(url)]).toEqual([url, clientParses(url)]);
     expect(isEventStoreDbUrl('esdb://127.0.0.1:2113?tls=false')).toBe(true);
     expect(isEventStoreDbUrl('kurrentdb://127.0.0.1:2113')).toBe(false);
+  });
+
+  it('is refused when the store is opened, naming the variable and not the value; blank is unset', async () => {
+    const logger = createLogger({ name: 'open-event-store-test', level: 'silent' });
+    const database = await openTestDatabase({ forceEmbedded: true });
+    try {
+      const refused = openEventStore({ eventstoreUrl: 'kurrentdb://u:secret@es1:2113', database, logger });
+      await expect(refused).rejects.toThrow(
+        /^EVENTSTORE_URL must be an esdb:\/\/ or esdb\+discover:\/\/ connection string$/,
+      );
+      const { store, kind } = await openEventStore({ eventstoreUrl: '  ', database, logger });
+      expect(kind).toBe('postgres');
+      await store.close();
+    } finally {
+      await database.drop();
+    }
   });
 });
