@@ -1,4 +1,4 @@
-import type { Envelope } from '@fengcheng/domain';
+import { type Envelope, serviceInstancesOf } from '@fengcheng/domain';
 import { generateYinchuan, type YinchuanDataset } from './generate';
 
 /** Sends one JSON request; `fetch` against a running server, or `app.inject` in-process. */
@@ -65,6 +65,13 @@ export interface LoadResult {
   firstPostAt: number;
   lastPosition: bigint;
   expectedServiceInstances: number;
+  /**
+   * What this load added to the analyst total by the counting rule: the service instances of the
+   * events it appended, less those of the entries it voided. The dataset's own (expected) on a
+   * fresh ledger; 0 when every event was a replay; the rest of it when an earlier load stopped
+   * half-way.
+   */
+  addedServiceInstances: number;
 }
 
 /**
@@ -84,7 +91,14 @@ export interface YinchuanLoadSummary {
 }
 
 interface BatchResponse {
-  results: Array<{ status: number; code?: string; detail?: string; position?: string; eventId: string }>;
+  results: Array<{
+    status: number;
+    code?: string;
+    detail?: string;
+    position?: string;
+    eventId: string;
+    replay?: boolean;
+  }>;
 }
 
 /**
@@ -120,9 +134,14 @@ export async function loadYinchuan(options: {
   const totalEvents = dataset.registrations.length + countEvents(dataset, loaded);
   const progress: LoadProgress = { events: 0, totalEvents, rejected: 0, seconds: 0 };
   let lastPosition = 0n;
+  let addedServiceInstances = 0;
 
   const started = performance.now();
-  const send = async (events: Envelope[], key: string) => {
+  /**
+   * Posts one batch. `counted` holds the service instances of the organisation's entries
+   * recorded so far, appended or replayed, so that a void appended now takes its target's back.
+   */
+  const send = async (events: Envelope[], key: string, counted?: Map<string, number>) => {
     const response = await options.post('/v1/events/batch', { events }, key);
     if (response.status !== 200 && response.status !== 201) {
       throw new Error(
@@ -134,9 +153,20 @@ export async function loadYinchuan(options: {
       if (result.status >= 300) {
         progress.rejected++;
         options.onRejected?.(events[i]!, result.code ?? String(result.status), result.detail);
-      } else if (result.position !== undefined) {
-        const position = BigInt(result.position);
-        if (position > lastPosition) lastPosition = position;
+      } else {
+        if (result.position !== undefined) {
+          const position = BigInt(result.position);
+          if (position > lastPosition) lastPosition = position;
+        }
+        const envelope = events[i]!;
+        const instances = serviceInstancesOf(envelope);
+        if (instances !== 0) counted?.set(envelope.eventId, instances);
+        if (!result.replay) {
+          addedServiceInstances += instances;
+          if (envelope.type === 'EntryVoided') {
+            addedServiceInstances -= counted?.get(envelope.data.targetEventId) ?? 0;
+          }
+        }
       }
     });
     progress.events += events.length;
@@ -173,15 +203,17 @@ export async function loadYinchuan(options: {
   const lanes = Array.from({ length: options.concurrency ?? 4 }, async () => {
     for (let organisationId = queue.shift(); organisationId; organisationId = queue.shift()) {
       const key = keys.get(organisationId)!;
+      // An entry is voided by its own organisation: the map lives as long as its events' load.
+      const counted = new Map<string, number>();
       let batch: Envelope[] = [];
       for (const envelope of dataset.eventsFor(organisationId)) {
         batch.push(envelope);
         if (batch.length >= batchSize) {
-          await send(batch, key);
+          await send(batch, key, counted);
           batch = [];
         }
       }
-      if (batch.length > 0) await send(batch, key);
+      if (batch.length > 0) await send(batch, key, counted);
     }
   });
   await Promise.all(lanes);
@@ -194,6 +226,7 @@ export async function loadYinchuan(options: {
     firstPostAt: started,
     lastPosition,
     expectedServiceInstances: loaded.reduce((sum, o) => sum + (dataset.quotas.get(o.organisationId) ?? 0), 0),
+    addedServiceInstances,
   };
 }
 
