@@ -39,11 +39,12 @@ export function metricHistogram<L extends string>(
 /**
  * A gauge on the shared registry whose value is read when `/metrics` is scraped. Asking again
  * for the same name points it at the new `read` (the last service started in the process wins:
- * tests start several in one process; a deployment runs one).
+ * tests start several in one process; a deployment runs one). The function returned takes the
+ * gauge off the registry if it is still this one: a stopped service's gauge must not be read.
  */
-export function metricGauge(name: string, help: string, read: () => number | Promise<number>): void {
+export function metricGauge(name: string, help: string, read: () => number | Promise<number>): () => void {
   metricsRegistry.removeSingleMetric(name);
-  new Gauge({
+  const gauge = new Gauge({
     name,
     help,
     registers: [metricsRegistry],
@@ -51,4 +52,7 @@ export function metricGauge(name: string, help: string, read: () => number | Pro
       this.set(await read());
     },
   });
+  return () => {
+    if (metricsRegistry.getSingleMetric(name) === gauge) metricsRegistry.removeSingleMetric(name);
+  };
 }

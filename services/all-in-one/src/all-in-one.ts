@@ -142,7 +142,8 @@ export async function startAllInOne(options: AllInOneOptions = {}): Promise<AllI
     await projector.start();
     cleanups.push(() => projector.stop());
     // Ingest and queries keep answering while the read models are stuck: /metrics says so.
-    registerProjectorMetrics(projector, store);
+    const unregisterMetrics = registerProjectorMetrics(projector, store);
+    cleanups.push(async () => unregisterMetrics());
 
     const app = await createHttpApp({
       logger,

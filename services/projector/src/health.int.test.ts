@@ -27,7 +27,7 @@ async function withProjectorServer(
   ]);
   const projector = createProjector({ store, database, logger });
   await projector.start();
-  registerProjectorMetrics(projector, store);
+  const unregisterMetrics = registerProjectorMetrics(projector, store);
   const server = createHealthServer(projector, () => false);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -37,6 +37,7 @@ async function withProjectorServer(
       return { status: response.status, text: await response.text() };
     }, appended.events[0]!.position);
   } finally {
+    unregisterMetrics();
     await new Promise((resolve) => server.close(resolve));
     await projector.stop();
     await store.close();
@@ -91,5 +92,38 @@ describe("the projector service's health and metrics", () => {
       expect(ready.status).toBe(200); // not yet FAILING_MS
       expect(JSON.parse(ready.text)).toMatchObject({ failing: { position: '0' } });
     });
+  });
+
+  it('still answers /metrics when the event store does not (head NaN), and drops the gauges of a stopped projector', async () => {
+    const database = await openTestDatabase({ forceEmbedded: true });
+    const store = await createPostgresEventStore(database);
+    const projector = createProjector({ store, database, logger });
+    await projector.start();
+    const unregisterMetrics = registerProjectorMetrics(projector, store);
+    const server = createHealthServer(projector, () => false);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const scrape = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+      return { status: response.status, text: await response.text() };
+    };
+    try {
+      await projector.stop();
+      await store.close();
+      await dropAllReadModels(database);
+      await database.drop();
+      // The database is gone: the head cannot be read, the rest of the scrape still can.
+      const down = await scrape();
+      expect(down.status).toBe(200);
+      expect(gauge(down.text, 'fengcheng_event_log_head_position')).toBeNaN();
+      expect(gauge(down.text, 'fengcheng_projector_failing_seconds')).toBe(0);
+      unregisterMetrics();
+      const after = await scrape();
+      expect(after.status).toBe(200);
+      expect(after.text).not.toContain('fengcheng_projector_position');
+      expect(after.text).toContain('process_resident_memory_bytes');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     'projector started',
   );
 
-  registerProjectorMetrics(projector, store);
+  const unregisterMetrics = registerProjectorMetrics(projector, store);
 
   // Liveness, readiness and metrics for orchestrators; the projector serves no other HTTP.
   let stopping = false;
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'projector stopping');
     try {
       await new Promise<void>((resolve) => health.close(() => resolve()));
+      unregisterMetrics();
       await projector.stop();
       await store.close();
       await database.close();
