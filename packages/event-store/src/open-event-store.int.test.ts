@@ -14,7 +14,7 @@ function clientParses(url: string): boolean {
 }
 
 describe('EVENTSTORE_URL', () => {
-  it('is accepted exactly when the EventStoreDB client can parse it', () => {
+  it('has a scheme the EventStoreDB client parses exactly when the client parses it (these URLs differ by scheme)', () => {
     const urls = [
       'esdb://127.0.0.1:2113?tls=false',
       'esdb://admin:changeit@es1:2113',
@@ -41,6 +41,14 @@ describe('EVENTSTORE_URL', () => {
       await expect(refused).rejects.toThrow(
         /^EVENTSTORE_URL must be an esdb:\/\/ or esdb\+discover:\/\/ connection string$/,
       );
+      // The scheme is right, the rest is not: still named as the variable, still not echoed.
+      for (const url of ['esdb://u:secret@h:notaport', 'esdb://?tls=false', 'esdb://h:2113?tls=maybe']) {
+        const error = await openEventStore({ eventstoreUrl: url, database, logger }).catch((e: unknown) => e);
+        expect((error as Error).message, url).toMatch(
+          /^EVENTSTORE_URL must be an esdb:\/\/ or esdb\+discover:\/\/ connection string/,
+        );
+        expect((error as Error).message).not.toContain('secret');
+      }
       const { store, kind } = await openEventStore({ eventstoreUrl: '  ', database, logger });
       expect(kind).toBe('postgres');
       await store.close();

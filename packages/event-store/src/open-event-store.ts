@@ -26,12 +26,20 @@ export async function openEventStore(options: {
   if (eventstoreUrl) {
     // Loaded only when asked for: the gRPC client costs memory and start-up time in every process.
     const { createEventStoreDbEventStore } = await import('./eventstoredb/eventstoredb.adapter');
-    const store = createEventStoreDbEventStore({
-      connectionString: eventstoreUrl,
-      logger: options.logger,
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.checkpointStore ? { checkpointStore: options.checkpointStore } : {}),
-    });
+    let store: EventStore;
+    try {
+      store = createEventStoreDbEventStore({
+        connectionString: eventstoreUrl,
+        logger: options.logger,
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.checkpointStore ? { checkpointStore: options.checkpointStore } : {}),
+      });
+    } catch (error) {
+      // The scheme passed isEventStoreDbUrl; the rest (a port, a setting) the client's parser refused.
+      throw new Error(`EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}; the client could not parse it`, {
+        cause: error,
+      });
+    }
     options.logger.info({ eventStore: 'eventstoredb' }, 'event store: EventStoreDB');
     return { store, kind: 'eventstoredb' };
   }
@@ -47,11 +55,12 @@ export async function openEventStore(options: {
 export const EVENTSTORE_URL_FORMAT = 'an esdb:// or esdb+discover:// connection string';
 
 /**
- * Whether an EVENTSTORE_URL is one the EventStoreDB client can open: `esdb://` or
- * `esdb+discover://`, the only schemes its parser knows, which it reads after trimming
- * whitespace and trailing slashes. (`kurrentdb://` comes with `@kurrent/kurrentdb-client`; see
- * ADR 0003.) Every config that takes the variable checks it with this, so that a URL accepted
- * at boot does not fail later, when the store is opened.
+ * Whether an EVENTSTORE_URL has a scheme the EventStoreDB client opens: `esdb://` or
+ * `esdb+discover://`, the only ones its parser knows, which it reads after trimming whitespace
+ * and trailing slashes. (`kurrentdb://` comes with `@kurrent/kurrentdb-client`; see ADR 0003.)
+ * Every config that takes the variable checks it with this at boot; what else the client's
+ * parser refuses (a port that is no number, an unknown setting) `openEventStore` reports under
+ * the variable's name, as it loads the client only then.
  */
 export function isEventStoreDbUrl(value: string): boolean {
   return /^esdb(\+discover)?:\/\/\S+$/.test(value.trim().replace(/\/+$/, ''));

@@ -15,10 +15,11 @@ const ConfigSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a lower-case Postgres identifier')
     .default('public'),
   /** EventStoreDB holds the events when set; the read models and the checkpoint stay in DATABASE_URL. */
-  EVENTSTORE_URL: z
-    .string()
-    .refine(isEventStoreDbUrl, `EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`)
-    .optional(),
+  // Blank is unset, as in the ingest API, the all-in-one and the rebuild.
+  EVENTSTORE_URL: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.string().refine(isEventStoreDbUrl, `EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`).optional(),
+  ),
   /** Health endpoint for orchestrators: GET /healthz, /readyz. 0 picks a free port. */
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),

@@ -29,4 +29,10 @@ describe('projector config', () => {
       /PROJECTOR_BATCH_SIZE/,
     );
   });
+
+  it('takes a blank EVENTSTORE_URL for unset, as the other services do', () => {
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', EVENTSTORE_URL: ' ' }).EVENTSTORE_URL,
+    ).toBeUndefined();
+  });
 });

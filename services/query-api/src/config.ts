@@ -16,10 +16,11 @@ const ConfigSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('public'),
   /** EventStoreDB holds the events when set (histories are read from it); read models stay in DATABASE_URL. */
-  EVENTSTORE_URL: z
-    .string()
-    .refine(isEventStoreDbUrl, `EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`)
-    .optional(),
+  // Blank is unset, as in the ingest API, the all-in-one and the rebuild.
+  EVENTSTORE_URL: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.string().refine(isEventStoreDbUrl, `EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`).optional(),
+  ),
   FENGCHENG_ADMIN_KEY: z.string().min(20).optional(),
   FENGCHENG_MASTER_KEY: z
     .string({

@@ -24,4 +24,9 @@ describe('query-api config', () => {
     expect(message).toContain('FENGCHENG_MASTER_KEY: FENGCHENG_MASTER_KEY must be 32 random bytes in base64');
     expect(message).not.toContain(bad);
   });
+
+  it('takes a blank EVENTSTORE_URL for unset, as the other services do', () => {
+    const config = loadConfig({ DATABASE_URL: URL, FENGCHENG_MASTER_KEY: MASTER, EVENTSTORE_URL: '' });
+    expect(config.EVENTSTORE_URL).toBeUndefined();
+  });
 });
