@@ -56,4 +56,28 @@ describe('EVENTSTORE_URL', () => {
       await database.drop();
     }
   });
+
+  it('takes EVENTSTORE_MAX_APPEND_SIZE as a whole number of bytes, naming it when it is not one', async () => {
+    const logger = createLogger({ name: 'open-event-store-test', level: 'silent' });
+    const database = await openTestDatabase({ forceEmbedded: true });
+    // Nothing listens there: the EventStoreDB adapter connects only when first used.
+    const eventstoreUrl = 'esdb://127.0.0.1:1?tls=false';
+    try {
+      for (const value of ['1MiB', '0', '-5', '1.5']) {
+        await expect(
+          openEventStore({ eventstoreUrl, database, logger, env: { EVENTSTORE_MAX_APPEND_SIZE: value } }),
+        ).rejects.toThrow(/^EVENTSTORE_MAX_APPEND_SIZE must be a whole number of bytes/);
+      }
+      const { store, kind } = await openEventStore({
+        eventstoreUrl,
+        database,
+        logger,
+        env: { EVENTSTORE_MAX_APPEND_SIZE: '4194304' },
+      });
+      expect(kind).toBe('eventstoredb');
+      await store.close();
+    } finally {
+      await database.drop();
+    }
+  });
 });

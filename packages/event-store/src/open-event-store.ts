@@ -16,6 +16,8 @@ export async function openEventStore(options: {
   clock?: () => Date;
   /** The projector's checkpoint, read again on every resubscription (EventStoreDB only). */
   checkpointStore?: { load(): Promise<bigint | null> };
+  /** Where EVENTSTORE_MAX_APPEND_SIZE is read (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<{ store: EventStore; kind: EventStoreKind }> {
   // Blank is unset; anything else must be a URL the client parses, refused here for every caller
   // (the all-in-one has no config of its own to check it) and without echoing it: it may hold a password.
@@ -26,10 +28,12 @@ export async function openEventStore(options: {
   if (eventstoreUrl) {
     // Loaded only when asked for: the gRPC client costs memory and start-up time in every process.
     const { createEventStoreDbEventStore } = await import('./eventstoredb/eventstoredb.adapter');
+    const maxAppendSize = maxAppendSizeOf(options.env ?? process.env);
     let store: EventStore;
     try {
       store = createEventStoreDbEventStore({
         connectionString: eventstoreUrl,
+        ...(maxAppendSize !== undefined ? { maxAppendSize } : {}),
         logger: options.logger,
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.checkpointStore ? { checkpointStore: options.checkpointStore } : {}),
@@ -49,6 +53,22 @@ export async function openEventStore(options: {
   });
   options.logger.info({ eventStore: 'postgres', backend: options.database.kind }, 'event store: PostgreSQL');
   return { store, kind: 'postgres' };
+}
+
+/**
+ * EVENTSTORE_MAX_APPEND_SIZE: the server's MaxAppendSize in bytes, for the adapter to refuse a
+ * larger append before it writes anything (ADR 0003); 1 MiB, the server's default, when unset.
+ * Set it with the server's.
+ */
+function maxAppendSizeOf(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.EVENTSTORE_MAX_APPEND_SIZE?.trim();
+  if (!value) return undefined;
+  if (!/^[1-9][0-9]{0,15}$/.test(value)) {
+    throw new Error(
+      `EVENTSTORE_MAX_APPEND_SIZE must be a whole number of bytes, not ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
 }
 
 /** What `isEventStoreDbUrl` accepts, for the messages that refuse a value. */

@@ -19,6 +19,7 @@ Environment:
   FENGCHENG_DATA_DIR    PGlite data folder (./.fengcheng/data)
   DATABASE_URL          a Postgres server instead of PGlite
   EVENTSTORE_URL        keep the events in EventStoreDB (esdb://…)
+  EVENTSTORE_MAX_APPEND_SIZE  with EventStoreDB: its MaxAppendSize in bytes (1048576)
   FENGCHENG_ADMIN_KEY   the first admin key (else one is made and printed once)
   FENGCHENG_MASTER_KEY  wraps the client data keys (embedded: <data>/master.key)
   FENGCHENG_RATE_LIMIT  requests per API key: <max> a minute, <max>/<seconds>s or off (600000)
