@@ -15,9 +15,18 @@ function gauge(text: string, name: string): number {
   return Number(line.slice(name.length + 1));
 }
 
+interface Served {
+  get(path: string): Promise<{ status: number; text: string }>;
+  /** The position the first event went in at. */
+  position: bigint;
+  /** Stops the projector and drops the database (once; the end of the test does it otherwise). */
+  takeDown(): Promise<void>;
+  unregisterMetrics(): void;
+}
+
 async function withProjectorServer(
   firstEvent: { type: string; data: Record<string, unknown> },
-  body: (get: (path: string) => Promise<{ status: number; text: string }>, position: bigint) => Promise<void>,
+  body: (served: Served) => Promise<void>,
 ): Promise<void> {
   // Embedded: the head and the position are then this test's alone.
   const database = await openTestDatabase({ forceEmbedded: true });
@@ -31,28 +40,41 @@ async function withProjectorServer(
   const server = createHealthServer(projector, () => false);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  let down: Promise<void> | undefined;
+  const takeDown = () => {
+    down ??= (async () => {
+      await projector.stop();
+      await store.close();
+      await dropAllReadModels(database);
+      await database.drop();
+    })();
+    return down;
+  };
   try {
-    await body(async (path) => {
-      const response = await fetch(`http://127.0.0.1:${port}${path}`);
-      return { status: response.status, text: await response.text() };
-    }, appended.events[0]!.position);
+    await body({
+      get: async (path) => {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`);
+        return { status: response.status, text: await response.text() };
+      },
+      position: appended.events[0]!.position,
+      takeDown,
+      unregisterMetrics,
+    });
   } finally {
     unregisterMetrics();
     await new Promise((resolve) => server.close(resolve));
-    await projector.stop();
-    await store.close();
-    await dropAllReadModels(database);
-    await database.drop();
+    await takeDown();
   }
 }
 
+const ORGANISATION = {
+  type: 'OrganisationRegistered',
+  data: { organisationId: 'org-metrics', name: 'Metrics', kind: 'hub', regionCode: '640104000000' },
+};
+
 describe("the projector service's health and metrics", () => {
   it('shows on /metrics the position the read models reach, the head of the log, and no failing', async () => {
-    const event = {
-      type: 'OrganisationRegistered',
-      data: { organisationId: 'org-metrics', name: 'Metrics', kind: 'hub', regionCode: '640104000000' },
-    };
-    await withProjectorServer(event, async (get, position) => {
+    await withProjectorServer(ORGANISATION, async ({ get, position }) => {
       const started = Date.now();
       while (Date.now() - started < 20_000) {
         const metrics = await get('/metrics');
@@ -77,7 +99,7 @@ describe("the projector service's health and metrics", () => {
       type: 'OrganisationRegistered',
       data: { organisationId: 'org-nul', name: 'a\u0000b', kind: 'hub', regionCode: '640104000000' },
     };
-    await withProjectorServer(poison, async (get, position) => {
+    await withProjectorServer(poison, async ({ get, position }) => {
       const started = Date.now();
       let failingSeconds = 0;
       while (failingSeconds < 1 && Date.now() - started < 20_000) {
@@ -95,35 +117,18 @@ describe("the projector service's health and metrics", () => {
   });
 
   it('still answers /metrics when the event store does not (head NaN), and drops the gauges of a stopped projector', async () => {
-    const database = await openTestDatabase({ forceEmbedded: true });
-    const store = await createPostgresEventStore(database);
-    const projector = createProjector({ store, database, logger });
-    await projector.start();
-    const unregisterMetrics = registerProjectorMetrics(projector, store);
-    const server = createHealthServer(projector, () => false);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const scrape = async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/metrics`);
-      return { status: response.status, text: await response.text() };
-    };
-    try {
-      await projector.stop();
-      await store.close();
-      await dropAllReadModels(database);
-      await database.drop();
+    await withProjectorServer(ORGANISATION, async ({ get, takeDown, unregisterMetrics }) => {
+      await takeDown();
       // The database is gone: the head cannot be read, the rest of the scrape still can.
-      const down = await scrape();
+      const down = await get('/metrics');
       expect(down.status).toBe(200);
       expect(gauge(down.text, 'fengcheng_event_log_head_position')).toBeNaN();
       expect(gauge(down.text, 'fengcheng_projector_failing_seconds')).toBe(0);
       unregisterMetrics();
-      const after = await scrape();
+      const after = await get('/metrics');
       expect(after.status).toBe(200);
       expect(after.text).not.toContain('fengcheng_projector_position');
       expect(after.text).toContain('process_resident_memory_bytes');
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 });
