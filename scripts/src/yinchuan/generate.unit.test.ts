@@ -1,18 +1,16 @@
-import { isValidCommunityCode, parseEnvelope, serviceInstancesOf } from '@fengcheng/domain';
+import { isValidCommunityCode, parseEnvelope } from '@fengcheng/domain';
 import { describe, expect, it } from 'vitest';
 import { generateYinchuan, SERVICE_INSTANCES_PER_SCALE, splitExactly, WORKERS } from './generate';
+import { serviceInstanceTally } from './tally';
 
 function countServiceInstances(dataset: ReturnType<typeof generateYinchuan>) {
   let total = 0;
   let events = 0;
-  const counted = new Map<string, number>();
+  const tally = serviceInstanceTally();
   for (const org of dataset.organisations) {
     for (const envelope of dataset.eventsFor(org.organisationId)) {
       events++;
-      const n = serviceInstancesOf(envelope);
-      if (n) counted.set(envelope.eventId, n);
-      total += n;
-      if (envelope.type === 'EntryVoided') total -= counted.get(envelope.data.targetEventId) ?? 0;
+      total += tally(envelope);
     }
   }
   return { total, events };

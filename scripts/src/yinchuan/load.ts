@@ -1,5 +1,6 @@
-import { type Envelope, serviceInstancesOf } from '@fengcheng/domain';
+import type { Envelope } from '@fengcheng/domain';
 import { generateYinchuan, type YinchuanDataset } from './generate';
+import { serviceInstanceTally } from './tally';
 
 /** Sends one JSON request; `fetch` against a running server, or `app.inject` in-process. */
 export type Post = (path: string, body: unknown, key: string) => Promise<{ status: number; body: unknown }>;
@@ -138,10 +139,10 @@ export async function loadYinchuan(options: {
 
   const started = performance.now();
   /**
-   * Posts one batch. `counted` holds the service instances of the organisation's entries
-   * recorded so far, appended or replayed, so that a void appended now takes its target's back.
+   * Posts one batch. `tally` has met the organisation's events recorded so far, appended or
+   * replayed, so that a void appended now takes its target's service instances back.
    */
-  const send = async (events: Envelope[], key: string, counted?: Map<string, number>) => {
+  const send = async (events: Envelope[], key: string, tally?: (envelope: Envelope) => number) => {
     const response = await options.post('/v1/events/batch', { events }, key);
     if (response.status !== 200 && response.status !== 201) {
       throw new Error(
@@ -158,15 +159,8 @@ export async function loadYinchuan(options: {
           const position = BigInt(result.position);
           if (position > lastPosition) lastPosition = position;
         }
-        const envelope = events[i]!;
-        const instances = serviceInstancesOf(envelope);
-        if (instances !== 0) counted?.set(envelope.eventId, instances);
-        if (!result.replay) {
-          addedServiceInstances += instances;
-          if (envelope.type === 'EntryVoided') {
-            addedServiceInstances -= counted?.get(envelope.data.targetEventId) ?? 0;
-          }
-        }
+        const added = tally?.(events[i]!) ?? 0;
+        if (!result.replay) addedServiceInstances += added;
       }
     });
     progress.events += events.length;
@@ -203,17 +197,16 @@ export async function loadYinchuan(options: {
   const lanes = Array.from({ length: options.concurrency ?? 4 }, async () => {
     for (let organisationId = queue.shift(); organisationId; organisationId = queue.shift()) {
       const key = keys.get(organisationId)!;
-      // An entry is voided by its own organisation: the map lives as long as its events' load.
-      const counted = new Map<string, number>();
+      const tally = serviceInstanceTally();
       let batch: Envelope[] = [];
       for (const envelope of dataset.eventsFor(organisationId)) {
         batch.push(envelope);
         if (batch.length >= batchSize) {
-          await send(batch, key, counted);
+          await send(batch, key, tally);
           batch = [];
         }
       }
-      if (batch.length > 0) await send(batch, key, counted);
+      if (batch.length > 0) await send(batch, key, tally);
     }
   });
   await Promise.all(lanes);
