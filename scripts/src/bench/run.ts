@@ -223,7 +223,8 @@ async function main() {
   if (complete || options.write || options.results) {
     const date = new Date().toISOString().slice(0, 10);
     const commit = gitCommit();
-    const where = sameMachine(url) ? 'Postgres on the same box' : 'Postgres on another host';
+    const local = sameMachine(url);
+    const where = local ? 'Postgres on the same box' : 'Postgres on another host';
     const shared = `The machine is shared: ${machine.cores} cores, ${where}, other builds and tests running during the bench. Ratios measured in one run count for more than absolute figures.`;
     const results = {
       date: new Date().toISOString(),
@@ -250,7 +251,7 @@ async function main() {
     let file = `${date}.json`;
     for (let n = 2; existsSync(join(dir, file)); n++) file = `${date}-${n}.json`;
     writeFileSync(join(dir, file), `${JSON.stringify(results, null, 2)}\n`);
-    const header = `Measured ${date} at commit ${commit} on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB RAM, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} ${sameMachine(url) ? 'on the same machine' : 'on another host'} (${quick ? 'quick mode' : `each figure the median of ${runs} runs, but for the Yinchuan loads over HTTP and the projector's catch-up, one each`}; ${sections.join(', ')}). ${shared}`;
+    const header = `Measured ${date} at commit ${commit} on ${machine.cores} × ${machine.cpus}, ${machine.memoryGb} GB RAM, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} ${local ? 'on the same machine' : 'on another host'} (${quick ? 'quick mode' : `each figure the median of ${runs} runs, but for the Yinchuan loads over HTTP and the projector's catch-up, one each`}; ${sections.join(', ')}). ${shared}`;
     const columns =
       '"limit here" is the same load with plain SQL and no ledger logic (single-row and 100-row inserts of 400-byte rows, the same 200 events read back from a table keyed by stream and version, a keyset read of the same log, a bare HTTP server doing one plain insert per POST or per batch and, per case history, a plain read of the case\'s rows and one durable insert where we record the read, one trivial counter projected over the rebuild\'s log), measured in this run; "ours/limit here" is the share of it we reach (for a latency, the multiple of it we take), next to the share the target asks of the reference machine\'s limit ("target/limit"). "ours/peer" is read the same way against the issue\'s target over the best peer it names ("target/best peer"). ✓/✗ after ours: the absolute target; after a share or a ratio: the one asked.';
     const body = `${header}\n\n${columns}\n\n${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
