@@ -18,12 +18,15 @@ export async function openEventStore(options: {
   checkpointStore?: { load(): Promise<bigint | null> };
   /** Where EVENTSTORE_MAX_APPEND_SIZE is read (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** What the refusal of a malformed `eventstoreUrl` calls it (default EVENTSTORE_URL; a command's option, say). */
+  eventstoreUrlName?: string;
 }): Promise<{ store: EventStore; kind: EventStoreKind }> {
+  const name = options.eventstoreUrlName ?? 'EVENTSTORE_URL';
   // Blank is unset; anything else must be a URL the client parses, refused here for every caller
   // (the all-in-one has no config of its own to check it) and without echoing it: it may hold a password.
   const eventstoreUrl = options.eventstoreUrl?.trim() || undefined;
   if (eventstoreUrl !== undefined && !isEventStoreDbUrl(eventstoreUrl)) {
-    throw new Error(`EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}`);
+    throw new Error(`${name} must be ${EVENTSTORE_URL_FORMAT}`);
   }
   if (eventstoreUrl) {
     // Loaded only when asked for: the gRPC client costs memory and start-up time in every process.
@@ -40,7 +43,7 @@ export async function openEventStore(options: {
       });
     } catch (error) {
       // The scheme passed isEventStoreDbUrl; the rest (a port, a setting) the client's parser refused.
-      throw new Error(`EVENTSTORE_URL must be ${EVENTSTORE_URL_FORMAT}; the client could not parse it`, {
+      throw new Error(`${name} must be ${EVENTSTORE_URL_FORMAT}; the client could not parse it`, {
         cause: error,
       });
     }

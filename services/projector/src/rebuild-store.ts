@@ -1,10 +1,4 @@
-import {
-  EVENTSTORE_URL_FORMAT,
-  type EventStore,
-  type EventStoreKind,
-  isEventStoreDbUrl,
-  openEventStore,
-} from '@fengcheng/event-store';
+import { type EventStore, type EventStoreKind, openEventStore } from '@fengcheng/event-store';
 import type { Database, Logger } from '@fengcheng/platform';
 
 /**
@@ -20,13 +14,14 @@ export async function openRebuildStore(options: {
   eventstoreUrl?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }): Promise<{ store: EventStore; kind: EventStoreKind }> {
+  const env = options.env ?? process.env;
   const given = options.eventstoreUrl?.trim() || undefined;
-  const fromEnv = (options.env ?? process.env).EVENTSTORE_URL?.trim() || undefined;
-  const eventstoreUrl = given ?? fromEnv;
-  if (eventstoreUrl !== undefined && !isEventStoreDbUrl(eventstoreUrl)) {
-    const name = given === undefined ? 'EVENTSTORE_URL' : '--eventstore-url';
-    // Not echoed: a connection string may carry a password.
-    throw new Error(`${name} must be ${EVENTSTORE_URL_FORMAT}`);
-  }
-  return openEventStore({ eventstoreUrl, database: options.database, logger: options.logger });
+  // openEventStore refuses a malformed one, naming whichever was given (and not echoing it).
+  return openEventStore({
+    eventstoreUrl: given ?? env.EVENTSTORE_URL,
+    eventstoreUrlName: given === undefined ? 'EVENTSTORE_URL' : '--eventstore-url',
+    env,
+    database: options.database,
+    logger: options.logger,
+  });
 }
