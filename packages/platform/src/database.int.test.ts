@@ -2,63 +2,60 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './database';
 import { checkpointIfDue } from './pglite-checkpoints';
-import { openTestDatabase } from './test-database';
+import { openTestDatabase, reachableBackends } from './test-database';
 
-describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
-  'database (embedded: $embedded)',
-  ({ embedded }) => {
-    let database: Awaited<ReturnType<typeof openTestDatabase>>;
-    beforeAll(async () => {
-      database = await openTestDatabase({ forceEmbedded: embedded });
-    });
-    afterAll(async () => {
-      await database.drop();
-    });
+describe.each(reachableBackends())('database (embedded: $embedded)', ({ embedded }) => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    database = await openTestDatabase({ forceEmbedded: embedded });
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
 
-    it('returns int8 columns as bigint', async () => {
-      const { rows } = await sql<{ n: bigint }>`select 9007199254740993::int8 as n`.execute(database.db);
-      expect(rows[0]?.n).toBe(9007199254740993n);
-    });
+  it('returns int8 columns as bigint', async () => {
+    const { rows } = await sql<{ n: bigint }>`select 9007199254740993::int8 as n`.execute(database.db);
+    expect(rows[0]?.n).toBe(9007199254740993n);
+  });
 
-    it('keeps a transaction to itself while other queries wait their turn', async () => {
-      await sql`create table t (v int)`.execute(database.db);
-      const inside = database.db.transaction().execute(async (trx) => {
-        await sql`insert into t values (1)`.execute(trx);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        await sql`insert into t values (2)`.execute(trx);
+  it('keeps a transaction to itself while other queries wait their turn', async () => {
+    await sql`create table t (v int)`.execute(database.db);
+    const inside = database.db.transaction().execute(async (trx) => {
+      await sql`insert into t values (1)`.execute(trx);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sql`insert into t values (2)`.execute(trx);
+      throw new Error('roll back');
+    });
+    const outside = sql<{ n: number }>`select count(*)::int as n from t`.execute(database.db);
+    await expect(inside).rejects.toThrow('roll back');
+    expect((await outside).rows[0]?.n).toBe(0);
+  });
+
+  it('lets no statement from outside into a transaction, however the two are interleaved', async () => {
+    await sql`create table u (v int)`.execute(database.db);
+    const rolledBack = () =>
+      database.db.transaction().execute(async (trx) => {
+        await sql`insert into u values (1)`.execute(trx);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await sql`insert into u values (2)`.execute(trx);
         throw new Error('roll back');
       });
-      const outside = sql<{ n: number }>`select count(*)::int as n from t`.execute(database.db);
-      await expect(inside).rejects.toThrow('roll back');
-      expect((await outside).rows[0]?.n).toBe(0);
-    });
-
-    it('lets no statement from outside into a transaction, however the two are interleaved', async () => {
-      await sql`create table u (v int)`.execute(database.db);
-      const rolledBack = () =>
-        database.db.transaction().execute(async (trx) => {
-          await sql`insert into u values (1)`.execute(trx);
-          await new Promise((resolve) => setTimeout(resolve, 5));
-          await sql`insert into u values (2)`.execute(trx);
-          throw new Error('roll back');
-        });
-      const read = () =>
-        sql<{ n: number }>`select count(*)::int as n from u`.execute(database.db).then((r) => r.rows[0]?.n);
-      // One transaction holds the database while the rest queue up behind it, transactions and
-      // plain reads alternating; once it is over they all go for it at once. A read sent after a
-      // BEGIN it did not wait for counts that transaction's rows; two transactions let in
-      // together end in each other's COMMIT or ROLLBACK, and the one left over writes for good.
-      const first = rolledBack();
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      const rest = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? rolledBack() : read()));
-      const outcomes = await Promise.allSettled([first, ...rest]);
-      const reads = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
-      expect(reads).toEqual(Array(20).fill(0));
-      expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(21);
-      expect(await read()).toBe(0);
-    });
-  },
-);
+    const read = () =>
+      sql<{ n: number }>`select count(*)::int as n from u`.execute(database.db).then((r) => r.rows[0]?.n);
+    // One transaction holds the database while the rest queue up behind it, transactions and
+    // plain reads alternating; once it is over they all go for it at once. A read sent after a
+    // BEGIN it did not wait for counts that transaction's rows; two transactions let in
+    // together end in each other's COMMIT or ROLLBACK, and the one left over writes for good.
+    const first = rolledBack();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const rest = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? rolledBack() : read()));
+    const outcomes = await Promise.allSettled([first, ...rest]);
+    const reads = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
+    expect(reads).toEqual(Array(20).fill(0));
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(21);
+    expect(await read()).toBe(0);
+  });
+});
 
 describe.skipIf(!process.env.DATABASE_URL)('database on a server', () => {
   it('closing ends the pool, also when only the pool itself was used', async () => {

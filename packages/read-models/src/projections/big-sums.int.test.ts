@@ -1,4 +1,4 @@
-import { openTestDatabase } from '@fengcheng/platform';
+import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureReadModels, readModelsFor } from '../projector/generation';
@@ -40,7 +40,7 @@ function activity(log: EventLog, n: number) {
   );
 }
 
-describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
+describe.each(reachableBackends())(
   'sums of service instances past 2^31 (embedded: $embedded)',
   ({ embedded }) => {
     let database: Awaited<ReturnType<typeof openTestDatabase>>;

@@ -1,6 +1,6 @@
 import { CLOSURE_REASONS } from '@fengcheng/domain';
 import type { RecordedEvent } from '@fengcheng/event-store';
-import { openTestDatabase } from '@fengcheng/platform';
+import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReadModelSchema, dropReadModelSchema } from '../migrations';
@@ -133,7 +133,7 @@ function outcomeLog(): EventLog {
   return log;
 }
 
-describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
+describe.each(reachableBackends())(
   'project outcomes kept per project (embedded: $embedded)',
   ({ embedded }) => {
     let database: Awaited<ReturnType<typeof openTestDatabase>>;

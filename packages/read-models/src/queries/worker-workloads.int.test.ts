@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@fengcheng/event-store';
-import { openTestDatabase } from '@fengcheng/platform';
+import { openTestDatabase, reachableBackends } from '@fengcheng/platform';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvents } from '../projections';
@@ -66,7 +66,7 @@ function twoCases(): EventLog {
   return log;
 }
 
-describe.each([{ embedded: true }, ...(process.env.DATABASE_URL ? [{ embedded: false }] : [])])(
+describe.each(reachableBackends())(
   'worker workloads narrowed by the cases in scope (embedded: $embedded)',
   ({ embedded }) => {
     let database: Awaited<ReturnType<typeof openTestDatabase>>;
